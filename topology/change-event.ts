@@ -1,0 +1,86 @@
+/**
+ * The one change-event shape every source emits and every sink applies.
+ * Close to Debezium's envelope (op/before/after/source/ts_ms) so its consumers understand ours.
+ */
+
+/** c = insert, u = update, d = delete, r = snapshot read (Debezium's letters). */
+export type Op = 'c' | 'u' | 'd' | 'r';
+
+/**
+ * Column values in their canonical JavaScript form, shared by sources, serdes and sinks:
+ * - integers up to 32 bits (signed or unsigned) and YEAR: number; 64-bit integers: bigint (never a lossy number)
+ * - DECIMAL: string in plain decimal notation (exact)
+ * - FLOAT/DOUBLE: number
+ * - DATE 'YYYY-MM-DD', TIME '[-]HHH:MM:SS[.ffffff]', DATETIME 'YYYY-MM-DD HH:MM:SS[.ffffff]',
+ *   TIMESTAMP the same in UTC: strings, so zero dates and out-of-range times survive unchanged
+ * - CHAR/VARCHAR/TEXT, ENUM, JSON (serialised text): string; SET: string of comma-separated members
+ * - BINARY/VARBINARY/BLOB, BIT: Buffer (BIT big-endian, as MySQL stores it)
+ * - MongoDB documents: Extended JSON (canonical) strings in `before`/`after` under the key `doc`
+ * - SQL NULL: null
+ */
+export type Value = null | number | bigint | string | boolean | Buffer;
+export type Row = Record<string, Value>;
+
+export interface ColumnSchema {
+  name: string;
+  /** MySQL data type, lower case, without width: 'int', 'bigint', 'decimal', 'varchar', 'datetime', ... */
+  type: string;
+  unsigned?: boolean;
+  nullable: boolean;
+  /** DECIMAL precision, or fractional-second digits for TIME/DATETIME/TIMESTAMP. */
+  precision?: number;
+  scale?: number;
+  /** Character length for CHAR/VARCHAR, byte length for BINARY/VARBINARY, bit count for BIT. */
+  length?: number;
+  charset?: string;
+  /** ENUM and SET members, in declaration order. */
+  values?: string[];
+}
+
+export interface TableSchema {
+  db: string;
+  table: string;
+  columns: ColumnSchema[];
+  /** Primary-key column names in key order; empty when the table has none (a configured key may stand in). */
+  primaryKey: string[];
+  /** Unique keys other than the primary key, each a list of column names. */
+  uniqueKeys: string[][];
+}
+
+export interface SourceInfo {
+  /** 'mysql' (also MariaDB) or 'mongodb'. */
+  connector: 'mysql' | 'mongodb';
+  /** The source's name in the pipeline config. */
+  name: string;
+  db: string;
+  /** Table, or MongoDB collection. */
+  table: string;
+  /**
+   * Totally ordered within one source: two events of one source compare with `comparePositions`.
+   * Snapshot (`r`) events carry the position the stream resumes from, so every streamed event is newer.
+   */
+  position: string;
+  /** Transaction id (GTID, binlog position of BEGIN, or MongoDB lsid+txnNumber), when there is one. */
+  txId?: string;
+  /** Commit time at the source, ms since epoch. */
+  tsMs: number;
+  snapshot: boolean;
+}
+
+export interface ChangeEvent {
+  op: Op;
+  /** Primary key (or MongoDB `_id`) column values. */
+  key: Row;
+  before: Row | null;
+  after: Row | null;
+  source: SourceInfo;
+  /** Time the event was made by this process, ms since epoch. */
+  tsMs: number;
+  /** Schema of the table in force for this event; shared between events, never copied per event. */
+  schema?: TableSchema;
+}
+
+/** Positions are built so that plain string order is source order (fixed-width fields). */
+export function comparePositions(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,28 @@
+import type { ChangeEvent } from './change-event.ts';
+
+/** An event as a sink receives it, with where it came from (for the dead-letter topic and offsets). */
+export interface SinkRecord {
+  event: ChangeEvent;
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+export interface RejectedRecord {
+  record: SinkRecord;
+  reason: string;
+}
+
+/**
+ * An idempotent sink (shared/DESIGN.md, idempotent apply). `apply` gets one partition's batch in
+ * offset order, applies it in one database transaction and resolves after the commit; the caller
+ * commits the consumer offset only then. Rows the target rejects are returned for the dead-letter
+ * topic and the rest of the batch still applies. A target that is down rejects the promise with a
+ * retriable CdcError; the caller retries the same batch.
+ */
+export interface SinkConnector {
+  readonly name: string;
+  start(): Promise<void>;
+  apply(batch: readonly SinkRecord[]): Promise<{ rejected: RejectedRecord[] }>;
+  close(): Promise<void>;
+}
