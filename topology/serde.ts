@@ -1,0 +1,26 @@
+import type { ChangeEvent } from './change-event.ts';
+
+/** A record as read from a topic, before decoding. */
+export interface RawRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+}
+
+export interface EncodedRecord {
+  key: Buffer;
+  value: Buffer;
+}
+
+/**
+ * How change events become topic bytes and back. The Avro/Confluent implementation lives in serdes/;
+ * tests may use a JSON one. Batches, so the hot path pays one await per batch, not per event.
+ * `decode` never throws for one bad record: it returns the error (a DecodeError carrying
+ * topic/partition/offset) in that record's place, and the topology sends it to the dead-letter topic.
+ */
+export interface EventSerde {
+  encode(topic: string, events: readonly ChangeEvent[]): Promise<EncodedRecord[]>;
+  decode(records: readonly RawRecord[]): Promise<Array<ChangeEvent | Error>>;
+}
