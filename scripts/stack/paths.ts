@@ -1,0 +1,14 @@
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+/** The repo root, and `.stack/` beneath it: git-ignored, holds jars, data, logs, pid files and `env`. */
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** STACK_HOME moves the whole stack elsewhere (the stack's own tests use a scratch one). */
+export const STACK_DIR = process.env.STACK_HOME ?? join(ROOT, '.stack');
+export const LOG_DIR = join(STACK_DIR, 'logs');
+export const ENV_FILE = join(STACK_DIR, 'env');
+export const MAVEN_DIR = join(ROOT, 'scripts', 'stack', 'maven');
+
+export function serviceDir(name: string): string {
+  return join(STACK_DIR, name);
+}

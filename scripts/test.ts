@@ -1,0 +1,41 @@
+/**
+ * `npm test`: brings the local stack up (idempotent: seconds when it already runs), then type check,
+ * lint, and every test under test/ with node's test runner. `--unit` runs only the tests that need no
+ * server (files not named *.it.test.ts) and starts nothing. Extra arguments select test files.
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { ROOT } from './stack/paths.ts';
+
+const args = process.argv.slice(2);
+const unitOnly = args.includes('--unit');
+const selected = args.filter((a) => !a.startsWith('--'));
+
+function run(label: string, command: string, commandArgs: string[]): void {
+  console.log(`\n== ${label}`);
+  const result = spawnSync(command, commandArgs, { cwd: ROOT, stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.error(`\n${label} failed (exit ${result.status ?? result.signal})`);
+    process.exit(result.status ?? 1);
+  }
+}
+
+function testFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name === 'fixtures' ? [] : testFiles(path);
+    return entry.name.endsWith('.test.ts') ? [relative(ROOT, path)] : [];
+  });
+}
+
+const npx = join(ROOT, 'node_modules', '.bin');
+if (!unitOnly) run('stack up', process.execPath, [join(npx, 'tsx'), 'scripts/stack.ts', 'up']);
+if (selected.length === 0) {
+  run('type check', join(npx, 'tsc'), ['--noEmit']);
+  run('lint', join(npx, 'eslint'), ['.']);
+}
+const files = (selected.length > 0 ? selected : testFiles(join(ROOT, 'test')).sort()).filter(
+  (file) => !unitOnly || !file.endsWith('.it.test.ts'),
+);
+run(`tests (${files.length} files)`, process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files]);
