@@ -30,7 +30,7 @@ async function up(services: readonly Service[]): Promise<void> {
   const toStart: Service[] = [];
   for (const service of services) {
     if (external(service) || !service.managed) continue;
-    if (runningPid(service.name) !== undefined) continue;
+    if (runningPid(service) !== undefined) continue;
     for (const port of service.ports) await ensurePortFree(service.name, port, service.envName);
     toStart.push(service);
   }
@@ -56,7 +56,7 @@ async function bringUp(service: Service, start: boolean): Promise<string> {
     return external(service) ? `from ${service.envName}` : 'checked';
   }
   if (start) service.start();
-  await waitUntilReady(service.name, service.ready, service.startTimeoutMs);
+  await waitUntilReady(service, service.ready, service.startTimeoutMs);
   await service.bootstrap?.();
   return start ? 'started' : 'already running';
 }
@@ -72,7 +72,7 @@ async function down(services: readonly Service[]): Promise<void> {
     services
       .filter((service) => service.managed && !external(service))
       .map(async (service) => {
-        const stopped = await stopService(service.name);
+        const stopped = await stopService(service);
         console.log(`${service.name.padEnd(9)} ${stopped ? 'stopped' : 'was not running'}`);
       }),
   );
@@ -81,7 +81,7 @@ async function down(services: readonly Service[]): Promise<void> {
 async function status(services: readonly Service[]): Promise<boolean> {
   let allUp = true;
   for (const service of services) {
-    const pid = service.managed && !external(service) ? runningPid(service.name) : undefined;
+    const pid = service.managed && !external(service) ? runningPid(service) : undefined;
     const ok = await answers(service);
     allUp &&= ok;
     const owner = external(service) ? `from ${service.envName}` : service.managed ? (pid ? `pid ${pid}` : 'not started') : 'machine service';

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 
 /** The repo root, and `.stack/` beneath it: git-ignored, holds jars, data, logs, pid files and `env`. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -8,6 +9,12 @@ export const STACK_DIR = process.env.STACK_HOME ?? join(ROOT, '.stack');
 export const LOG_DIR = join(STACK_DIR, 'logs');
 export const ENV_FILE = join(STACK_DIR, 'env');
 export const MAVEN_DIR = join(ROOT, 'scripts', 'stack', 'maven');
+
+/**
+ * Pid files live machine-wide, keyed by service and port: a second checkout on the same machine (CI's
+ * fresh clone) finds the services another checkout started and uses them instead of failing on their ports.
+ */
+export const RUN_DIR = process.env.STACK_RUN_DIR ?? join(tmpdir(), `rxcdc-stack-${process.getuid?.() ?? 'user'}`);
 
 export function serviceDir(name: string): string {
   return join(STACK_DIR, name);

@@ -2,28 +2,35 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { LOG_DIR, serviceDir } from './paths.ts';
+import { LOG_DIR, RUN_DIR } from './paths.ts';
 import { StackError } from './stack-error.ts';
 
+/** A service instance is its name and its first port. */
+export interface Instance {
+  readonly name: string;
+  readonly ports: readonly number[];
+}
+
 /** Starts a long-running service detached from this process, logging to .stack/logs/<name>.log. */
-export function startDetached(name: string, command: string, args: string[], cwd?: string): number {
+export function startDetached(instance: Instance, command: string, args: string[], cwd?: string): number {
+  const { name } = instance;
   mkdirSync(LOG_DIR, { recursive: true });
   const log = openSync(join(LOG_DIR, `${name}.log`), 'a');
   const child = spawn(command, args, { cwd, detached: true, stdio: ['ignore', log, log] });
   if (child.pid === undefined) throw new StackError(`${name}: could not start ${command}`);
   child.unref();
-  writeFileSync(pidFile(name), String(child.pid));
+  writeFileSync(pidFile(instance), String(child.pid));
   return child.pid;
 }
 
-function pidFile(name: string): string {
-  mkdirSync(serviceDir(name), { recursive: true });
-  return join(serviceDir(name), 'pid');
+function pidFile(instance: Instance): string {
+  mkdirSync(RUN_DIR, { recursive: true });
+  return join(RUN_DIR, `${instance.name}-${instance.ports[0]}.pid`);
 }
 
-/** The pid of a service this stack started and that still runs, else undefined. */
-export function runningPid(name: string): number | undefined {
-  const file = pidFile(name);
+/** The pid of a service this stack started (from any checkout) and that still runs, else undefined. */
+export function runningPid(instance: Instance): number | undefined {
+  const file = pidFile(instance);
   if (!existsSync(file)) return undefined;
   const pid = Number(readFileSync(file, 'utf8').trim());
   if (!Number.isInteger(pid) || pid <= 0) return undefined;
@@ -36,15 +43,15 @@ export function runningPid(name: string): number | undefined {
 }
 
 /** Stops a service this stack started (SIGTERM, then SIGKILL after `graceMs`); others are never touched. */
-export async function stopService(name: string, graceMs = 15_000): Promise<boolean> {
-  const pid = runningPid(name);
+export async function stopService(instance: Instance, graceMs = 15_000): Promise<boolean> {
+  const pid = runningPid(instance);
   if (pid === undefined) return false;
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && runningPid(name) !== undefined) await sleep(200);
-  if (runningPid(name) !== undefined) process.kill(pid, 'SIGKILL');
-  while (runningPid(name) !== undefined) await sleep(100);
-  rmSync(pidFile(name), { force: true });
+  while (Date.now() < deadline && runningPid(instance) !== undefined) await sleep(200);
+  if (runningPid(instance) !== undefined) process.kill(pid, 'SIGKILL');
+  while (runningPid(instance) !== undefined) await sleep(100);
+  rmSync(pidFile(instance), { force: true });
   return true;
 }
 
@@ -74,11 +81,12 @@ export async function ensurePortFree(name: string, port: number, envName: string
 }
 
 /** Polls `probe` until it answers true; a dead process or the deadline ends the wait with the log's path. */
-export async function waitUntilReady(name: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+export async function waitUntilReady(instance: Instance, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const { name } = instance;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await probe().catch(() => false)) return;
-    if (runningPid(name) === undefined) {
+    if (runningPid(instance) === undefined) {
       throw new StackError(`${name} exited while starting: see ${join(LOG_DIR, `${name}.log`)}`);
     }
     await sleep(250);

@@ -34,7 +34,7 @@ export const kafka: Service = {
 
   start() {
     const lib = resolveJars('kafka');
-    startDetached('kafka', 'java', [
+    startDetached(kafka, 'java', [
       '-Xms256m',
       '-Xmx768m',
       '-XX:+UseG1GC',

@@ -45,17 +45,17 @@ export const mariadb: Service = {
   },
 
   start() {
-    startDetached('mariadb', findBinary(['mariadbd', 'mysqld']), [`--defaults-file=${configFile}`, ...runAsArgs()]);
+    startDetached(mariadb, findBinary(['mariadbd', 'mysqld']), [`--defaults-file=${configFile}`, ...runAsArgs()]);
   },
 
   async ready() {
-    const connection = await mysql.createConnection({ socketPath: socket, user: 'root', connectTimeout: 1000 });
+    const connection = await connectAsRoot();
     await connection.end();
     return true;
   },
 
   async bootstrap() {
-    const connection = await mysql.createConnection({ socketPath: socket, user: 'root' });
+    const connection = await connectAsRoot();
     try {
       for (const host of ['%', 'localhost']) {
         await connection.query(`CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?`, [USER, host, PASSWORD]);
@@ -66,6 +66,11 @@ export const mariadb: Service = {
     }
   },
 };
+
+/** Over TCP, not the socket: a checkout that did not start this instance does not know its socket path. */
+function connectAsRoot(): Promise<mysql.Connection> {
+  return mysql.createConnection({ host: '127.0.0.1', port: PORT, user: 'root', connectTimeout: 1000 });
+}
 
 function myCnf(): string {
   return [

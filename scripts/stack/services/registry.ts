@@ -36,8 +36,7 @@ export const registry: Service = {
   },
 
   start() {
-    startDetached(
-      'registry',
+    startDetached(registry,
       'java',
       ['-Xms128m', '-Xmx512m', `-Dquarkus.http.port=${PORT}`, '-Dquarkus.http.host=127.0.0.1', '-jar', runner],
       appDir,
