@@ -1,0 +1,83 @@
+/**
+ * avsc types that give Avro values their canonical JavaScript form (topology/change-event.ts)
+ * while they are read or written, so no second pass over each row converts them.
+ */
+import avsc from 'avsc';
+import type { Type } from 'avsc';
+import { bigintToBytes, bytesToBigint } from './twos-complement.ts';
+
+const MIN_INT64 = -(1n << 63n);
+const MAX_INT64 = (1n << 63n) - 1n;
+const MAX_UINT64 = (1n << 64n) - 1n;
+
+// avsc copies the 8 bytes into the varint at once, so one buffer serves every write.
+const longScratch = Buffer.alloc(8);
+
+/** Avro `long` as a bigint: avsc's own long refuses values past 2^53 rather than round them. */
+export const bigintLong: Type = avsc.types.LongType.__with({
+  fromBuffer: (buf: Buffer) => buf.readBigInt64LE(0),
+  toBuffer: (value: bigint) => {
+    longScratch.writeBigInt64LE(value);
+    return longScratch;
+  },
+  fromJSON: (value: number | string | bigint) => BigInt(value),
+  // Only schema defaults (always 0 here) are exported through JSON, so a number is exact enough.
+  toJSON: (value: bigint) => Number(value),
+  isValid: (value: unknown) => typeof value === 'bigint' && value >= MIN_INT64 && value <= MAX_INT64,
+  compare: (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0),
+});
+
+const PLAIN_DECIMAL = /^(-?)(\d+)(?:\.(\d+))?$/;
+
+/** Avro `decimal` (bytes) as the exact plain-notation string MySQL prints, with `scale` fraction digits. */
+export class DecimalString extends avsc.types.LogicalType {
+  readonly scale: number;
+
+  constructor(schema: avsc.Schema, opts?: object) {
+    super(schema, opts);
+    this.scale = (schema as { scale?: number }).scale ?? 0;
+  }
+
+  protected override _toValue(value: unknown): Buffer | undefined {
+    if (typeof value !== 'string') return undefined;
+    const match = PLAIN_DECIMAL.exec(value);
+    if (match === null) return undefined;
+    const fraction = match[3] ?? '';
+    // More fraction digits than the column's scale would be silently cut: refuse instead.
+    if (fraction.length > this.scale) return undefined;
+    return bigintToBytes(BigInt(`${match[1]}${match[2]}${fraction.padEnd(this.scale, '0')}`));
+  }
+
+  protected override _fromValue(bytes: Buffer): string {
+    const unscaled = bytesToBigint(bytes);
+    const negative = unscaled < 0n;
+    const digits = (negative ? -unscaled : unscaled).toString().padStart(this.scale + 1, '0');
+    const sign = negative ? '-' : '';
+    if (this.scale === 0) return `${sign}${digits}`;
+    const point = digits.length - this.scale;
+    return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
+  }
+
+  protected override _resolve(writer: Type): ((value: unknown) => unknown) | undefined {
+    // A different scale would read the same unscaled bytes as another number (Java readers too).
+    if (writer instanceof DecimalString && writer.scale === this.scale) return (value) => value;
+    // BIGINT UNSIGNED widened to a DECIMAL(p,0).
+    if (writer instanceof UnsignedBigint && this.scale === 0) return (value) => String(value);
+    return undefined;
+  }
+}
+
+/** BIGINT UNSIGNED as Avro `decimal(20,0)` (Debezium's precise mode), read back as a bigint. */
+export class UnsignedBigint extends avsc.types.LogicalType {
+  protected override _toValue(value: unknown): Buffer | undefined {
+    return typeof value === 'bigint' && value >= 0n && value <= MAX_UINT64 ? bigintToBytes(value) : undefined;
+  }
+
+  protected override _fromValue(bytes: Buffer): bigint {
+    return bytesToBigint(bytes);
+  }
+
+  protected override _resolve(writer: Type): ((value: unknown) => unknown) | undefined {
+    return writer instanceof UnsignedBigint ? (value) => value : undefined;
+  }
+}

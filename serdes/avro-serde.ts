@@ -1,0 +1,252 @@
+/**
+ * Change events as Avro in the Confluent wire format. Schemas are derived from the event's
+ * TableSchema (or the MongoDB collection), registered once, and their ids and avsc Types cached by
+ * TableSchema object and by id, so encoding or decoding a batch is one pass with no HTTP call and no
+ * schema work unless a schema is new.
+ */
+import type { Resolver } from 'avsc';
+import type { ChangeEvent, Row, TableSchema } from '../topology/change-event.ts';
+import { CdcError } from '../topology/errors.ts';
+import type { EncodedRecord, EventSerde, RawRecord } from '../topology/serde.ts';
+import { CONNECTOR_ATTR, fullName, tableEventSchemas, type EventSchemas, type RecordSchema } from './avro-schema.ts';
+import { avroType, EnvelopeCodec, KeyCodec } from './change-event-codec.ts';
+import { assertBackward } from './compatibility.ts';
+import { DecodeError } from './errors.ts';
+import { collectionEventSchemas } from './mongo-avro-schema.ts';
+import type { SchemaRegistryPort } from './registry.ts';
+import { topicNameStrategy, type SubjectNameStrategy } from './subject-name.ts';
+import { isRecordSchema } from './table-schema-from-avro.ts';
+import { frameError, readPayload, schemaIdOf, WireWriter } from './wire-format.ts';
+
+export interface AvroSerdeOptions {
+  registry: SchemaRegistryPort;
+  /** First part of every record name, as Debezium's `topic.prefix`: `<prefix>.<db>.<table>.Envelope`. */
+  prefix: string;
+  /** Default: TopicNameStrategy (`<topic>-key`, `<topic>-value`). */
+  subjectNameStrategy?: SubjectNameStrategy;
+  /**
+   * Value schemas (Envelopes) to read each topic with, as an older consumer would: events written
+   * with any compatible later version are resolved into this shape. Default: the writer's schema.
+   */
+  readerSchemas?: ReadonlyMap<string, RecordSchema>;
+}
+
+interface Writer {
+  keyId: number;
+  valueId: number;
+  key: KeyCodec;
+  value: EnvelopeCodec;
+}
+
+interface ValueReader {
+  codec: EnvelopeCodec;
+  resolver: Resolver | undefined;
+}
+
+/** A schema id that cannot be read, with the reason every record carrying it gets. */
+type Unreadable = string;
+
+export class AvroEventSerde implements EventSerde {
+  private readonly registry: SchemaRegistryPort;
+  private readonly prefix: string;
+  private readonly subjectName: SubjectNameStrategy;
+  private readonly readerSchemas: ReadonlyMap<string, RecordSchema>;
+  private readonly wire = new WireWriter();
+
+  // Encode: by TableSchema object, then topic; MongoDB by topic, db, collection.
+  private readonly tableWriters = new WeakMap<TableSchema, Map<string, Writer>>();
+  private readonly collectionWriters = new Map<string, Map<string, Map<string, Writer>>>();
+  // Encode misses, by topic and value schema text: one registration for equal schemas.
+  private readonly preparing = new Map<string, Promise<Writer>>();
+
+  // Decode: by writer schema id (and, for values, by topic when a reader schema applies).
+  private readonly schemas = new Map<number, RecordSchema | Unreadable>();
+  private readonly fetching = new Map<number, Promise<void>>();
+  private readonly keyReaders = new Map<number, KeyCodec | Unreadable>();
+  private readonly valueReaders = new Map<string, Map<number, ValueReader | Unreadable>>();
+  private readonly readerCodecs = new Map<string, EnvelopeCodec>();
+
+  constructor(options: AvroSerdeOptions) {
+    this.registry = options.registry;
+    this.prefix = options.prefix;
+    this.subjectName = options.subjectNameStrategy ?? topicNameStrategy;
+    this.readerSchemas = options.readerSchemas ?? new Map();
+  }
+
+  async encode(topic: string, events: readonly ChangeEvent[]): Promise<EncodedRecord[]> {
+    const records = new Array<EncodedRecord>(events.length);
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i] as ChangeEvent;
+      const writer = this.cachedWriter(topic, event) ?? (await this.prepareWriter(topic, event));
+      records[i] = { key: this.frame(writer.keyId, writer.key, writer.key.toAvro(event.key), event), value: this.frame(writer.valueId, writer.value, writer.value.toAvro(event), event) };
+    }
+    return records;
+  }
+
+  async decode(records: readonly RawRecord[]): Promise<Array<ChangeEvent | Error>> {
+    await this.loadSchemas(records);
+    const events = new Array<ChangeEvent | Error>(records.length);
+    for (let i = 0; i < records.length; i++) events[i] = this.decodeRecord(records[i] as RawRecord);
+    return events;
+  }
+
+  private cachedWriter(topic: string, event: ChangeEvent): Writer | undefined {
+    if (event.schema !== undefined) return this.tableWriters.get(event.schema)?.get(topic);
+    return this.collectionWriters.get(topic)?.get(event.source.db)?.get(event.source.table);
+  }
+
+  private eventSchemas(event: ChangeEvent): EventSchemas {
+    if (event.schema !== undefined) return tableEventSchemas(this.prefix, event.schema);
+    if (event.source.connector === 'mongodb') return collectionEventSchemas(this.prefix, event.source.db, event.source.table);
+    throw new CdcError('INTERNAL', `a ${event.source.connector} event of ${event.source.db}.${event.source.table} carries no schema`);
+  }
+
+  private async prepareWriter(topic: string, event: ChangeEvent): Promise<Writer> {
+    const schemas = this.eventSchemas(event);
+    const valueText = JSON.stringify(schemas.value);
+    const id = `${topic}\u0000${valueText}`;
+    let preparing = this.preparing.get(id);
+    if (preparing === undefined) {
+      preparing = this.register(topic, `${event.source.db}.${event.source.table}`, schemas, valueText);
+      this.preparing.set(id, preparing);
+      // A refused schema is tried again with the next batch, not remembered as refused.
+      preparing.catch(() => this.preparing.delete(id));
+    }
+    const writer = await preparing;
+    if (event.schema !== undefined) {
+      let byTopic = this.tableWriters.get(event.schema);
+      if (byTopic === undefined) this.tableWriters.set(event.schema, (byTopic = new Map()));
+      byTopic.set(topic, writer);
+    } else {
+      nested(nested(this.collectionWriters, topic), event.source.db).set(event.source.table, writer);
+    }
+    return writer;
+  }
+
+  private async register(topic: string, table: string, schemas: EventSchemas, valueText: string): Promise<Writer> {
+    const guard = (schema: RecordSchema) => ({
+      table,
+      check: (latest: string) => assertBackward(table, JSON.parse(latest) as RecordSchema, schema),
+    });
+    const [keyId, valueId] = await Promise.all([
+      this.registry.idOf(this.subjectName(topic, fullName(schemas.key), true), JSON.stringify(schemas.key), guard(schemas.key)),
+      this.registry.idOf(this.subjectName(topic, fullName(schemas.value), false), valueText, guard(schemas.value)),
+    ]);
+    return { keyId, valueId, key: new KeyCodec(schemas.key), value: new EnvelopeCodec(schemas.value) };
+  }
+
+  private frame(schemaId: number, codec: KeyCodec | EnvelopeCodec, value: unknown, event: ChangeEvent): Buffer {
+    try {
+      return this.wire.write(schemaId, codec.type, value);
+    } catch (error) {
+      // Off the hot path: say which field holds the value that does not fit.
+      const paths: string[] = [];
+      codec.type.isValid(value, { errorHook: (path) => paths.push(path.join('.')) });
+      throw new CdcError(
+        'INTERNAL',
+        `cannot encode ${event.source.db}.${event.source.table} event at ${event.source.position}: ${paths.join(', ') || (error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** Fetches, once per id, the writer schemas of the records that name an id not met before. */
+  private async loadSchemas(records: readonly RawRecord[]): Promise<void> {
+    const loading: Array<Promise<void>> = [];
+    for (const record of records) {
+      this.needSchema(record.key, loading);
+      this.needSchema(record.value, loading);
+    }
+    if (loading.length > 0) await Promise.all(loading);
+  }
+
+  private needSchema(bytes: Buffer | null, loading: Array<Promise<void>>): void {
+    if (bytes === null || frameError(bytes) !== undefined) return;
+    const id = schemaIdOf(bytes);
+    if (this.schemas.has(id)) return;
+    let fetching = this.fetching.get(id);
+    if (fetching === undefined) {
+      fetching = this.fetchSchema(id).then((schema) => void this.schemas.set(id, schema));
+      this.fetching.set(id, fetching);
+      // Forgotten either way: an unreachable registry is not the records' fault, so this batch
+      // fails and its retry asks again.
+      const forget = () => void this.fetching.delete(id);
+      fetching.then(forget, forget);
+    }
+    loading.push(fetching);
+  }
+
+  private async fetchSchema(id: number): Promise<RecordSchema | Unreadable> {
+    const text = await this.registry.schemaText(id);
+    if (text === undefined) return `unknown schema id ${id}`;
+    const schema: unknown = JSON.parse(text);
+    return isRecordSchema(schema) ? schema : `schema id ${id} is not an Avro record`;
+  }
+
+  private decodeRecord(record: RawRecord): ChangeEvent | DecodeError {
+    if (record.key === null) return new DecodeError(record, 'record has no key');
+    if (record.value === null) return new DecodeError(record, 'record has no value (a tombstone)');
+    const keyReader = this.keyReader(record.key);
+    if (typeof keyReader === 'string') return new DecodeError(record, `key: ${keyReader}`);
+    const valueReader = this.valueReader(record.topic, record.value);
+    if (typeof valueReader === 'string') return new DecodeError(record, `value: ${valueReader}`);
+    try {
+      const key = keyReader.fromAvro(readPayload(record.key, keyReader.type) as Record<string, unknown>);
+      const envelope = readPayload(record.value, valueReader.codec.type, valueReader.resolver);
+      return valueReader.codec.fromAvro(envelope as Parameters<EnvelopeCodec['fromAvro']>[0], key as Row);
+    } catch (error) {
+      return new DecodeError(record, (error as Error).message, { cause: error });
+    }
+  }
+
+  private keyReader(bytes: Buffer): KeyCodec | Unreadable {
+    const bad = frameError(bytes);
+    if (bad !== undefined) return bad;
+    const id = schemaIdOf(bytes);
+    let reader = this.keyReaders.get(id);
+    if (reader === undefined) {
+      const schema = this.schemas.get(id) as RecordSchema | Unreadable;
+      reader = typeof schema === 'string' ? schema : attempt(() => new KeyCodec(schema));
+      this.keyReaders.set(id, reader);
+    }
+    return reader;
+  }
+
+  private valueReader(topic: string, bytes: Buffer): ValueReader | Unreadable {
+    const bad = frameError(bytes);
+    if (bad !== undefined) return bad;
+    const id = schemaIdOf(bytes);
+    const byId = nested(this.valueReaders, topic);
+    let reader = byId.get(id);
+    if (reader === undefined) {
+      const schema = this.schemas.get(id) as RecordSchema | Unreadable;
+      reader = typeof schema === 'string' ? schema : attempt(() => this.newValueReader(topic, schema));
+      byId.set(id, reader);
+    }
+    return reader;
+  }
+
+  private newValueReader(topic: string, writer: RecordSchema): ValueReader {
+    if (typeof writer[CONNECTOR_ATTR] !== 'string') throw new Error(`${fullName(writer)} is not a change-event envelope`);
+    const readerSchema = this.readerSchemas.get(topic);
+    if (readerSchema === undefined) return { codec: new EnvelopeCodec(writer), resolver: undefined };
+    let codec = this.readerCodecs.get(topic);
+    if (codec === undefined) this.readerCodecs.set(topic, (codec = new EnvelopeCodec(readerSchema)));
+    return { codec, resolver: codec.type.createResolver(avroType(writer)) };
+  }
+}
+
+function nested<K, K2, V>(map: Map<K, Map<K2, V>>, key: K): Map<K2, V> {
+  let inner = map.get(key);
+  if (inner === undefined) map.set(key, (inner = new Map()));
+  return inner;
+}
+
+/** The value, or the reason it could not be made (a schema we cannot read). */
+function attempt<T>(make: () => T): T | Unreadable {
+  try {
+    return make();
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
