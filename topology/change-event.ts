@@ -78,6 +78,11 @@ export interface ChangeEvent {
   tsMs: number;
   /** Schema of the table in force for this event; shared between events, never copied per event. */
   schema?: TableSchema;
+  /**
+   * Set by a routing operator (topology/operators/route-to-topic.ts): the topic the source stage writes
+   * this event to instead of its source's change topic. Absent for almost every event.
+   */
+  topic?: string;
 }
 
 /** Positions are built so that plain string order is source order (fixed-width fields). */

@@ -66,3 +66,10 @@ export class SourceMisconfiguredError extends CdcError {
     super('SOURCE_MISCONFIGURED', message, options);
   }
 }
+
+/** The target is busy or gone for a moment (deadlock, lock timeout, connection lost): retry the same work. */
+export class TransientError extends CdcError {
+  constructor(message: string, options?: CdcErrorOptions) {
+    super('TRANSIENT', message, { retriable: true, ...options });
+  }
+}

@@ -1,0 +1,23 @@
+import { MemoryTransport } from '../../../topology/transports/memory.ts';
+import type { Producer } from '../../../topology/transport.ts';
+
+/** A MemoryTransport that notes each acknowledged record (`topic op` or `topic token:phase`) in a shared journal, in ack order. */
+export class JournalingTransport extends MemoryTransport {
+  constructor(readonly journal: string[]) {
+    super();
+  }
+
+  override async producer(options?: { transactionalId?: string }): Promise<Producer> {
+    const producer = await super.producer(options);
+    return {
+      send: async (records) => {
+        await producer.send(records);
+        for (const record of records) {
+          const value = JSON.parse(record.value!.toString()) as { op?: string; phase?: string };
+          this.journal.push(`${record.topic} ${value.op ?? `token:${value.phase}`}`);
+        }
+      },
+      close: () => producer.close(),
+    };
+  }
+}

@@ -1,0 +1,238 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { filter } from 'rxjs';
+import { MemoryTransport } from '../../topology/transports/memory.ts';
+import { TopologyBuilder, type RunningTopology } from '../../topology/topology.ts';
+import { JsonSerde } from '../../topology/json-serde.ts';
+import { maskColumns } from '../../topology/operators/mask-columns.ts';
+import { routeToTopic } from '../../topology/operators/route-to-topic.ts';
+import { replaySink } from '../../topology/replay.ts';
+import { encodeRowKey } from '../../topology/key-encoding.ts';
+import { partitionForKey } from '../../topology/murmur2.ts';
+import { CdcError } from '../../topology/errors.ts';
+import { FakeDatabase, FakeSource } from './support/fake-source.ts';
+import { MemorySink } from './support/memory-sink.ts';
+import { eventually } from './support/eventually.ts';
+import type { Row } from '../../topology/change-event.ts';
+
+const serde = new JsonSerde();
+
+/** What a sink holding the database's rows contains (MemorySink's key scheme). */
+function expectedState(db: FakeDatabase, map: (table: string, row: Row) => Row = (_, row) => row): Record<string, Row> {
+  const rows: Array<[string, Row]> = [];
+  for (const [table, byId] of db.rows) for (const [id, row] of byId) rows.push([`app.${table}/${JSON.stringify({ id })}`, map(table, row)]);
+  return Object.fromEntries(rows.sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+async function converged(sink: MemorySink, expected: Record<string, Row>): Promise<void> {
+  await eventually(`sink ${sink.name} converges`, () => {
+    try {
+      assert.deepEqual(sink.state(), expected);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+test('user operators run where they are placed, and describe() shows stages, topics, partitions and groups', async () => {
+  const db = new FakeDatabase();
+  db.commit([{ op: 'c', table: 'users', id: 1, after: { id: 1, email: 'a@x', name: 'a' } }]);
+  db.commit([{ op: 'c', table: 'audit', id: 1, after: { id: 1, email: 'x@x' } }]);
+  const sink = new MemorySink('pg');
+  const topology = new TopologyBuilder({ pipeline: 'ops', serde })
+    .source(new FakeSource('main', db))
+    .through('mask-email', maskColumns(['email']))
+    .through('orders-to-team', routeToTopic('team.audit', (event) => event.source.table === 'audit'))
+    .repartition({ partitions: 4 })
+    .through('no-deletes', filter((event) => event.op !== 'd'))
+    .sink(sink)
+    .build();
+  assert.equal(
+    topology.describe().toString(),
+    [
+      'Topology: pipeline ops (source → change topics: at least once)',
+      '  Sub-topology 0: source',
+      '    consumer group: ops.sources (owns one source per partition of ops.sources)',
+      '    <-- Source: main (mysql, snapshot initial)',
+      '    --- Processor: mask-email',
+      '    --- Processor: orders-to-team',
+      '    --> Topic: ops.main.changes [1 partition]',
+      '    --> Topic: team.audit [1 partition]',
+      '    --> Topic: ops.tokens [1 partition, compacted]',
+      '  Sub-topology 1: repartition (re-key by table + primary key, murmur2)',
+      '    consumer group: ops.repartition',
+      '    <-- Topic: ops.main.changes [1 partition]',
+      '    <-- Topic: team.audit [1 partition]',
+      '    --- Processor: no-deletes',
+      '    --> Topic: ops.repartition [4 partitions]',
+      '    --> Topic: ops.dlq [1 partition]',
+      '  Sub-topology 2: sink pg',
+      '    consumer group: ops.sink.pg',
+      '    <-- Topic: ops.repartition [4 partitions]',
+      '    --> Sink: pg',
+      '    --> Topic: ops.dlq [1 partition]',
+    ].join('\n'),
+  );
+
+  const transport = new MemoryTransport();
+  const running = await topology.start(transport);
+  db.commit([{ op: 'd', table: 'users', id: 1 }]);
+  db.commit([{ op: 'c', table: 'users', id: 2, after: { id: 2, email: null, name: 'b' } }]);
+  await eventually('the insert of user 2 reaches the sink', () => sink.rows.size === 3);
+  await running.stop();
+  assert.deepEqual(sink.state(), {
+    'app.audit/{"id":1}': { id: 1, email: '***' },
+    'app.users/{"id":1}': { id: 1, email: '***', name: 'a' },
+    'app.users/{"id":2}': { id: 2, email: null, name: 'b' },
+  });
+  assert.equal(transport.records('team.audit').length, 1);
+  assert.deepEqual(transport.topicSpec('ops.tokens'), { name: 'ops.tokens', partitions: 1, compacted: true });
+});
+
+async function runUpdates(keys: number, rounds: number) {
+  const db = new FakeDatabase();
+  for (let id = 0; id < keys; id++) db.commit([{ op: 'c', table: 't', id, after: { id, version: 0 } }]);
+  const sink = new MemorySink('sink');
+  const transport = new MemoryTransport({ maxBatch: 13 });
+  const topology = new TopologyBuilder({ pipeline: 'order', serde, maxBatch: 11 }).source(new FakeSource('src', db, { chunkSize: 9 })).repartition({ partitions: 8 }).sink(sink).build();
+  const running = await topology.start(transport);
+  for (let version = 1; version <= rounds; version++) {
+    // Transactions touching several keys, interleaving the keys' histories.
+    for (let id = 0; id < keys; id += 5) db.commit(Array.from({ length: Math.min(5, keys - id) }, (_, i) => ({ op: 'u' as const, table: 't', id: id + i, after: { id: id + i, version } })));
+  }
+  await converged(sink, expectedState(db));
+  return { db, sink, transport, topology, running };
+}
+
+test('per-key order holds through repartition with N=8, each key in its murmur2 partition', async () => {
+  const { sink, transport, running } = await runUpdates(60, 20);
+  await running.stop();
+  const history = (into: Map<number, string[]>, op: string, id: number, version: unknown) => {
+    into.set(id, [...(into.get(id) ?? []), `${op}${String(version)}`]);
+  };
+  // The order the source emitted, as its change topic holds it...
+  const emitted = new Map<number, string[]>();
+  for (const event of await serde.decode(transport.records('order.src.changes'))) {
+    if (event instanceof Error) throw event;
+    history(emitted, event.op, Number(event.key.id), event.after!.version);
+  }
+  // ...is the order each key was applied in, all of a key's changes in its murmur2 partition.
+  const applied = new Map<number, string[]>();
+  for (const [partition, records] of sink.applied) {
+    for (const { event } of records) {
+      assert.equal(partition, partitionForKey(encodeRowKey(event), 8), `key ${String(event.key.id)} in partition ${partition}`);
+      history(applied, event.op, Number(event.key.id), event.after!.version);
+    }
+  }
+  assert.equal(applied.size, 60);
+  assert.deepEqual(applied, emitted);
+  assert.equal(new Set(transport.records('order.repartition').map((record) => record.partition)).size, 8, 'all 8 partitions used');
+});
+
+test('a replay from earliest reproduces the same sink state', async () => {
+  const { db, sink, transport, topology, running } = await runUpdates(30, 5);
+  await running.stop();
+  await assert.rejects(
+    (async () => {
+      const again = await topology.start(transport);
+      try {
+        await replaySink(transport, 'order', 'sink', { earliest: true });
+      } finally {
+        await again.stop();
+      }
+    })(),
+    /live member/,
+  );
+  const offsets = await replaySink(transport, 'order', 'sink', { earliest: true });
+  assert.deepEqual(offsets, Array.from({ length: 8 }, (_, partition) => ({ partition, offset: '0' })));
+  sink.rows.clear();
+  sink.applied.clear();
+  const replayed = await topology.start(transport);
+  await converged(sink, expectedState(db));
+  await replayed.stop();
+});
+
+test('a replay to a timestamp starts each partition at the first record at or after it', async () => {
+  let now = 1_000;
+  const transport = new MemoryTransport({ now: () => now });
+  await transport.createTopics([{ name: 'r.repartition', partitions: 2 }]);
+  const producer = await transport.producer();
+  await producer.send([0, 1, 0].map((partition) => ({ topic: 'r.repartition', partition, key: null, value: Buffer.from('{}') })));
+  now = 2_000;
+  await producer.send([0, 1].map((partition) => ({ topic: 'r.repartition', partition, key: null, value: Buffer.from('{}') })));
+  assert.deepEqual(await replaySink(transport, 'r', 's', { timestamp: 1_500 }), [
+    { partition: 0, offset: '2' },
+    { partition: 1, offset: '1' },
+  ]);
+  assert.deepEqual(await transport.committedOffsets('r.sink.s', 'r.repartition'), [
+    { partition: 0, offset: '2' },
+    { partition: 1, offset: '1' },
+  ]);
+});
+
+test('undecodable and rejected records go to the dead-letter topic with reason and origin; offsets move on', async () => {
+  const db = new FakeDatabase();
+  db.commit([{ op: 'c', table: 't', id: 1, after: { id: 1 } }]);
+  db.commit([{ op: 'c', table: 't', id: 2, after: { id: 2 } }]);
+  const sink = new MemorySink('s');
+  sink.reject = (record) => (record.event.key.id === 2 ? 'duplicate entry' : undefined);
+  const transport = new MemoryTransport();
+  const running = await new TopologyBuilder({ pipeline: 'dlq', serde }).source(new FakeSource('src', db)).repartition({ partitions: 1 }).sink(sink).build().start(transport);
+  const producer = await transport.producer();
+  await producer.send([{ topic: 'dlq.repartition', partition: 0, key: Buffer.from('k'), value: Buffer.from('not json') }]);
+  await eventually('two dead letters', () => transport.records('dlq.dlq').length === 2);
+  await eventually('offsets committed past them', async () => (await transport.committedOffsets('dlq.sink.s', 'dlq.repartition'))[0]?.offset === '3');
+  await running.stop();
+  const letters = transport.records('dlq.dlq').map((record) => record.headers);
+  const rejected = letters.find((headers) => headers['cdc.dlq.reason'] === 'duplicate entry');
+  assert.deepEqual(rejected, { 'cdc.dlq.stage': 'sink.s', 'cdc.dlq.reason': 'duplicate entry', 'cdc.dlq.topic': 'dlq.repartition', 'cdc.dlq.partition': '0', 'cdc.dlq.offset': '1' });
+  const undecodable = letters.find((headers) => headers['cdc.dlq.offset'] === '2');
+  assert.match(undecodable!['cdc.dlq.reason']!, /cannot decode dlq.repartition\/0@2/);
+  assert.deepEqual(Object.keys(sink.state()), ['app.t/{"id":1}']);
+});
+
+test('a retriable sink failure is retried; a fatal one stops the topology with the sink and partition named', async () => {
+  const db = new FakeDatabase();
+  db.commit([{ op: 'c', table: 't', id: 1, after: { id: 1 } }]);
+  const sink = new MemorySink('s');
+  sink.failures.push(new CdcError('TRANSIENT', 'deadlock', { retriable: true }));
+  const transport = new MemoryTransport();
+  const topology = new TopologyBuilder({ pipeline: 'fatal', serde }).source(new FakeSource('src', db)).repartition({ partitions: 1 }).sink(sink).build();
+  const running = await topology.start(transport);
+  await converged(sink, expectedState(db));
+  sink.failures.push(new Error('table t does not exist'));
+  db.commit([{ op: 'c', table: 't', id: 2, after: { id: 2 } }]);
+  await assert.rejects(running.done, /apply to sink s on fatal.repartition\/0 failed: table t does not exist/);
+  assert.deepEqual(await transport.committedOffsets('fatal.sink.s', 'fatal.repartition'), [{ partition: 0, offset: '1' }]);
+});
+
+test('two processes with one pipeline id split sources and sink partitions; when one stops the other takes all', async () => {
+  const dbs = [new FakeDatabase(), new FakeDatabase()];
+  const transport = new MemoryTransport();
+  const sinks = [new MemorySink('s'), new MemorySink('s')];
+  const start = (i: number): Promise<RunningTopology> =>
+    new TopologyBuilder({ pipeline: 'scale', serde })
+      .source(new FakeSource('a', dbs[0]!))
+      .source(new FakeSource('b', dbs[1]!))
+      .repartition({ partitions: 4 })
+      .sink(sinks[i]!)
+      .build()
+      .start(transport);
+  const first = await start(0);
+  const second = await start(1);
+  assert.deepEqual([...first.ownedSources, ...second.ownedSources].sort(), [0, 1]);
+  assert.equal(first.ownedSources.length, 1);
+  for (let id = 0; id < 40; id++) dbs[id % 2]!.commit([{ op: 'c', table: 't', id, after: { id } }]);
+  await eventually('both sinks applied their share', () => sinks[0]!.rows.size + sinks[1]!.rows.size === 40 && sinks[0]!.rows.size > 0 && sinks[1]!.rows.size > 0);
+  const partitionsOf = (sink: MemorySink) => new Set(sink.applied.keys());
+  assert.equal([...partitionsOf(sinks[0]!)].filter((p) => partitionsOf(sinks[1]!).has(p)).length, 0, 'no sink partition applied by both');
+
+  await first.stop();
+  assert.deepEqual(second.ownedSources, [0, 1]);
+  sinks[1]!.applied.clear();
+  for (let id = 40; id < 80; id++) dbs[id % 2]!.commit([{ op: 'c', table: 't', id, after: { id } }]);
+  await eventually('the survivor applies everything new', () => [...sinks[1]!.applied.values()].flat().filter((r) => Number(r.event.key.id) >= 40).length === 40);
+  assert.equal(partitionsOf(sinks[1]!).size, 4);
+  await second.stop();
+});

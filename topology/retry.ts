@@ -1,0 +1,42 @@
+import { CdcError } from './errors.ts';
+
+/**
+ * The one place that decides what is retried: a CdcError says so itself (`retriable`); a KafkaJS error
+ * says so with its own `retriable` flag (broker not available, leader moved, rebalance in progress, ...).
+ * Everything else is fatal and is rethrown at once.
+ */
+export function isRetriable(error: unknown): boolean {
+  if (error instanceof CdcError) return error.retriable;
+  if (error instanceof Error && error.name.startsWith('KafkaJS')) return (error as Error & { retriable?: boolean }).retriable === true;
+  return false;
+}
+
+export interface RetryOptions {
+  /** Attempts in all, the first included. */
+  attempts?: number;
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+  /** Told before each wait, e.g. to pause a partition or log. */
+  onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
+  signal?: AbortSignal;
+}
+
+export async function withRetry<T>(what: string, run: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
+  const attempts = options.attempts ?? 8;
+  let delay = options.initialDelayMs ?? 100;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (!isRetriable(error) || attempt >= attempts || options.signal?.aborted) {
+        if (error instanceof CdcError && !error.retriable) throw error;
+        throw new CdcError('INTERNAL', `${what} failed${attempt > 1 ? ` after ${attempt} attempts` : ''}: ${(error as Error).message}`, { cause: error });
+      }
+      // Full jitter, so processes that failed together do not retry together.
+      const wait = Math.round(Math.random() * delay);
+      options.onRetry?.(error, attempt, wait);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      delay = Math.min(delay * 2, options.maxDelayMs ?? 10_000);
+    }
+  }
+}

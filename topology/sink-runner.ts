@@ -1,0 +1,75 @@
+import type { EventSerde } from './serde.ts';
+import type { SinkConnector, SinkRecord } from './sink.ts';
+import type { Consumer, OutgoingRecord, PartitionBatch, Producer, Transport } from './transport.ts';
+import { deadLetter, decodeOrDeadLetter } from './dead-letter.ts';
+import { OperatorStage } from './operator-stage.ts';
+import { groups, topics } from './topics.ts';
+import { withRetry, type RetryOptions } from './retry.ts';
+
+export interface SinkRunnerOptions {
+  pipeline: string;
+  transport: Transport;
+  serde: EventSerde;
+  sink: SinkConnector;
+  stage: OperatorStage;
+  retry?: RetryOptions;
+}
+
+/**
+ * Applies the repartition topic to one sink, in group `<pipeline>.sink.<name>`: each partition is a
+ * worker that applies its batches in offset order (partitions run in parallel). A batch's offsets are
+ * committed only after `apply` resolved and its rejected records are on the dead-letter topic.
+ * A retriable failure retries the same batch (retry.ts); anything else stops the consumer, and with it
+ * the topology, with the sink's name and the partition in the message.
+ */
+export class SinkRunner {
+  private consumer?: Consumer;
+
+  private constructor(
+    private readonly options: SinkRunnerOptions,
+    private readonly producer: Producer,
+  ) {}
+
+  static async start(options: SinkRunnerOptions): Promise<SinkRunner> {
+    await options.sink.start();
+    const runner = new SinkRunner(options, await options.transport.producer());
+    runner.consumer = await options.transport.consumer({
+      groupId: groups.sink(options.pipeline, options.sink.name),
+      topics: [topics.repartition(options.pipeline)],
+      fromBeginning: true,
+      eachBatch: (batch) => runner.apply(batch),
+    });
+    return runner;
+  }
+
+  get done(): Promise<void> {
+    return this.consumer!.done;
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer?.stop();
+    await this.producer.close();
+    await this.options.sink.close();
+  }
+
+  private async apply(batch: PartitionBatch): Promise<void> {
+    const { pipeline, serde, sink, stage } = this.options;
+    const where = `sink ${sink.name} on ${batch.topic}/${batch.partition}`;
+    const decoded = await decodeOrDeadLetter(serde, pipeline, `sink.${sink.name}`, batch.records);
+    const records: SinkRecord[] = [];
+    const outputs: SinkRecord['event'][] = [];
+    decoded.events.forEach((event, i) => {
+      const origin = decoded.origins[i]!;
+      stage.feed(event, outputs);
+      for (const output of outputs) records.push({ event: output, topic: origin.topic, partition: origin.partition, offset: origin.offset });
+      outputs.length = 0;
+    });
+    const deadLetters: OutgoingRecord[] = decoded.deadLetters;
+    if (records.length > 0) {
+      const { rejected } = await withRetry(`apply to ${where}`, () => sink.apply(records), this.options.retry);
+      const originOf = rejected.length > 0 ? new Map(batch.records.map((record) => [record.offset, record])) : undefined;
+      for (const { record, reason } of rejected) deadLetters.push(deadLetter(pipeline, `sink.${sink.name}`, originOf!.get(record.offset)!, reason));
+    }
+    if (deadLetters.length > 0) await withRetry(`dead-letter ${deadLetters.length} records of ${where}`, () => this.producer.send(deadLetters));
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * Topic and consumer-group names, all derived from the pipeline id so that several processes started
+ * with one id meet on the same topics and groups, and two pipelines never share one.
+ *
+ * Change topics are one per source (`<pipeline>.<source>.changes`), keyed by the serde's record key,
+ * rather than one per table: tables appear while a source streams, and a fixed set of topics lets every
+ * process subscribe on start without topic discovery. A user operator can route events to further,
+ * declared topics (operators/route-to-topic.ts).
+ */
+export const topics = {
+  change: (pipeline: string, source: string) => `${pipeline}.${source}.changes`,
+  repartition: (pipeline: string) => `${pipeline}.repartition`,
+  /** Compacted: the latest token per source is all that matters. */
+  tokens: (pipeline: string) => `${pipeline}.tokens`,
+  deadLetter: (pipeline: string) => `${pipeline}.dlq`,
+  /** One partition per source: whoever owns partition i runs source i (source-ownership.ts). */
+  sourceControl: (pipeline: string) => `${pipeline}.sources`,
+};
+
+export const groups = {
+  repartition: (pipeline: string) => `${pipeline}.repartition`,
+  sink: (pipeline: string, sink: string) => `${pipeline}.sink.${sink}`,
+  sources: (pipeline: string) => `${pipeline}.sources`,
+};
+
+/** The transactional id of a source's producer: one per pipeline + source, so a restarted source fences its zombie. */
+export function sourceTransactionalId(pipeline: string, source: string): string {
+  return `${pipeline}.${source}.tx`;
+}

@@ -1,0 +1,316 @@
+import type { OperatorFunction } from 'rxjs';
+import type { ChangeEvent } from './change-event.ts';
+import type { EventSerde } from './serde.ts';
+import type { SinkConnector } from './sink.ts';
+import type { SourceConnector } from './source.ts';
+import type { TopicSpec, Transport } from './transport.ts';
+import { ChangeWriter } from './change-writer.ts';
+import { ConfigError } from './errors.ts';
+import { FlowControl } from './flow-control.ts';
+import { OperatorStage, type NamedOperator } from './operator-stage.ts';
+import { outputTopicsOf } from './operators/route-to-topic.ts';
+import { RepartitionStage } from './repartition-stage.ts';
+import { SinkRunner } from './sink-runner.ts';
+import { SourceOwnership, type OwnedSource } from './source-ownership.ts';
+import { runSource, type SnapshotMode } from './source-runner.ts';
+import { TopicTokenStore, tokenTopicSpec } from './token-store.ts';
+import { groups, sourceTransactionalId, topics } from './topics.ts';
+
+export interface TopologyOptions {
+  /** The pipeline id: names every topic and group, and is shared by all processes of one pipeline. */
+  pipeline: string;
+  serde: EventSerde;
+  /** Partitions of each change topic; 1 (the default) keeps a source's total order in its topic. */
+  changeTopicPartitions?: number;
+  /**
+   * Source stage: write each batch and its token in one Kafka transaction (exactly-once into the change
+   * topics) instead of the token after the batch's acks (at least once). Default false: see
+   * scripts/bench-topology.ts for what transactions cost.
+   */
+  exactlyOnce?: boolean;
+  /** Events per source write. */
+  maxBatch?: number;
+  /** Events a source may have written but not yet acknowledged before it is paused. */
+  maxInFlightEvents?: number;
+}
+
+interface SourceSpec {
+  connector: SourceConnector;
+  snapshot: SnapshotMode;
+}
+
+interface SinkSpec {
+  connector: SinkConnector;
+  operators: NamedOperator[];
+}
+
+/**
+ * Builds a topology in code, as Kafka Streams' StreamsBuilder does:
+ *
+ *   new TopologyBuilder({ pipeline: 'shop', serde })
+ *     .source(mysql).source(mongo, { snapshot: 'when_needed' })
+ *     .through('mask-email', maskColumns(['email']))          // source stage, before the change topics
+ *     .repartition({ partitions: 8 })
+ *     .through('no-audit', filter((e) => e.source.table !== 'audit'))  // repartition stage
+ *     .sink(postgres)
+ *     .build();
+ *
+ * `through` places a plain RxJS operator where it is called: before `repartition()` in the source
+ * stage, after it in the repartition stage; `sink(connector, ...operators)` adds operators for one sink.
+ */
+export class TopologyBuilder {
+  private readonly sources: SourceSpec[] = [];
+  private readonly sourceOperators: NamedOperator[] = [];
+  private readonly repartitionOperators: NamedOperator[] = [];
+  private partitions: number | undefined;
+  private readonly sinks: SinkSpec[] = [];
+
+  constructor(private readonly options: TopologyOptions) {}
+
+  source(connector: SourceConnector, options: { snapshot?: SnapshotMode } = {}): this {
+    this.sources.push({ connector, snapshot: options.snapshot ?? 'initial' });
+    return this;
+  }
+
+  through(name: string, operator: OperatorFunction<ChangeEvent, ChangeEvent>): this {
+    (this.partitions === undefined ? this.sourceOperators : this.repartitionOperators).push({ name, operator });
+    return this;
+  }
+
+  repartition(options: { partitions: number }): this {
+    if (!Number.isInteger(options.partitions) || options.partitions < 1) throw new ConfigError(`repartition needs a whole number of partitions >= 1, got ${options.partitions}`);
+    this.partitions = options.partitions;
+    return this;
+  }
+
+  sink(connector: SinkConnector, ...operators: NamedOperator[]): this {
+    this.sinks.push({ connector, operators });
+    return this;
+  }
+
+  build(): Topology {
+    const { pipeline } = this.options;
+    if (!/^[A-Za-z0-9._-]+$/.test(pipeline)) throw new ConfigError(`pipeline id "${pipeline}" must be letters, digits, '.', '_' or '-' (it names Kafka topics)`);
+    if (this.sources.length === 0) throw new ConfigError(`pipeline ${pipeline} has no source`);
+    if (this.partitions === undefined) throw new ConfigError(`pipeline ${pipeline} has no repartition() stage: sinks read the repartition topic`);
+    for (const [kind, names] of [
+      ['source', this.sources.map((s) => s.connector.name)],
+      ['sink', this.sinks.map((s) => s.connector.name)],
+    ] as const) {
+      const twice = names.find((name, i) => names.indexOf(name) !== i);
+      if (twice !== undefined) throw new ConfigError(`pipeline ${pipeline} has two ${kind}s named ${twice}`);
+    }
+    return new Topology(this.options, [...this.sources], [...this.sourceOperators], [...this.repartitionOperators], this.partitions, [...this.sinks]);
+  }
+}
+
+export interface TopicDescription {
+  topic: string;
+  partitions: number;
+  compacted?: boolean;
+}
+
+export interface StageDescription {
+  name: string;
+  consumerGroup: string;
+  inputs: Array<TopicDescription | { source: string; connector: string; snapshot: SnapshotMode }>;
+  operators: string[];
+  outputs: Array<TopicDescription | { sink: string }>;
+}
+
+export interface TopologyDescription {
+  pipeline: string;
+  exactlyOnce: boolean;
+  stages: StageDescription[];
+  toString(): string;
+}
+
+export interface RunningTopology {
+  /** Resolves after stop(); rejects with the fatal error that stopped the topology. */
+  readonly done: Promise<void>;
+  /** Indexes of the sources this process runs now. */
+  readonly ownedSources: number[];
+  /** Stops sources (writing what their tokens cover), drains and commits the consumers, disconnects. */
+  stop(): Promise<void>;
+}
+
+export class Topology {
+  constructor(
+    private readonly options: TopologyOptions,
+    private readonly sources: readonly SourceSpec[],
+    private readonly sourceOperators: readonly NamedOperator[],
+    private readonly repartitionOperators: readonly NamedOperator[],
+    private readonly partitions: number,
+    private readonly sinks: readonly SinkSpec[],
+  ) {}
+
+  get pipeline(): string {
+    return this.options.pipeline;
+  }
+
+  /** Every topic the topology uses; all are created on start, none on first use. */
+  topicSpecs(): TopicSpec[] {
+    const { pipeline } = this.options;
+    const changePartitions = this.options.changeTopicPartitions ?? 1;
+    const routed = this.routedTopics();
+    return [
+      ...this.sources.map((s) => ({ name: topics.change(pipeline, s.connector.name), partitions: changePartitions })),
+      ...routed.map((name) => ({ name, partitions: changePartitions })),
+      { name: topics.repartition(pipeline), partitions: this.partitions },
+      tokenTopicSpec(pipeline),
+      { name: topics.deadLetter(pipeline), partitions: 1 },
+      { name: topics.sourceControl(pipeline), partitions: this.sources.length },
+    ];
+  }
+
+  describe(): TopologyDescription {
+    const { pipeline } = this.options;
+    const specs = new Map(this.topicSpecs().map((spec) => [spec.name, spec]));
+    const topic = (name: string): TopicDescription => ({ topic: name, partitions: specs.get(name)!.partitions, ...(specs.get(name)!.compacted ? { compacted: true } : {}) });
+    const changeTopics = [...this.sources.map((s) => topics.change(pipeline, s.connector.name)), ...this.routedTopics()];
+    const stages: StageDescription[] = [
+      {
+        name: 'source',
+        consumerGroup: `${groups.sources(pipeline)} (owns one source per partition of ${topics.sourceControl(pipeline)})`,
+        inputs: this.sources.map((s) => ({ source: s.connector.name, connector: s.connector.connector, snapshot: s.snapshot })),
+        operators: this.sourceOperators.map((op) => op.name),
+        outputs: [...changeTopics.map(topic), topic(topics.tokens(pipeline))],
+      },
+      {
+        name: 'repartition (re-key by table + primary key, murmur2)',
+        consumerGroup: groups.repartition(pipeline),
+        inputs: changeTopics.map(topic),
+        operators: this.repartitionOperators.map((op) => op.name),
+        outputs: [topic(topics.repartition(pipeline)), topic(topics.deadLetter(pipeline))],
+      },
+      ...this.sinks.map((s) => ({
+        name: `sink ${s.connector.name}`,
+        consumerGroup: groups.sink(pipeline, s.connector.name),
+        inputs: [topic(topics.repartition(pipeline))],
+        operators: s.operators.map((op) => op.name),
+        outputs: [{ sink: s.connector.name }, topic(topics.deadLetter(pipeline))],
+      })),
+    ];
+    const exactlyOnce = this.options.exactlyOnce ?? false;
+    return { pipeline, exactlyOnce, stages, toString: () => formatDescription(pipeline, exactlyOnce, stages) };
+  }
+
+  /** Runs this process's share of the topology on `transport` until stop() or a fatal error. */
+  async start(transport: Transport): Promise<RunningTopology> {
+    const { pipeline, serde } = this.options;
+    const specs = this.topicSpecs();
+    const partitionsOf = new Map(specs.map((spec) => [spec.name, spec.partitions]));
+    await transport.createTopics(specs);
+    const tokens = await TopicTokenStore.open(transport, pipeline);
+
+    let settle!: { resolve: () => void; reject: (error: unknown) => void };
+    const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    const parts: Array<{ done: Promise<void>; stop(): Promise<void> }> = [];
+    let stopping: Promise<void> | undefined;
+    // One way down, for stop() and for a fatal error anywhere: sources first, so what they wrote last
+    // still flows through the stages being drained; then the consumers commit and leave.
+    const stop = (error?: unknown) =>
+      (stopping ??= (async () => {
+        for (const part of parts) await part.stop().catch(() => {});
+        await tokens.close();
+        await Promise.all(this.sources.map((s) => s.connector.close().catch(() => {})));
+        if (error === undefined) settle.resolve();
+        else settle.reject(error);
+      })());
+    const fail = (error: unknown) => void stop(error);
+
+    const ownership = await SourceOwnership.join(transport, pipeline, (index) => this.startSource(index, transport, tokens, partitionsOf, fail));
+    parts.push({ done: ownership.done, stop: () => ownership.leave() });
+    parts.push(
+      await RepartitionStage.start({
+        pipeline,
+        transport,
+        serde,
+        inputTopics: [...this.sources.map((s) => topics.change(pipeline, s.connector.name)), ...this.routedTopics()],
+        partitions: this.partitions,
+        stage: new OperatorStage(this.repartitionOperators),
+      }),
+    );
+    for (const sink of this.sinks) {
+      parts.push(await SinkRunner.start({ pipeline, transport, serde, sink: sink.connector, stage: new OperatorStage(sink.operators) }));
+    }
+    for (const part of parts) part.done.catch(fail);
+    return {
+      done,
+      get ownedSources() {
+        return ownership.owned;
+      },
+      stop: async () => {
+        await stop();
+        await done.catch(() => {});
+      },
+    };
+  }
+
+  private startSource(
+    index: number,
+    transport: Transport,
+    tokens: TopicTokenStore,
+    partitionsOf: Map<string, number>,
+    fail: (error: unknown) => void,
+  ): OwnedSource {
+    const { pipeline, serde } = this.options;
+    const { connector, snapshot } = this.sources[index]!;
+    const exactlyOnce = this.options.exactlyOnce ?? false;
+    const abort = new AbortController();
+    const running = (async () => {
+      const producer = await transport.producer(exactlyOnce ? { transactionalId: sourceTransactionalId(pipeline, connector.name) } : {});
+      try {
+        await connector.check();
+        const writer = new ChangeWriter({
+          producer,
+          serde,
+          tokens,
+          changeTopic: topics.change(pipeline, connector.name),
+          partitionsOf: (topic) => partitionsOf.get(topic) ?? 1,
+          exactlyOnce,
+        });
+        await runSource({
+          pipeline,
+          connector,
+          tokens,
+          writer,
+          flow: new FlowControl(this.options.maxInFlightEvents),
+          snapshot,
+          stage: new OperatorStage(this.sourceOperators),
+          maxBatch: this.options.maxBatch,
+          signal: abort.signal,
+        });
+      } finally {
+        await producer.close();
+      }
+    })();
+    running.catch(fail);
+    return {
+      stop: async () => {
+        abort.abort();
+        await running.catch(() => {});
+      },
+    };
+  }
+
+  private routedTopics(): string[] {
+    return [...new Set(this.sourceOperators.flatMap((op) => outputTopicsOf(op.operator)))];
+  }
+}
+
+function formatDescription(pipeline: string, exactlyOnce: boolean, stages: StageDescription[]): string {
+  const lines = [`Topology: pipeline ${pipeline} (source → change topics: ${exactlyOnce ? 'exactly-once, transactional' : 'at least once'})`];
+  const name = (io: StageDescription['inputs'][number] | StageDescription['outputs'][number]) => {
+    if ('source' in io) return `Source: ${io.source} (${io.connector}, snapshot ${io.snapshot})`;
+    if ('sink' in io) return `Sink: ${io.sink}`;
+    return `Topic: ${io.topic} [${io.partitions} partition${io.partitions === 1 ? '' : 's'}${io.compacted ? ', compacted' : ''}]`;
+  };
+  stages.forEach((stage, i) => {
+    lines.push(`  Sub-topology ${i}: ${stage.name}`, `    consumer group: ${stage.consumerGroup}`);
+    for (const input of stage.inputs) lines.push(`    <-- ${name(input)}`);
+    for (const op of stage.operators) lines.push(`    --- Processor: ${op}`);
+    for (const output of stage.outputs) lines.push(`    --> ${name(output)}`);
+  });
+  return lines.join('\n');
+}
