@@ -1,0 +1,153 @@
+import { Observable, type Subscriber } from 'rxjs';
+import type { Pool, PoolConnection } from 'mysql2';
+import type { ChangeEvent, Row, SourceInfo, Value } from '../../topology/change-event.ts';
+import type { FlowControl } from '../../topology/flow-control.ts';
+import type { LogPosition, SnapshotItem } from '../../topology/source.ts';
+import type { TableSnapshotProgress } from '../../topology/token.ts';
+import { decodeKey, encodeKey } from './key-codec.ts';
+import { splitQualifiedName, type CapturedTable } from './schema-reader.ts';
+import { keyAfterCondition, quoteIdentifier, quoteTable } from './sql.ts';
+
+export interface SnapshotSettings {
+  sourceName: string;
+  /** Connections for the snapshot: `parallelism` of them are in use at once. */
+  pool: Pool;
+  chunkSize: number;
+  /** Tables read at once. */
+  parallelism: number;
+  loadTable: (db: string, table: string) => Promise<CapturedTable | undefined>;
+  warn: (message: string) => void;
+}
+
+/**
+ * Reads each table in key order, `chunkSize` rows per query (keyset pagination: no OFFSET, no lock),
+ * `parallelism` tables at once, each resuming after its progress.lastKey. After each chunk's rows comes a
+ * chunkDone item with the table's new progress. Rows stream from the server: when `flow` pauses, the
+ * connection stops reading until it resumes.
+ */
+export function snapshotTables(
+  settings: SnapshotSettings,
+  tables: readonly string[],
+  from: LogPosition,
+  progress: Readonly<Record<string, TableSnapshotProgress>>,
+  flow: FlowControl,
+): Observable<SnapshotItem> {
+  return new Observable<SnapshotItem>((subscriber) => {
+    const pending = tables.filter((name) => progress[name]?.done !== true);
+    const reading = new Set<PoolConnection>();
+    const reader = new ChunkReader(settings, from, flow, subscriber, reading);
+    const worker = async (): Promise<void> => {
+      for (let name = pending.shift(); name !== undefined && !subscriber.closed; name = pending.shift()) {
+        await reader.table(name, progress[name] ?? { done: false, rows: 0, chunks: 0 });
+      }
+    };
+    const workers = Array.from({ length: Math.min(settings.parallelism, pending.length) }, worker);
+    Promise.all(workers).then(
+      () => subscriber.complete(),
+      (error: unknown) => subscriber.error(error),
+    );
+    return () => {
+      // Unsubscribed mid-table: the queries' connections are dropped, not returned half-read.
+      for (const connection of reading) connection.destroy();
+    };
+  });
+}
+
+class ChunkReader {
+  constructor(
+    private readonly settings: SnapshotSettings,
+    private readonly from: LogPosition,
+    private readonly flow: FlowControl,
+    private readonly subscriber: Subscriber<SnapshotItem>,
+    private readonly reading: Set<PoolConnection>,
+  ) {}
+
+  async table(name: string, start: TableSnapshotProgress): Promise<void> {
+    const [db, tableName] = splitQualifiedName(name);
+    const table = await this.settings.loadTable(db, tableName);
+    if (table === undefined) {
+      // Dropped since the table list was read: nothing to read, and nothing to resume.
+      this.subscriber.next({ kind: 'chunkDone', table: name, progress: { ...start, done: true } });
+      return;
+    }
+    const { keyColumns, schema } = table;
+    const select = `SELECT ${schema.columns.map(selectExpression).join(', ')} FROM ${quoteTable(db, tableName)}`;
+    if (keyColumns.length === 0) {
+      this.settings.warn(`table ${name} has no primary key and no configured key: snapshotting it in one pass, which restarts from its beginning if interrupted`);
+      const rows = await this.chunk(table, select, []);
+      this.subscriber.next({ kind: 'chunkDone', table: name, progress: { done: true, rows: rows.count, chunks: 1 } });
+      return;
+    }
+    const order = ` ORDER BY ${keyColumns.map(quoteIdentifier).join(', ')} LIMIT ?`;
+    const after = keyAfterCondition(keyColumns);
+    const firstChunk = select + order;
+    const nextChunk = `${select} WHERE ${after.sql}${order}`;
+    let progress = start;
+    while (!progress.done && !this.subscriber.closed) {
+      const read =
+        progress.lastKey === undefined
+          ? await this.chunk(table, firstChunk, [this.settings.chunkSize])
+          : await this.chunk(table, nextChunk, [...after.parameters(decodeKey(progress.lastKey)), this.settings.chunkSize]);
+      progress = {
+        done: read.count < this.settings.chunkSize,
+        rows: progress.rows + read.count,
+        chunks: progress.chunks + (read.count > 0 ? 1 : 0),
+        lastKey: read.last === undefined ? progress.lastKey : encodeKey(read.last, keyColumns),
+      };
+      this.subscriber.next({ kind: 'chunkDone', table: name, progress });
+    }
+  }
+
+  /** Streams one query's rows out as `r` events; resolves with their count and the last row. */
+  private async chunk(table: CapturedTable, sql: string, parameters: Value[]): Promise<{ count: number; last: Row | undefined }> {
+    const connection = await new Promise<PoolConnection>((resolve, reject) =>
+      this.settings.pool.getConnection((error, connection) => (error ? reject(error) : resolve(connection))),
+    );
+    this.reading.add(connection);
+    const { schema, keyColumns, convert } = table;
+    const now = Date.now();
+    // One SourceInfo for the whole chunk: every `r` row of it has the same one.
+    const source: SourceInfo = {
+      connector: 'mysql',
+      name: this.settings.sourceName,
+      db: schema.db,
+      table: schema.table,
+      position: this.from.position,
+      tsMs: now,
+      snapshot: true,
+    };
+    let count = 0;
+    let last: Row | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const query = connection.query(sql, parameters);
+        query.on('result', (result) => {
+          const row = result as Row;
+          convert?.(row);
+          const key: Row = {};
+          for (const column of keyColumns) key[column] = row[column] ?? null;
+          const event: ChangeEvent = { op: 'r', key, before: null, after: row, source, tsMs: now, schema };
+          this.subscriber.next({ kind: 'row', event });
+          count++;
+          last = row;
+          if (this.flow.paused) {
+            connection.pause();
+            void this.flow.resumed().then(() => connection.resume());
+          }
+        });
+        query.on('error', reject);
+        query.on('end', () => resolve());
+      });
+    } finally {
+      this.reading.delete(connection);
+      connection.release();
+    }
+    return { count, last };
+  }
+}
+
+/** FLOAT is read widened to DOUBLE: its text form is rounded to 6 digits, DOUBLE's is exact. */
+function selectExpression(column: { name: string; type: string }): string {
+  const name = quoteIdentifier(column.name);
+  return column.type === 'float' ? `CAST(${name} AS DOUBLE) AS ${name}` : name;
+}

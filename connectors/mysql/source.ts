@@ -1,0 +1,174 @@
+import { defer, from as fromPromise, switchMap, type Observable } from 'rxjs';
+import mysql from 'mysql2';
+import type { Pool } from 'mysql2/promise';
+import { ConfigError, SourceMisconfiguredError } from '../../topology/errors.ts';
+import type { FlowControl } from '../../topology/flow-control.ts';
+import type { LogPosition, SnapshotItem, SourceConnector, StreamItem } from '../../topology/source.ts';
+import type { SourceToken, TableSnapshotProgress } from '../../topology/token.ts';
+import { streamBinlog } from './binlog-stream.ts';
+import { classifyConnectionError, connectionOptions, describeServer } from './connection.ts';
+import { boundaryPosition, readResume, type BinlogResume } from './position.ts';
+import { listTables, readTable, type CapturedTable } from './schema-reader.ts';
+import { misconfigurations, readServerFacts } from './server-check.ts';
+import { snapshotTables } from './snapshot.ts';
+import { TableFilter } from './table-filter.ts';
+
+export interface MySqlSourceConfig {
+  /** The source's name in the pipeline. */
+  name: string;
+  /** mysql://user:password@host:port or mariadb://…; the password never appears in errors or logs. */
+  url: string;
+  /** Replica server id for the binlog connection: unique among the server's replicas (1 … 2^32-1). */
+  serverId: number;
+  /** `db.table` globs (`*`, `?`) of the captured tables; none: every table outside the system schemas. */
+  include?: string[];
+  /** `db.table` globs of tables left out, even when included. */
+  exclude?: string[];
+  /** Rows per snapshot query. */
+  chunkSize?: number;
+  /** Tables snapshotted at once. */
+  parallelism?: number;
+  /** Key columns by `db.table` for tables without a primary key (snapshot in chunks, event keys). */
+  keys?: Record<string, string[]>;
+  /** Where warnings go (a table snapshotted without a key). */
+  warn?: (message: string) => void;
+}
+
+const DEFAULT_CHUNK_SIZE = 10_000;
+const DEFAULT_PARALLELISM = 2;
+const MAX_SERVER_ID = 2 ** 32 - 1;
+
+/**
+ * MySQL/MariaDB source: a lock-free keyset snapshot and binlog streaming with zongji. The token
+ * protocol that orders these steps is topology/source-runner.ts; see docs/mysql-source.md.
+ */
+export class MySqlSource implements SourceConnector {
+  readonly connector = 'mysql';
+  readonly name: string;
+  private readonly server: string;
+  private readonly callbackPool: mysql.Pool;
+  private readonly pool: Pool;
+  private readonly filter: TableFilter;
+  private readonly keys: Readonly<Record<string, string[]>>;
+  private readonly chunkSize: number;
+  private readonly parallelism: number;
+  private mariadb: Promise<boolean> | undefined;
+
+  constructor(private readonly config: MySqlSourceConfig) {
+    this.name = config.name;
+    this.server = describeServer(config.url);
+    this.chunkSize = positiveInteger(config.chunkSize ?? DEFAULT_CHUNK_SIZE, 'chunkSize', config.name);
+    this.parallelism = positiveInteger(config.parallelism ?? DEFAULT_PARALLELISM, 'parallelism', config.name);
+    if (!Number.isInteger(config.serverId) || config.serverId < 1 || config.serverId > MAX_SERVER_ID) {
+      throw new ConfigError(`MySQL source ${config.name}: serverId must be an integer from 1 to ${MAX_SERVER_ID}, got ${config.serverId}`);
+    }
+    this.filter = new TableFilter(config.include, config.exclude);
+    this.keys = config.keys ?? {};
+    this.callbackPool = mysql.createPool({ ...connectionOptions(config.url), connectionLimit: this.parallelism + 1 });
+    // TIMESTAMP values are canonical in UTC, as zongji decodes them with timezone 'Z'.
+    this.callbackPool.on('connection', (connection) => connection.query("SET time_zone = '+00:00'"));
+    this.pool = this.callbackPool.promise();
+  }
+
+  async check(): Promise<void> {
+    const problems = misconfigurations(await this.query(() => readServerFacts(this.pool)));
+    if (problems.length > 0) throw new SourceMisconfiguredError(`MySQL source ${this.name} (${this.server}): ${problems.join('; ')}`);
+  }
+
+  async openLog(): Promise<LogPosition> {
+    const resume = await this.query(async () => {
+      const [status] = await this.binlogStatus();
+      if (status === undefined) {
+        throw new SourceMisconfiguredError(`MySQL source ${this.name} (${this.server}): the binary log is off: start the server with log_bin=binlog in its config`);
+      }
+      const gtidVariable = (await this.isMariaDb()) ? '@@GLOBAL.gtid_binlog_pos' : '@@GLOBAL.gtid_executed';
+      const [[{ gtid }]] = (await this.pool.query(`SELECT ${gtidVariable} AS gtid`)) as unknown as [[{ gtid: string | null }]];
+      return { file: status.File, pos: Number(status.Position), gtid: (gtid ?? '').replace(/\s/g, '') } satisfies BinlogResume;
+    });
+    return { position: boundaryPosition(resume), resume: { ...resume } };
+  }
+
+  async canResume(token: SourceToken): Promise<boolean> {
+    const { file, pos } = readResume(token.resume);
+    const [logs] = (await this.query(() => this.pool.query('SHOW BINARY LOGS'))) as unknown as [Array<{ Log_name: string; File_size: string }>];
+    const log = logs.find((candidate) => candidate.Log_name === file);
+    return log !== undefined && pos <= Number(log.File_size);
+  }
+
+  tables(): Promise<string[]> {
+    return this.query(() => listTables(this.pool, this.filter));
+  }
+
+  snapshot(from: LogPosition, progress: Record<string, TableSnapshotProgress>, flow: FlowControl): Observable<SnapshotItem> {
+    return defer(() => fromPromise(this.tables())).pipe(
+      switchMap((tables) =>
+        snapshotTables(
+          {
+            sourceName: this.name,
+            pool: this.callbackPool,
+            chunkSize: this.chunkSize,
+            parallelism: this.parallelism,
+            loadTable: (db, table) => this.loadTable(db, table),
+            warn: this.config.warn ?? ((message) => console.warn(`MySQL source ${this.name}: ${message}`)),
+          },
+          tables,
+          from,
+          progress,
+          flow,
+        ),
+      ),
+    );
+  }
+
+  stream(from: LogPosition, flow: FlowControl): Observable<StreamItem> {
+    return streamBinlog(
+      {
+        sourceName: this.name,
+        connection: connectionOptions(this.config.url),
+        serverId: this.config.serverId,
+        server: this.server,
+        filter: this.filter,
+        loadTable: (db, table) => this.loadTable(db, table),
+      },
+      from,
+      flow,
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  private loadTable(db: string, table: string): Promise<CapturedTable | undefined> {
+    return this.query(() => readTable(this.pool, db, table, this.keys));
+  }
+
+  private isMariaDb(): Promise<boolean> {
+    this.mariadb ??= this.pool.query('SELECT VERSION() AS version').then(([rows]) => /mariadb/i.test((rows as Array<{ version: string }>)[0]!.version));
+    return this.mariadb;
+  }
+
+  /** SHOW MASTER STATUS, named SHOW BINARY LOG STATUS since MySQL 8.4. */
+  private async binlogStatus(): Promise<Array<{ File: string; Position: string }>> {
+    const statement = (await this.isMariaDb()) ? 'SHOW MASTER STATUS' : 'SHOW BINARY LOG STATUS';
+    const [rows] = await this.pool.query(statement).catch((error: unknown) => {
+      if ((error as { code?: string }).code === 'ER_PARSE_ERROR') return this.pool.query('SHOW MASTER STATUS');
+      throw error;
+    });
+    return rows as Array<{ File: string; Position: string }>;
+  }
+
+  /** Runs a server request, turning network failures into UnreachableError (named without password). */
+  private async query<T>(request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      throw classifyConnectionError(error, `${this.server} (source ${this.name})`);
+    }
+  }
+}
+
+function positiveInteger(value: number, option: string, source: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new ConfigError(`MySQL source ${source}: ${option} must be a positive integer, got ${value}`);
+  return value;
+}
