@@ -1,0 +1,179 @@
+import pg from 'pg';
+import type { ColumnSchema, Value } from '../../topology/change-event.ts';
+import { SqlSink, type SqlSinkOptions } from '../sql/sql-sink.ts';
+import { POSITION_COLUMN, type SqlConnection, type SqlDialect, type TargetColumn } from '../sql/dialect.ts';
+
+export interface PostgresSinkOptions extends SqlSinkOptions {
+  /** postgresql://user:password@host:port/database */
+  url: string;
+  /** Schema the target tables live in (default `public`). */
+  schema?: string;
+  /** Connections in the pool: one per partition worker applying at once. */
+  connections?: number;
+}
+
+/**
+ * MySQL type of the source → PostgreSQL type of the target.
+ *
+ * | MySQL                                   | PostgreSQL                  | why                                            |
+ * |-----------------------------------------|-----------------------------|------------------------------------------------|
+ * | tinyint, smallint, year                 | smallint                    | (unsigned smallint → integer)                  |
+ * | mediumint, int                          | integer                     | (unsigned int → bigint)                        |
+ * | bigint                                  | bigint                      | (unsigned bigint → numeric(20,0): no uint64)   |
+ * | decimal(p,s)                            | numeric(p,s)                | exact                                          |
+ * | float / double                          | real / double precision     |                                                |
+ * | bit(n)                                  | bytea                       | the canonical value is the big-endian Buffer   |
+ * | date                                    | date                        | zero dates are rejected rows                   |
+ * | time(p)                                 | interval                    | MySQL TIME spans -838:59:59..838:59:59         |
+ * | datetime(p)                             | timestamp(p)                |                                                |
+ * | timestamp(p)                            | timestamptz(p)              | canonical value is UTC                         |
+ * | char(n), varchar(n)                     | varchar(n)                  | no blank padding, as MySQL reads CHAR          |
+ * | tinytext..longtext, enum, set           | text                        | SET as its comma-separated members             |
+ * | json                                    | jsonb                       |                                                |
+ * | binary, varbinary, tinyblob..longblob   | bytea                       |                                                |
+ * | anything else (geometry, ...)           | bytea                       |                                                |
+ */
+export function postgresType(column: ColumnSchema): string {
+  const unsigned = column.unsigned === true;
+  switch (column.type) {
+    case 'tinyint':
+    case 'year':
+      return 'smallint';
+    case 'smallint':
+      return unsigned ? 'integer' : 'smallint';
+    case 'mediumint':
+      return 'integer';
+    case 'int':
+    case 'integer':
+      return unsigned ? 'bigint' : 'integer';
+    case 'bigint':
+      return unsigned ? 'numeric(20,0)' : 'bigint';
+    case 'decimal':
+    case 'numeric':
+      return `numeric(${column.precision ?? 10},${column.scale ?? 0})`;
+    case 'float':
+      return 'real';
+    case 'double':
+      return 'double precision';
+    case 'date':
+      return 'date';
+    case 'time':
+      return 'interval';
+    case 'datetime':
+      return column.precision ? `timestamp(${column.precision})` : 'timestamp(0)';
+    case 'timestamp':
+      return column.precision ? `timestamptz(${column.precision})` : 'timestamptz(0)';
+    case 'char':
+    case 'varchar':
+      return `varchar(${column.length ?? 255})`;
+    case 'tinytext':
+    case 'text':
+    case 'mediumtext':
+    case 'longtext':
+    case 'enum':
+    case 'set':
+      return 'text';
+    case 'json':
+      return 'jsonb';
+    default:
+      return 'bytea';
+  }
+}
+
+/** Connection-level failures, shutdowns and serialisation conflicts (SQLSTATE classes 08, 57P, 40). */
+function isTransientPostgres(error: unknown): boolean {
+  const { code } = (error ?? {}) as { code?: string };
+  if (code === undefined) return error instanceof Error && /Connection terminated|timeout exceeded when trying to connect/i.test(error.message);
+  return (
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', '53300', '55P03'].includes(code) ||
+    /^(08|57P|40)/.test(code)
+  );
+}
+
+export function postgresDialect(schema: string): SqlDialect {
+  const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
+  const position = quote(POSITION_COLUMN);
+  return {
+    quote,
+    qualified: (table) => `${quote(schema)}.${quote(table)}`,
+    placeholder: (index) => `$${index}`,
+    maxParams: 65_535,
+    maxIdentifierLength: 63,
+    positionType: 'text COLLATE "C"',
+
+    toParam(value: Value, column: ColumnSchema | undefined): unknown {
+      if (typeof value === 'bigint') return value.toString();
+      if (typeof value === 'boolean') return value ? 1 : 0;
+      if (typeof value === 'string' && column?.type === 'timestamp') return `${value}+00`;
+      return value;
+    },
+
+    columnType: postgresType,
+
+    async targetColumns(connection: SqlConnection, table: string): Promise<TargetColumn[]> {
+      const rows = await connection.query(
+        'SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS "sqlType" FROM pg_attribute a ' +
+          'JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace ' +
+          'WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum',
+        [schema, table],
+      );
+      return rows.map((row) => ({ name: String(row.name), sqlType: String(row.sqlType) }));
+    },
+
+    uniqueKeyClause: (table, index, columns) => `CONSTRAINT ${quote(`${table.slice(0, 50)}_uk_${index + 1}`)} UNIQUE (${columns.map(quote).join(', ')})`,
+
+    prepareLock: async () => {},
+
+    // A transaction-scoped advisory lock named by the table: released by COMMIT/ROLLBACK.
+    lockStatement: (exclusive) => `SELECT ${exclusive ? 'pg_advisory_xact_lock' : 'pg_advisory_xact_lock_shared'}(hashtext($1))`,
+
+    upsertStatement(table, columns, keyColumns, rowsSql): string {
+      const assignments = columns.filter((column) => !keyColumns.includes(column)).map((column) => `${quote(column)} = EXCLUDED.${quote(column)}`);
+      return (
+        `INSERT INTO ${quote(schema)}.${quote(table)} AS t (${columns.map(quote).join(', ')}) VALUES ${rowsSql} ` +
+        `ON CONFLICT (${keyColumns.map(quote).join(', ')}) DO UPDATE SET ${assignments.join(', ')} WHERE t.${position} < EXCLUDED.${position}`
+      );
+    },
+
+    tombstoneStatement(table, keyColumns, rowsSql): string {
+      return (
+        `INSERT INTO ${quote(schema)}.${quote(table)} AS t (${[...keyColumns, POSITION_COLUMN].map(quote).join(', ')}) VALUES ${rowsSql} ` +
+        `ON CONFLICT (${keyColumns.map(quote).join(', ')}) DO UPDATE SET ${position} = GREATEST(t.${position}, EXCLUDED.${position})`
+      );
+    },
+
+    isTransient: isTransientPostgres,
+    isDuplicateColumn: (error) => (error as { code?: string } | null)?.code === '42701',
+  };
+}
+
+/** Canonical values from reads: int8 as bigint, temporal types as their text. */
+const canonicalTypes = {
+  getTypeParser(oid: number, format?: string): (value: string) => unknown {
+    if (oid === pg.types.builtins.INT8) return (value: string) => BigInt(value);
+    if ([pg.types.builtins.DATE, pg.types.builtins.TIMESTAMP, pg.types.builtins.TIMESTAMPTZ, pg.types.builtins.INTERVAL].includes(oid)) return (value: string) => value;
+    return pg.types.getTypeParser(oid, format as 'text');
+  },
+};
+
+/** The PostgreSQL sink: SqlSink over a pg pool (READ COMMITTED, the server's default). */
+export function createPostgresSink(options: PostgresSinkOptions): SqlSink {
+  const pool = new pg.Pool({ connectionString: options.url, max: options.connections ?? 8, types: canonicalTypes as pg.CustomTypesConfig });
+  // An idle client that loses its server emits 'error': the pool drops it, and the next batch reconnects.
+  pool.on('error', () => {});
+  return new SqlSink(
+    options,
+    postgresDialect(options.schema ?? 'public'),
+    async () => {
+      const client = await pool.connect();
+      return {
+        async query(sql, params = []) {
+          const result = await client.query(sql, params as unknown[]);
+          return result.rows as Record<string, unknown>[];
+        },
+        release: (broken) => client.release(broken),
+      };
+    },
+    () => pool.end(),
+  );
+}

@@ -1,0 +1,130 @@
+import type { ChangeEvent, Row, TableSchema, Value } from '../../topology/change-event.ts';
+import { comparePositions } from '../../topology/change-event.ts';
+import type { RejectedRecord, SinkRecord } from '../../topology/sink.ts';
+
+/**
+ * What one batch asks of one key of one table, after the batch is reduced: the row this key must
+ * hold (`row`), or that it must be absent (`row === null`), as of source position `position`.
+ *
+ * Idempotent apply (shared/DESIGN.md) is a last-writer-wins register per key, ordered by source
+ * position: `c`/`r` and the after side of `u` set the key's row, `d` and the before side of a
+ * key-changing `u` set it absent. Only the newest action per key in a batch matters for that key,
+ * so a batch is reduced to one action per key before anything touches the target.
+ */
+export interface KeyAction {
+  /** Primary-key values in the order of `keyColumns`. */
+  key: Value[];
+  /** `encodeValues(key)`: identity of the key inside this process (maps, sets). */
+  keyId: string;
+  position: string;
+  row: Row | null;
+  /** The record whose event decided this action: the one reported if the target rejects the row. */
+  record: SinkRecord;
+}
+
+/** The actions of one batch for one source table, with the table's shape. */
+export interface TableActions {
+  sourceDb: string;
+  sourceTable: string;
+  schema: TableSchema | undefined;
+  keyColumns: string[];
+  /** One action per key, newest position wins. */
+  actions: KeyAction[];
+}
+
+/**
+ * A process-local identity for a tuple of canonical values: an integer gives the same id whether a
+ * number or a bigint carries it (a target may hand back a small BIGINT as a number).
+ */
+export function encodeValues(values: readonly unknown[]): string {
+  return JSON.stringify(values.map(encodeValue));
+}
+
+function encodeValue(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (Buffer.isBuffer(value)) return `x${value.toString('hex')}`;
+  if (typeof value === 'bigint' || typeof value === 'number') return `n${value.toString()}`;
+  if (typeof value === 'boolean') return `n${value ? 1 : 0}`;
+  return `s${String(value)}`;
+}
+
+/** The primary-key columns of an event's table: the schema's key, else the columns of `event.key`. */
+export function keyColumnsOf(event: ChangeEvent): string[] {
+  const fromSchema = event.schema?.primaryKey;
+  return fromSchema && fromSchema.length > 0 ? fromSchema : Object.keys(event.key);
+}
+
+function pick(row: Row, columns: readonly string[]): Value[] {
+  return columns.map((column) => row[column] ?? null);
+}
+
+/**
+ * Splits a partition's batch into per-table, per-key actions and keeps the newest per key.
+ * A `u` whose key changed is the delete of the before key plus the write of the after key, at the
+ * event's position (DESIGN.md: a primary-key change is a delete followed by a create).
+ */
+export function reduceBatch(batch: readonly SinkRecord[]): { tables: TableActions[]; rejected: RejectedRecord[] } {
+  const rejected: RejectedRecord[] = [];
+  const tables = new Map<string, TableActions & { byKey: Map<string, KeyAction> }>();
+  for (const record of batch) {
+    const { event } = record;
+    const tableId = `${event.source.db}.${event.source.table}`;
+    let table = tables.get(tableId);
+    const keyColumns = keyColumnsOf(event);
+    if (!table) {
+      table = {
+        sourceDb: event.source.db,
+        sourceTable: event.source.table,
+        schema: event.schema,
+        keyColumns,
+        actions: [],
+        byKey: new Map(),
+      };
+      tables.set(tableId, table);
+    }
+    // The newest schema of the batch is the one the target must be able to hold.
+    if (event.schema) table.schema = event.schema;
+    let actions: KeyAction[];
+    try {
+      actions = actionsOf(record, keyColumns);
+    } catch (error) {
+      rejected.push({ record, reason: (error as Error).message });
+      continue;
+    }
+    for (const action of actions) {
+      const current = table.byKey.get(action.keyId);
+      // Equal positions are the same event delivered twice: the later copy is as good.
+      if (!current || comparePositions(current.position, action.position) <= 0) table.byKey.set(action.keyId, action);
+    }
+  }
+  return {
+    tables: [...tables.values()].map(({ byKey, ...table }) => ({ ...table, actions: [...byKey.values()] })),
+    rejected,
+  };
+}
+
+function actionsOf(record: SinkRecord, keyColumns: readonly string[]): KeyAction[] {
+  const { event } = record;
+  const position = event.source.position;
+  const make = (key: Value[], row: Row | null): KeyAction => ({ key, keyId: encodeValues(key), position, row, record });
+  switch (event.op) {
+    case 'c':
+    case 'r':
+      return [make(pick(requireImage(event, 'after'), keyColumns), event.after)];
+    case 'd':
+      return [make(event.before ? pick(event.before, keyColumns) : pick(event.key, keyColumns), null)];
+    case 'u': {
+      const after = requireImage(event, 'after');
+      const afterAction = make(pick(after, keyColumns), after);
+      if (!event.before) return [afterAction];
+      const beforeKey = pick(event.before, keyColumns);
+      return encodeValues(beforeKey) === afterAction.keyId ? [afterAction] : [make(beforeKey, null), afterAction];
+    }
+  }
+}
+
+function requireImage(event: ChangeEvent, side: 'after'): Row {
+  const image = event[side];
+  if (!image) throw new TypeError(`a '${event.op}' event of ${event.source.db}.${event.source.table} has no ${side} image`);
+  return image;
+}

@@ -1,0 +1,62 @@
+import type { ColumnSchema, Value } from '../../topology/change-event.ts';
+
+/**
+ * One connection of a SQL target, inside which the sink runs its transaction. Rows it returns carry
+ * canonical values (64-bit integers as bigint, temporal values as strings), so keys read back from
+ * the target compare with keys from events.
+ */
+export interface SqlConnection {
+  /** Runs one statement; values only ever travel in `params`. */
+  query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>;
+  /** Gives the connection back; `broken` when it failed and must not be reused. */
+  release(broken: boolean): void;
+}
+
+/** A column as the target has it: name and full SQL type, as the target spells it. */
+export interface TargetColumn {
+  name: string;
+  sqlType: string;
+}
+
+/** What differs between SQL targets. Everything else (the apply algorithm) is in sql-sink.ts, once. */
+export interface SqlDialect {
+  /** Quotes an identifier, escaping the quote character: no name from an event is ever trusted. */
+  quote(identifier: string): string;
+  /** The table as the sink's statements name it (schema-qualified where the target has schemas). */
+  qualified(table: string): string;
+  /** The text of the n-th (1-based) statement parameter. */
+  placeholder(index: number): string;
+  /** Most parameters one statement may carry. */
+  readonly maxParams: number;
+  /** Longest identifier the target accepts. */
+  readonly maxIdentifierLength: number;
+  /** Canonical value (topology/change-event.ts) → parameter value for a column of this type. */
+  toParam(value: Value, column: ColumnSchema | undefined): unknown;
+  /** SQL type for a MySQL column of the source (the type-mapping table of each dialect). */
+  columnType(column: ColumnSchema): string;
+  /** SQL type of the position column: a string that compares in plain byte order. */
+  readonly positionType: string;
+  /** The target's columns of `table`, empty when the table does not exist. */
+  targetColumns(connection: SqlConnection, table: string): Promise<TargetColumn[]>;
+  /** `CREATE TABLE` statement tail for unique keys, one clause per key (named after the table). */
+  uniqueKeyClause(table: string, index: number, columns: readonly string[]): string;
+  /** Makes sure `lockStatement` can lock `table` (creates what the lock needs). */
+  prepareLock(connection: SqlConnection, table: string): Promise<void>;
+  /**
+   * A statement that takes, until the end of the transaction, the apply lock of `table`: shared by
+   * batches that only touch their own partition's keys, exclusive for batches whose rows can
+   * collide with another partition's rows (unique keys, key-changing updates).
+   */
+  lockStatement(exclusive: boolean): string;
+  /** `INSERT ... VALUES <rows>` that overwrites a row with the same key only if its position is older. */
+  upsertStatement(table: string, columns: readonly string[], keyColumns: readonly string[], rowsSql: string): string;
+  /** `INSERT ... VALUES <rows>` into a tombstone table that keeps the newer position of a key. */
+  tombstoneStatement(table: string, keyColumns: readonly string[], rowsSql: string): string;
+  /** True when the error says the target is down or busy (retry the batch), not that the row is bad. */
+  isTransient(error: unknown): boolean;
+  /** True when `ALTER TABLE ... ADD COLUMN` failed because another worker added the column first. */
+  isDuplicateColumn(error: unknown): boolean;
+}
+
+/** The hidden column in which every target row keeps the source position of the event that wrote it. */
+export const POSITION_COLUMN = '__cdc_pos';

@@ -1,0 +1,414 @@
+import { createHash } from 'node:crypto';
+import type { ColumnSchema, Row, TableSchema, Value } from '../../topology/change-event.ts';
+import { comparePositions } from '../../topology/change-event.ts';
+import { CdcError, TransientError } from '../../topology/errors.ts';
+import type { RejectedRecord, SinkConnector, SinkRecord } from '../../topology/sink.ts';
+import { encodeValues, reduceBatch, type KeyAction, type TableActions } from '../sink/key-actions.ts';
+import { staleClaimants, type Claimant, type UniqueClaim } from '../sink/unique-claims.ts';
+import { POSITION_COLUMN, type SqlConnection, type SqlDialect, type TargetColumn } from './dialect.ts';
+
+export interface SqlSinkOptions {
+  name: string;
+  /** Source `db.table` → target table name; a table not listed keeps its source table name. */
+  tableMap?: Record<string, string>;
+  /**
+   * Create a missing target table from the events' TableSchema, and add the columns that appear in
+   * a newer schema. Off: the tables must exist (the sink still adds its position column and
+   * tombstone table, without which it cannot be idempotent).
+   */
+  manageTables?: boolean;
+}
+
+/** What the sink knows about one target table. */
+interface Target {
+  table: string;
+  tombstones: string;
+  keyColumns: string[];
+  uniqueKeys: string[][];
+  /** Columns the target has, by name. */
+  columns: Map<string, ColumnSchema | undefined>;
+}
+
+/** A row already in the target that holds a unique value an incoming row wants. */
+interface Holder extends Claimant {
+  key: Value[];
+}
+
+/**
+ * The SQL sink: one algorithm for every SQL target, with what differs in a SqlDialect.
+ *
+ * State kept in the target, per target table `t`:
+ * - `t.__cdc_pos`: the source position of the event that wrote each row (a hidden column rather
+ *   than a side table, so that the rows found by a unique value come with their position in the
+ *   same read);
+ * - `t__cdc_tombstones (key columns, __cdc_pos)`: the position of keys that are absent (deleted, or
+ *   removed as stale). A key's position never goes back, so every key is a last-writer-wins
+ *   register: without tombstones, a delete followed by the replay of an older insert of the same key
+ *   (a suffix of its partition replayed) would bring the row back for a while, and that row could
+ *   in turn push out, by the unique-key rule, a row that is current. Tombstones make the rule hold
+ *   at every step, not only once the replay is over.
+ *
+ * One batch is one transaction. Per target table, after taking the table's apply lock:
+ * 1. read the stored positions of the batch's keys; drop every action that is not newer;
+ * 2. read the rows that hold a unique value an incoming row wants; `staleClaimants` decides;
+ * 3. delete removed rows, write tombstones, upsert the winners (multi-row statements).
+ * A table's group of statements runs under a savepoint; if the target rejects something, the group
+ * is rolled back and run again one key at a time, and the keys the target still rejects are
+ * returned for the dead-letter topic.
+ */
+export class SqlSink implements SinkConnector {
+  readonly name: string;
+  private readonly targets = new Map<string, Target>();
+  /** Target set-ups under way: partition workers of one process share one (DDL must not race itself). */
+  private readonly settingUp = new Map<string, Promise<Target>>();
+
+  constructor(
+    private readonly options: SqlSinkOptions,
+    private readonly dialect: SqlDialect,
+    private readonly connect: () => Promise<SqlConnection>,
+    private readonly end: () => Promise<void>,
+  ) {
+    this.name = options.name;
+  }
+
+  async start(): Promise<void> {
+    const connection = await this.connection();
+    connection.release(false);
+  }
+
+  async close(): Promise<void> {
+    await this.end();
+  }
+
+  async apply(batch: readonly SinkRecord[]): Promise<{ rejected: RejectedRecord[] }> {
+    const { tables, rejected } = reduceBatch(batch);
+    if (tables.length === 0) return { rejected };
+    const connection = await this.connection();
+    let broken = false;
+    try {
+      const work: Array<{ target: Target; table: TableActions }> = [];
+      for (const table of tables) work.push({ target: await this.target(connection, table), table });
+      work.sort((a, b) => (a.target.table < b.target.table ? -1 : a.target.table > b.target.table ? 1 : 0));
+      await connection.query('BEGIN');
+      try {
+        // Locks in table-name order, all before any write: two batches never wait on each other in a cycle.
+        for (const { target, table } of work) {
+          const exclusive = target.uniqueKeys.length > 0 || table.actions.some(removesAnotherPartitionsKey);
+          await connection.query(this.dialect.lockStatement(exclusive), [target.table]);
+        }
+        for (const { target, table } of work) rejected.push(...(await this.applyTable(connection, target, table.actions)));
+        await connection.query('COMMIT');
+      } catch (error) {
+        await connection.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        throw error;
+      }
+      return { rejected };
+    } catch (error) {
+      broken ||= this.dialect.isTransient(error);
+      throw this.asCdcError(error);
+    } finally {
+      connection.release(broken);
+    }
+  }
+
+  private async connection(): Promise<SqlConnection> {
+    try {
+      return await this.connect();
+    } catch (error) {
+      throw this.asCdcError(error);
+    }
+  }
+
+  private asCdcError(error: unknown): unknown {
+    if (error instanceof CdcError) return error;
+    if (this.dialect.isTransient(error)) return new TransientError(`${this.name}: ${describe(error)}`, { cause: error });
+    return error;
+  }
+
+  private async applyTable(connection: SqlConnection, target: Target, actions: readonly KeyAction[]): Promise<RejectedRecord[]> {
+    await connection.query('SAVEPOINT cdc_table');
+    try {
+      await this.applyActions(connection, target, actions, false);
+      return [];
+    } catch (error) {
+      if (this.dialect.isTransient(error)) throw error;
+      await connection.query('ROLLBACK TO SAVEPOINT cdc_table');
+    }
+    const rejected: RejectedRecord[] = [];
+    for (const action of actions) {
+      await connection.query('SAVEPOINT cdc_key');
+      try {
+        await this.applyActions(connection, target, [action], true);
+      } catch (error) {
+        if (this.dialect.isTransient(error)) throw error;
+        await connection.query('ROLLBACK TO SAVEPOINT cdc_key');
+        rejected.push({ record: action.record, reason: describe(error) });
+      }
+    }
+    return rejected;
+  }
+
+  /**
+   * Applies actions (one per key) under the table's lock. With `alone`, there is one action and
+   * every row the target finds on its unique values collides with it, whatever the comparison the
+   * target's collation makes (a batch compares values exactly, and falls back to `alone` when the
+   * target finds a collision that exact comparison did not).
+   */
+  private async applyActions(connection: SqlConnection, target: Target, actions: readonly KeyAction[], alone: boolean): Promise<void> {
+    const stored = await this.storedPositions(connection, target, actions);
+    const newer = actions.filter((action) => {
+      const position = stored.get(action.keyId);
+      return position === undefined || comparePositions(position, action.position) < 0;
+    });
+    if (newer.length === 0) return;
+    const deletes = newer.filter((action) => action.row === null);
+    const upserts = newer.filter((action) => action.row !== null);
+
+    const holders = await this.holders(connection, target, upserts, newer);
+    const claims: UniqueClaim<KeyAction | Holder>[] = [];
+    for (const action of upserts) {
+      target.uniqueKeys.forEach((columns, uniqueKey) => {
+        const valueId = uniqueValueId(action.row as Row, columns);
+        if (valueId !== null) claims.push({ uniqueKey, valueId, claimant: action });
+      });
+    }
+    for (const { uniqueKey, holder, valueId } of holders) {
+      claims.push({ uniqueKey, valueId: alone ? (uniqueValueId(upserts[0]!.row as Row, target.uniqueKeys[uniqueKey]!) as string) : valueId, claimant: holder });
+    }
+    const stale = staleClaimants(claims);
+    const skipped = upserts.filter((action) => stale.has(action));
+    const written = upserts.filter((action) => !stale.has(action));
+    const displaced = uniqueByKey(holders.map(({ holder }) => holder).filter((holder) => stale.has(holder)));
+
+    // Rows to take out before the inserts: absent keys, stale rows, and, where unique values can
+    // move between rows, the old rows of written keys (their old values must not collide).
+    const removed = [...deletes, ...skipped, ...displaced, ...(target.uniqueKeys.length > 0 ? written : [])];
+    await this.deleteKeys(connection, target, target.table, removed.map((row) => row.key));
+    // A skipped write records its own position: its key has a newer event still to come, and a
+    // replay of the skipped event must not be applied. A stale row keeps its own position.
+    await this.writeTombstones(connection, target, [...deletes, ...skipped, ...displaced]);
+    await this.deleteKeys(connection, target, target.tombstones, written.map((action) => action.key));
+    await this.upsertRows(connection, target, written);
+  }
+
+  /** Position per key of the batch: of its row, or of its tombstone. */
+  private async storedPositions(connection: SqlConnection, target: Target, actions: readonly KeyAction[]): Promise<Map<string, string>> {
+    const stored = new Map<string, string>();
+    for (const table of [target.table, target.tombstones]) {
+      for (const chunk of this.chunks(actions, target.keyColumns.length)) {
+        const params: unknown[] = [];
+        const keyColumns = target.keyColumns.map((column) => this.dialect.quote(column));
+        const sql =
+          `SELECT ${[...keyColumns, this.dialect.quote(POSITION_COLUMN)].join(', ')} FROM ${this.dialect.qualified(table)} ` +
+          `WHERE ${this.inList(target.keyColumns, chunk.map((action) => action.key), params, target)}`;
+        for (const row of await connection.query(sql, params)) {
+          const keyId = encodeValues(target.keyColumns.map((column) => row[column]));
+          const position = String(row[POSITION_COLUMN]);
+          const known = stored.get(keyId);
+          if (known === undefined || comparePositions(known, position) < 0) stored.set(keyId, position);
+        }
+      }
+    }
+    return stored;
+  }
+
+  /** Rows of other keys than the batch's that hold a unique value one of `upserts` wants. */
+  private async holders(
+    connection: SqlConnection,
+    target: Target,
+    upserts: readonly KeyAction[],
+    batchKeys: readonly KeyAction[],
+  ): Promise<Array<{ uniqueKey: number; valueId: string; holder: Holder }>> {
+    const found: Array<{ uniqueKey: number; valueId: string; holder: Holder }> = [];
+    for (const [uniqueKey, columns] of target.uniqueKeys.entries()) {
+      const wanted = upserts.filter((action) => uniqueValueId(action.row as Row, columns) !== null);
+      for (const chunk of this.chunks(wanted, columns.length + target.keyColumns.length)) {
+        const params: unknown[] = [];
+        const selected = [...new Set([...target.keyColumns, ...columns, POSITION_COLUMN])].map((column) => this.dialect.quote(column));
+        const sql =
+          `SELECT ${selected.join(', ')} FROM ${this.dialect.qualified(target.table)} ` +
+          `WHERE ${this.inList(columns, chunk.map((action) => columns.map((column) => (action.row as Row)[column] ?? null)), params, target)} ` +
+          `AND NOT ${this.inList(target.keyColumns, batchKeys.map((action) => action.key), params, target)}`;
+        for (const row of await connection.query(sql, params)) {
+          const key = target.keyColumns.map((column) => row[column] as Value);
+          found.push({
+            uniqueKey,
+            valueId: encodeValues(columns.map((column) => row[column])),
+            holder: { key, keyId: encodeValues(key), position: String(row[POSITION_COLUMN]) },
+          });
+        }
+      }
+    }
+    return found;
+  }
+
+  /** Deletes the rows of `keys` from `table`: the target table or its tombstone table. */
+  private async deleteKeys(connection: SqlConnection, target: Target, table: string, keys: readonly Value[][]): Promise<void> {
+    for (const chunk of this.chunks(keys, target.keyColumns.length)) {
+      const params: unknown[] = [];
+      await connection.query(`DELETE FROM ${this.dialect.qualified(table)} WHERE ${this.inList(target.keyColumns, chunk, params, target)}`, params);
+    }
+  }
+
+  private async writeTombstones(connection: SqlConnection, target: Target, rows: ReadonlyArray<{ key: Value[]; position: string }>): Promise<void> {
+    const columns = [...target.keyColumns, POSITION_COLUMN];
+    for (const chunk of this.chunks(rows, columns.length)) {
+      const params: unknown[] = [];
+      const rowsSql = chunk
+        .map(({ key, position }) => `(${[...key.map((value, i) => this.param(params, value, target.columns.get(target.keyColumns[i]!))), this.param(params, position, undefined)].join(', ')})`)
+        .join(', ');
+      await connection.query(this.dialect.tombstoneStatement(target.tombstones, target.keyColumns, rowsSql), params);
+    }
+  }
+
+  private async upsertRows(connection: SqlConnection, target: Target, actions: readonly KeyAction[]): Promise<void> {
+    const columns = [...[...target.columns.keys()].filter((column) => column !== POSITION_COLUMN), POSITION_COLUMN];
+    for (const chunk of this.chunks(actions, columns.length)) {
+      const params: unknown[] = [];
+      const rowsSql = chunk
+        .map((action) => {
+          const row = action.row as Row;
+          const values = columns.map((column) =>
+            column === POSITION_COLUMN ? this.param(params, action.position, undefined) : this.param(params, row[column] ?? null, target.columns.get(column)),
+          );
+          return `(${values.join(', ')})`;
+        })
+        .join(', ');
+      await connection.query(this.dialect.upsertStatement(target.table, columns, target.keyColumns, rowsSql), params);
+    }
+  }
+
+  private param(params: unknown[], value: Value, column: ColumnSchema | undefined): string {
+    params.push(this.dialect.toParam(value, column));
+    return this.dialect.placeholder(params.length);
+  }
+
+  /** `(a, b) IN ((?, ?), ...)`: rows of values of `columns`, as parameters. */
+  private inList(columns: readonly string[], rows: readonly Value[][], params: unknown[], target: Target): string {
+    if (rows.length === 0) return '1 = 0';
+    const tuple = (values: readonly Value[]) =>
+      values.map((value, i) => this.param(params, value, target.columns.get(columns[i]!))).join(', ');
+    if (columns.length === 1) return `${this.dialect.quote(columns[0]!)} IN (${rows.map(tuple).join(', ')})`;
+    return `(${columns.map((column) => this.dialect.quote(column)).join(', ')}) IN (${rows.map((row) => `(${tuple(row)})`).join(', ')})`;
+  }
+
+  /** Slices that keep each statement under the target's parameter limit (a margin left for other parameters). */
+  private chunks<T>(items: readonly T[], paramsPerItem: number): T[][] {
+    const size = Math.max(1, Math.floor(this.dialect.maxParams / 2 / Math.max(1, paramsPerItem)));
+    const chunks: T[][] = [];
+    for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+    return chunks;
+  }
+
+  /** The target of a source table, created or evolved (DDL runs outside the batch's transaction). */
+  private async target(connection: SqlConnection, table: TableActions): Promise<Target> {
+    const sourceId = `${table.sourceDb}.${table.sourceTable}`;
+    const known = this.targets.get(sourceId);
+    if (known && !this.hasNewColumns(known, table.schema)) return known;
+    const pending = this.settingUp.get(sourceId);
+    if (pending) return pending;
+    const setUp = this.setUpTarget(connection, sourceId, table).finally(() => this.settingUp.delete(sourceId));
+    this.settingUp.set(sourceId, setUp);
+    return setUp;
+  }
+
+  private async setUpTarget(connection: SqlConnection, sourceId: string, table: TableActions): Promise<Target> {
+    const name = this.options.tableMap?.[sourceId] ?? table.sourceTable;
+    const tombstones = this.tombstoneTable(name);
+    let columns = await this.dialect.targetColumns(connection, name);
+    if (columns.length === 0) {
+      if (!this.options.manageTables || !table.schema) {
+        throw new CdcError('SCHEMA_INCOMPATIBLE', `${this.name}: target table ${name} does not exist (set manageTables to create it from the source schema)`);
+      }
+      await connection.query(this.createTableStatement(name, table.schema));
+      columns = await this.dialect.targetColumns(connection, name);
+    } else {
+      await this.addMissingColumns(connection, name, columns, table.schema);
+      columns = await this.dialect.targetColumns(connection, name);
+    }
+    const keyColumns = table.keyColumns;
+    const types = new Map(columns.map((column) => [column.name, column.sqlType]));
+    const keyDefinitions = keyColumns.map((column) => `${this.dialect.quote(column)} ${types.get(column) ?? 'text'} NOT NULL`);
+    await connection.query(
+      `CREATE TABLE IF NOT EXISTS ${this.dialect.qualified(tombstones)} (${keyDefinitions.join(', ')}, ` +
+        `${this.dialect.quote(POSITION_COLUMN)} ${this.dialect.positionType} NOT NULL, ` +
+        `PRIMARY KEY (${keyColumns.map((column) => this.dialect.quote(column)).join(', ')}))`,
+    );
+    await this.dialect.prepareLock(connection, name);
+    const schemaColumns = new Map(table.schema?.columns.map((column) => [column.name, column]) ?? []);
+    const target: Target = {
+      table: name,
+      tombstones,
+      keyColumns,
+      uniqueKeys: table.schema?.uniqueKeys ?? [],
+      columns: new Map(columns.map((column) => [column.name, schemaColumns.get(column.name)])),
+    };
+    this.targets.set(sourceId, target);
+    return target;
+  }
+
+  private hasNewColumns(target: Target, schema: TableSchema | undefined): boolean {
+    return !!schema && this.options.manageTables === true && schema.columns.some((column) => !target.columns.has(column.name));
+  }
+
+  private async addMissingColumns(connection: SqlConnection, table: string, existing: readonly TargetColumn[], schema: TableSchema | undefined): Promise<void> {
+    const names = new Set(existing.map((column) => column.name));
+    const missing: string[] = [];
+    if (!names.has(POSITION_COLUMN)) missing.push(`${this.dialect.quote(POSITION_COLUMN)} ${this.dialect.positionType} NULL`);
+    if (this.options.manageTables && schema) {
+      // Added columns accept NULL: the rows already there have no value for them.
+      for (const column of schema.columns) if (!names.has(column.name)) missing.push(`${this.dialect.quote(column.name)} ${this.dialect.columnType(column)} NULL`);
+    }
+    for (const definition of missing) {
+      try {
+        await connection.query(`ALTER TABLE ${this.dialect.qualified(table)} ADD COLUMN ${definition}`);
+      } catch (error) {
+        if (!this.dialect.isDuplicateColumn(error)) throw error;
+      }
+    }
+  }
+
+  private createTableStatement(table: string, schema: TableSchema): string {
+    const quote = (column: string) => this.dialect.quote(column);
+    const definitions = [
+      ...schema.columns.map((column) => `${quote(column.name)} ${this.dialect.columnType(column)} ${column.nullable ? 'NULL' : 'NOT NULL'}`),
+      `${quote(POSITION_COLUMN)} ${this.dialect.positionType} NOT NULL`,
+      `PRIMARY KEY (${schema.primaryKey.map(quote).join(', ')})`,
+      ...schema.uniqueKeys.map((columns, index) => this.dialect.uniqueKeyClause(table, index, columns)),
+    ];
+    return `CREATE TABLE IF NOT EXISTS ${this.dialect.qualified(table)} (${definitions.join(', ')})`;
+  }
+
+  /** `<table>__cdc_tombstones`, shortened with a hash when the target's identifier limit needs it. */
+  private tombstoneTable(table: string): string {
+    const suffix = '__cdc_tombstones';
+    const name = `${table}${suffix}`;
+    if (name.length <= this.dialect.maxIdentifierLength) return name;
+    const hash = createHash('sha256').update(table).digest('hex').slice(0, 8);
+    return `${table.slice(0, this.dialect.maxIdentifierLength - suffix.length - hash.length - 1)}_${hash}${suffix}`;
+  }
+}
+
+/** The delete of a key-changing update's before key: that key's own events are in another partition. */
+function removesAnotherPartitionsKey(action: KeyAction): boolean {
+  return action.row === null && action.record.event.op === 'u';
+}
+
+/** Identity of a row's value for one unique key; null when a column is NULL (NULLs never collide). */
+function uniqueValueId(row: Row, columns: readonly string[]): string | null {
+  const values = columns.map((column) => row[column] ?? null);
+  return values.some((value) => value === null) ? null : encodeValues(values);
+}
+
+function uniqueByKey<T extends Claimant>(items: readonly T[]): T[] {
+  return [...new Map(items.map((item) => [item.keyId, item])).values()];
+}
+
+/** An error's code and message, for the dead-letter topic and for errors: never a connection string. */
+export function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;
+}

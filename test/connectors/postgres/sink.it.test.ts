@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type pg from 'pg';
+import { createPostgresSink } from '../../../connectors/postgres/sink.ts';
+import { record, typedRow, typedSchema } from '../support/records.ts';
+import { scratchPostgres, type Scratch } from '../support/targets.ts';
+
+let target: Scratch & { client: pg.Client };
+
+before(async () => {
+  target = await scratchPostgres('sink');
+});
+
+after(async () => {
+  await target.drop();
+});
+
+test('rows PostgreSQL rejects come back with reasons while the rest of the batch applies; types map', async (t) => {
+  const sink = createPostgresSink({ name: 'postgres-reject', url: target.url, schema: target.name, manageTables: true });
+  t.after(() => sink.close());
+  const outOfRange = record(typedSchema, 'c', null, typedRow(2, 70_000, 'big'), 2);
+  const notNull = record(typedSchema, 'c', null, typedRow(3, 1, null), 3);
+  const { rejected } = await sink.apply([
+    record(typedSchema, 'c', null, typedRow(1, 1, 'one'), 1),
+    outOfRange,
+    notNull,
+    record(typedSchema, 'c', null, typedRow(4, 4, 'four'), 4),
+  ]);
+  assert.deepEqual(rejected.map((r) => r.record), [outOfRange, notNull]);
+  assert.match(rejected[0]!.reason, /out of range/i);
+  assert.match(rejected[1]!.reason, /not-null/i);
+  const result = await target.client.query(
+    `SELECT id, a, note, big::text AS big, amount::text AS amount, at::text AS at, encode(raw, 'hex') AS raw FROM "${target.name}".items ORDER BY id`,
+  );
+  assert.deepEqual(
+    result.rows,
+    [1, 4].map((id) => ({ id, a: id, note: id === 1 ? 'one' : 'four', big: '9007199254740993', amount: '12345678.90', at: '2024-02-29 23:59:59.123', raw: '000102ff' })),
+  );
+});
+
+test('duplicates and a replayed older insert after a delete converge (tombstones)', async (t) => {
+  const sink = createPostgresSink({ name: 'postgres-replay', url: target.url, schema: target.name, manageTables: true, tableMap: { 'shop.items': 'items_replay' } });
+  t.after(() => sink.close());
+  const insert = record(typedSchema, 'c', null, typedRow(1, 1, 'one'), 1);
+  const update = record(typedSchema, 'u', typedRow(1, 1, 'one'), typedRow(1, 2, 'two'), 2);
+  const remove = record(typedSchema, 'd', typedRow(1, 2, 'two'), null, 3);
+  await sink.apply([insert, update, update]);
+  await sink.apply([remove, remove]);
+  await sink.apply([insert]);
+  await sink.apply([update]);
+  const result = await target.client.query(`SELECT id FROM "${target.name}".items_replay`);
+  assert.deepEqual(result.rows, []);
+});
