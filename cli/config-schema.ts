@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { mongoSourceConfigSchema } from '../connectors/mongodb/config.ts';
 
 /**
  * The pipeline config (YAML), validated before anything connects. Every option has a default a
@@ -27,17 +28,15 @@ const mysqlSource = z.strictObject({
   keys: z.record(tableGlob, z.array(z.string()).min(1)).default({}),
 });
 
-const mongodbSource = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'expected letters, digits, _ or -'),
-  type: z.literal('mongodb'),
-  url: url(['mongodb', 'mongodb+srv'], 'the source server'),
-  database: z.string().min(1),
-  collections: z.array(z.string().min(1)).min(1).optional(),
-  exclude: z.array(z.string()).default([]),
-  snapshot: snapshotMode.default('initial'),
-  chunkSize: z.number().int().min(1).default(10_000),
-  parallelism: z.number().int().min(1).max(64).default(2),
-});
+/** The MongoDB connector's own options (connectors/mongodb/config.ts), plus what the pipeline adds. */
+const mongodbSource = mongoSourceConfigSchema
+  .extend({
+    name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'expected letters, digits, _ or -'),
+    type: z.literal('mongodb'),
+    url: url(['mongodb', 'mongodb+srv'], 'the source server'),
+    snapshot: snapshotMode.default('initial'),
+  })
+  .strict();
 
 const sinkBase = {
   name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'expected letters, digits, _ or -'),
@@ -50,8 +49,9 @@ const sink = z.discriminatedUnion('type', [
   z.strictObject({
     ...sinkBase,
     type: z.literal('mysql'),
-    url: url(['mysql', 'mariadb'], 'the target server'),
-    database: z.string().min(1),
+    url: url(['mysql', 'mariadb'], 'the target server').refine((value) => /^[a-z]+:\/\/[^/]+\/[^/?]+/.test(value), {
+      message: 'expected the target database in the URL path (mysql://user:password@host:3306/database)',
+    }),
     createTables: z.boolean().default(true),
   }),
   z.strictObject({
@@ -101,7 +101,12 @@ export const configSchema = z.strictObject({
     url: url(['http', 'https'], 'the schema registry'),
     username: z.string().optional(),
     password: z.string().optional(),
-    subjectNameStrategy: z.enum(['topic', 'record', 'topic-record']).default('topic'),
+    /**
+     * Subject names in the registry. `topic-record` (`<topic>-<record name>`) is the default because a
+     * source's change topic carries every table of the source, each with its own schema; `topic`
+     * (`<topic>-value`) fits only a source that captures a single table.
+     */
+    subjectNameStrategy: z.enum(['topic', 'record', 'topic-record']).default('topic-record'),
   }),
   sources: z.array(z.discriminatedUnion('type', [mysqlSource, mongodbSource])).min(1),
   repartition: z.strictObject({ partitions: z.number().int().min(1).max(1024).default(8) }).default({ partitions: 8 }),

@@ -25,6 +25,8 @@ export interface TableComparison {
   differences: Difference[];
   /** Why the table was not compared, when it was not. */
   skipped?: string;
+  /** The target table does not exist: a difference, not a table left out. */
+  missing?: boolean;
 }
 
 export interface VerifyOptions {
@@ -110,6 +112,10 @@ export async function verifyPipeline(config: PipelineConfig, options: VerifyOpti
               results.push(notCompared(qualified, sink.name, 'the table has no primary key'));
               continue;
             }
+            if (!(await tableExists(targetPool, targetDb, targetTable))) {
+              results.push({ ...notCompared(qualified, sink.name, 'the target table does not exist'), target: `${targetDb}.${targetTable}`, missing: true });
+              continue;
+            }
             const comparison = await compareTable(
               { pool: sourcePool, db, table },
               { pool: targetPool, db: targetDb, table: targetTable },
@@ -130,6 +136,11 @@ export async function verifyPipeline(config: PipelineConfig, options: VerifyOpti
   return results;
 }
 
+async function tableExists(pool: mysql.Pool, db: string, table: string): Promise<boolean> {
+  const [rows] = await pool.query('SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [db, table]);
+  return (rows as unknown[]).length > 0;
+}
+
 function notCompared(source: string, sink: string, reason: string): TableComparison {
   return { source, sink, target: '-', sourceRows: 0, targetRows: 0, chunks: 0, differingChunks: 0, differences: [], skipped: reason };
 }
@@ -148,7 +159,7 @@ export function formatComparisons(results: readonly TableComparison[]): string {
     String(r.sourceRows),
     String(r.targetRows),
     String(r.chunks),
-    r.skipped ? `not compared: ${r.skipped}` : r.differingChunks === 0 ? 'equal' : `DIFFERENT (${r.differingChunks} chunk${r.differingChunks === 1 ? '' : 's'})`,
+    r.missing ? 'DIFFERENT (target table missing)' : r.skipped ? `not compared: ${r.skipped}` : r.differingChunks === 0 ? 'equal' : `DIFFERENT (${r.differingChunks} chunk${r.differingChunks === 1 ? '' : 's'})`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();

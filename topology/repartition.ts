@@ -5,14 +5,16 @@ import { encodeRowKey } from './key-encoding.ts';
 import { partitionForKey } from './murmur2.ts';
 
 /**
- * Re-keys events by table + primary key (key-encoding.ts) into `partitions` partitions with the Java
- * default partitioner, so every change of one row lands in one partition, in the order given here.
- * The record key is the canonical row key itself, so a Java consumer hashing it agrees.
+ * Re-keys events by table + primary key into `partitions` partitions with the Java default partitioner
+ * (murmur2, toPositive, modulo), so every change of one row lands in one partition, in the order given here.
+ *
+ * The partition is computed from the canonical row key (key-encoding.ts), not from the serialized key:
+ * the serialized key embeds a registry schema id, which changes with the key schema's version, and a row
+ * must not move partitions when it does. A Java client computes the same partition by hashing the same
+ * canonical bytes. The record key itself is the Avro key in the Confluent wire format, so the repartition
+ * topic reads like every other topic (and MongoDB deletes, whose value holds no document, keep their `_id`).
  */
 export async function repartitionRecords(serde: EventSerde, topic: string, partitions: number, events: readonly ChangeEvent[]): Promise<OutgoingRecord[]> {
   const encoded = await serde.encode(topic, events);
-  return encoded.map(({ value }, i) => {
-    const key = encodeRowKey(events[i]!);
-    return { topic, partition: partitionForKey(key, partitions), key, value };
-  });
+  return encoded.map(({ key, value }, i) => ({ topic, partition: partitionForKey(encodeRowKey(events[i]!), partitions), key, value }));
 }

@@ -2,13 +2,21 @@ import { CdcError } from './errors.ts';
 
 /**
  * The one place that decides what is retried: a CdcError says so itself (`retriable`); a KafkaJS error
- * says so with its own `retriable` flag (broker not available, leader moved, rebalance in progress, ...).
+ * says so with its own `retriable` flag (broker not available, leader moved, connection lost, request
+ * timed out, ...; a fenced producer is not), with two corrections:
+ * - a rebalance in progress is marked non-retriable by KafkaJS (the consumer must rejoin), but for the
+ *   work that met it (a commit, a send) it only means "again in a moment";
+ * - KafkaJSNumberOfRetriesExceeded is KafkaJS giving up its own retries: retriable when what it gave up
+ *   on was (a broker down for longer than KafkaJS waits), so the topology's backoff takes over.
  * Everything else is fatal and is rethrown at once.
  */
 export function isRetriable(error: unknown): boolean {
   if (error instanceof CdcError) return error.retriable;
-  if (error instanceof Error && error.name.startsWith('KafkaJS')) return (error as Error & { retriable?: boolean }).retriable === true;
-  return false;
+  if (!(error instanceof Error) || !error.name.startsWith('KafkaJS')) return false;
+  const kafka = error as Error & { retriable?: boolean; type?: string };
+  if (kafka.type === 'REBALANCE_IN_PROGRESS') return true;
+  if (error.name === 'KafkaJSNumberOfRetriesExceeded') return isRetriable(error.cause);
+  return kafka.retriable === true;
 }
 
 export interface RetryOptions {

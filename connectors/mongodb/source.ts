@@ -1,0 +1,435 @@
+/**
+ * The MongoDB source (issue 6): the steps of the token protocol (shared/DESIGN.md), run in order by
+ * topology/source-runner.ts.
+ *
+ * - openLog(): opens the change streams (one per collection, or one for the database) at a cluster time
+ *   read from the server first, and returns only once every stream is open on the server. Its position's
+ *   resume tokens are, per stream, the post-batch resume token where the server gives one (MongoDB 4.0.7+),
+ *   else the first event's `_id`; a stream with neither restarts at that cluster time
+ *   (`startAtOperationTime`). The streams stay open and stream() goes on from them when it starts from
+ *   the same position, so nothing written after openLog() is lost however long the snapshot takes.
+ * - snapshot(): each collection in `_id` order, in keyset chunks (snapshot.ts), `parallelism` at once.
+ * - stream(): changes as ChangeEvents (change-events.ts), a `commit` after each event (after the last
+ *   event of a transaction, for events that carry lsid/txnNumber) and after each idle batch whose
+ *   post-batch resume token moved on, so a quiet collection's token keeps up with the oplog.
+ *   `drop`, `rename`, `dropDatabase` and `invalidate` end the stream with a SourceMisconfiguredError
+ *   (after a `commit` for the events before them): the source cannot follow a collection that is gone.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { MongoClient, type ChangeStream, type ChangeStreamDocument, type Db, type Document } from 'mongodb';
+import { Observable, type Subscriber } from 'rxjs';
+import type { LogPosition, SnapshotItem, SourceConnector, StreamItem } from '../../topology/source.ts';
+import type { SourceToken, TableSnapshotProgress } from '../../topology/token.ts';
+import type { FlowControl } from '../../topology/flow-control.ts';
+import { PositionLostError, SourceMisconfiguredError, UnreachableError } from '../../topology/errors.ts';
+import { coversCollection, parseMongoSourceConfig, redactMessage, redactUrl, type MongoSourceConfig, type MongoSourceConfigInput } from './config.ts';
+import { asPositionLost, openChangeStream, type OpenedChangeStream, type StreamSettings, type StreamStart, type StreamTarget } from './change-streams.ts';
+import { TYPE_PRESERVING_READ, snapshotReadEvent, streamedEvent, type DocumentLookup, type EventOrigin, type StreamEnd } from './change-events.ts';
+import { chunkKey, readChunk } from './snapshot.ts';
+import {
+  DATABASE_STREAM,
+  clusterTimeOfResumeToken,
+  decodeResumeToken,
+  encodeResumeToken,
+  formatPosition,
+  fromTimestamp,
+  mongoResumeOf,
+  parsePosition,
+  sameClusterTime,
+  type ClusterTime,
+  type MongoResume,
+} from './position.ts';
+
+/** MongoDB 6.0: post- and pre-images for change streams. */
+const POST_IMAGES_WIRE_VERSION = 17;
+/**
+ * Pause after an empty batch before the next getMore. A real server already waits `maxAwaitTimeMS` for
+ * new events (awaitData); mongo-java-server answers at once, so without it an idle stream would spin.
+ */
+const IDLE_PAUSE_MS = 25;
+
+interface ServerFacts {
+  maxWireVersion: number;
+  replicaSet: boolean;
+}
+
+export class MongoSource implements SourceConnector {
+  readonly connector = 'mongodb' as const;
+  readonly name: string;
+  private readonly config: MongoSourceConfig;
+  private client: MongoClient | undefined;
+  private facts: ServerFacts | undefined;
+  /** The streams openLog() opened, handed to stream() when it starts from the same position. */
+  private opened: { position: LogPosition; streams: Map<string, OpenedChangeStream> } | undefined;
+
+  constructor(config: MongoSourceConfigInput) {
+    this.config = parseMongoSourceConfig(config);
+    this.name = this.config.name;
+  }
+
+  async check(): Promise<void> {
+    const facts = await this.serverFacts();
+    if (this.config.scope === 'database' && !facts.replicaSet) {
+      throw new SourceMisconfiguredError(
+        `source ${this.name}: scope: database needs a database-level change stream, which only a replica set or sharded cluster has; ` +
+          `${redactUrl(this.config.url)} is a standalone server: use scope: collection`,
+      );
+    }
+    if (this.config.fullDocument !== 'updateLookup' && facts.maxWireVersion < POST_IMAGES_WIRE_VERSION) {
+      throw new SourceMisconfiguredError(
+        `source ${this.name}: fullDocument: ${this.config.fullDocument} needs post-images (MongoDB 6.0+); the server's wire version is ` +
+          `${facts.maxWireVersion}: use fullDocument: updateLookup`,
+      );
+    }
+  }
+
+  async tables(): Promise<string[]> {
+    const db = await this.database();
+    const collections = await db.listCollections({}, { nameOnly: true }).toArray();
+    return collections
+      .filter((collection) => collection.type === undefined || collection.type === 'collection')
+      .map((collection) => collection.name)
+      .filter((name) => coversCollection(this.config, name))
+      .sort();
+  }
+
+  async openLog(): Promise<LogPosition> {
+    await this.closeOpenedStreams();
+    const startAtOperationTime = await this.readClusterTime();
+    const streams = await this.openStreams({ startAtOperationTime, resumeTokens: {} });
+    const resumeTokens: Record<string, string> = {};
+    for (const [key, { stream }] of streams) {
+      if (stream.resumeToken != null) resumeTokens[key] = encodeResumeToken(stream.resumeToken);
+    }
+    const position: LogPosition = { position: formatPosition(startAtOperationTime, 0), resume: { startAtOperationTime, resumeTokens } };
+    this.opened = { position, streams };
+    return position;
+  }
+
+  async canResume(token: SourceToken): Promise<boolean> {
+    try {
+      const streams = await this.openStreams(mongoResumeOf(token));
+      await Promise.all([...streams.values()].map(({ stream }) => stream.close()));
+      return true;
+    } catch (error) {
+      if (error instanceof PositionLostError) return false;
+      throw error;
+    }
+  }
+
+  snapshot(from: LogPosition, progress: Record<string, TableSnapshotProgress>, flow: FlowControl): Observable<SnapshotItem> {
+    return new Observable<SnapshotItem>((subscriber) => {
+      let stopped = false;
+      const snapshotCollection = async (db: Db, collection: string) => {
+        let state: TableSnapshotProgress = progress[collection] ?? { done: false, rows: 0, chunks: 0 };
+        while (!stopped && !state.done) {
+          const documents = await readChunk(db.collection(collection), state.lastKey, this.config.chunkSize);
+          for (const document of documents) {
+            if (stopped) return;
+            subscriber.next({ kind: 'row', event: snapshotReadEvent(this.origin(), collection, document, from.position) });
+            if (flow.paused) await flow.resumed();
+          }
+          const last = documents.at(-1);
+          state = {
+            done: documents.length < this.config.chunkSize,
+            rows: state.rows + documents.length,
+            chunks: state.chunks + (last === undefined ? 0 : 1),
+            ...(last === undefined ? (state.lastKey === undefined ? {} : { lastKey: state.lastKey }) : { lastKey: chunkKey(last) }),
+          };
+          if (!stopped) subscriber.next({ kind: 'chunkDone', table: collection, progress: state });
+        }
+      };
+      const run = async () => {
+        const db = await this.database();
+        const collections = (await this.tables()).filter((collection) => progress[collection]?.done !== true);
+        await inParallel(collections, this.config.parallelism, (collection) => snapshotCollection(db, collection));
+        if (!stopped) subscriber.complete();
+      };
+      run().catch((error: unknown) => {
+        if (!stopped) subscriber.error(this.redacted(error));
+      });
+      return () => {
+        stopped = true;
+      };
+    });
+  }
+
+  stream(from: LogPosition, flow: FlowControl): Observable<StreamItem> {
+    return new Observable<StreamItem>((subscriber) => {
+      const run = new StreamRun(this, from, flow, subscriber);
+      run.start(this.takeOpenedStreams(from)).catch((error: unknown) => run.fail(error));
+      return () => run.stop();
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.closeOpenedStreams();
+    await this.client?.close();
+    this.client = undefined;
+  }
+
+  /** @internal for StreamRun */
+  origin(): EventOrigin {
+    return { sourceName: this.name, database: this.config.database };
+  }
+
+  /** @internal for StreamRun */
+  settings(): StreamSettings {
+    return {
+      sourceName: this.name,
+      fullDocument: this.config.fullDocument,
+      maxAwaitTimeMS: this.config.maxAwaitTimeMS,
+      maxWireVersion: this.facts?.maxWireVersion ?? 0,
+    };
+  }
+
+  /** @internal for StreamRun: whether a change of this collection is the source's. */
+  covers(collection: string): boolean {
+    return coversCollection(this.config, collection);
+  }
+
+  /** @internal for StreamRun */
+  async lookup(): Promise<DocumentLookup> {
+    const client = await this.connect();
+    const db = client.db(this.config.database);
+    return {
+      idFromOplog: async (namespace, clusterTime) => {
+        const entry = await client.db('local').collection('oplog.rs').findOne({ ts: clusterTime, ns: namespace }, TYPE_PRESERVING_READ);
+        return (entry?.o2 as Document | undefined)?._id;
+      },
+      currentDocument: (collection, id) => db.collection(collection).findOne({ _id: id as Document['_id'] }, TYPE_PRESERVING_READ),
+    };
+  }
+
+  /** @internal for StreamRun: opens every stream of the source from `resume`, in parallel. */
+  async openStreams(resume: MongoResume): Promise<Map<string, OpenedChangeStream>> {
+    const targets = await this.streamTargets();
+    const settings = { ...this.settings(), maxWireVersion: (await this.serverFacts()).maxWireVersion };
+    const opened = await Promise.allSettled(
+      targets.map(async ([key, target]) => {
+        const token = resume.resumeTokens[key];
+        const start: StreamStart = token === undefined ? { startAtOperationTime: resume.startAtOperationTime } : { resumeToken: decodeResumeToken(token) };
+        return [key, await openChangeStream(target, start, settings)] as const;
+      }),
+    );
+    const streams = new Map<string, OpenedChangeStream>();
+    for (const result of opened) if (result.status === 'fulfilled') streams.set(result.value[0], result.value[1]);
+    const failure = opened.find((result) => result.status === 'rejected');
+    if (failure !== undefined) {
+      await Promise.all([...streams.values()].map(({ stream }) => stream.close().catch(() => undefined)));
+      throw this.redacted(failure.reason);
+    }
+    return streams;
+  }
+
+  /** @internal for StreamRun */
+  async streamTargets(): Promise<Array<[string, StreamTarget]>> {
+    const db = await this.database();
+    if (this.config.scope === 'database') {
+      return [[DATABASE_STREAM, { watched: db, pipeline: [], description: `database ${this.config.database}` }]];
+    }
+    return (await this.tables()).map((collection) => [
+      collection,
+      { watched: db.collection(collection), pipeline: [], description: `collection ${this.config.database}.${collection}` },
+    ]);
+  }
+
+  /** @internal for StreamRun */
+  redacted(error: unknown): unknown {
+    if (error instanceof Error) error.message = redactMessage(error.message, this.config.url);
+    return error;
+  }
+
+  private takeOpenedStreams(from: LogPosition): Map<string, OpenedChangeStream> | undefined {
+    const opened = this.opened;
+    if (opened === undefined || JSON.stringify(opened.position) !== JSON.stringify(from)) return undefined;
+    this.opened = undefined;
+    return opened.streams;
+  }
+
+  private async closeOpenedStreams(): Promise<void> {
+    const opened = this.opened;
+    this.opened = undefined;
+    if (opened) await Promise.all([...opened.streams.values()].map(({ stream }) => stream.close().catch(() => undefined)));
+  }
+
+  /**
+   * A cluster time no later than anything written after this call: the `operationTime` (or `$clusterTime`)
+   * of a command's reply where the server gives one (replica sets), else the newest oplog entry's `ts`.
+   */
+  private async readClusterTime(): Promise<ClusterTime> {
+    const client = await this.connect();
+    const reply = await client.db('admin').command({ ping: 1 });
+    const replied = reply.operationTime ?? (reply.$clusterTime as Document | undefined)?.clusterTime;
+    if (replied !== undefined) return fromTimestamp(replied);
+    const [newest] = await client.db('local').collection('oplog.rs').find({}, { projection: { ts: 1 } }).sort({ $natural: -1 }).limit(1).toArray();
+    return newest === undefined ? { t: 0, i: 0 } : fromTimestamp(newest.ts);
+  }
+
+  private async serverFacts(): Promise<ServerFacts> {
+    if (this.facts) return this.facts;
+    const client = await this.connect();
+    const reply = await client.db('admin').command({ isMaster: 1 });
+    this.facts = { maxWireVersion: Number(reply.maxWireVersion ?? 0), replicaSet: typeof reply.setName === 'string' || reply.msg === 'isdbgrid' };
+    return this.facts;
+  }
+
+  private async database(): Promise<Db> {
+    return (await this.connect()).db(this.config.database);
+  }
+
+  private async connect(): Promise<MongoClient> {
+    if (this.client) return this.client;
+    const client = new MongoClient(this.config.url, { serverSelectionTimeoutMS: 10_000 });
+    try {
+      await client.connect();
+    } catch (error) {
+      throw new UnreachableError(
+        `source ${this.name}: cannot reach MongoDB at ${redactUrl(this.config.url)}: ${redactMessage((error as Error).message, this.config.url)}`,
+      );
+    }
+    this.client = client;
+    return client;
+  }
+}
+
+interface CommitPoint {
+  key: string;
+  token: string;
+  position: string;
+}
+
+/** One stream() subscription: a loop per change stream, all feeding one subscriber. */
+class StreamRun {
+  private stopped = false;
+  private readonly streams: ChangeStream[] = [];
+  private readonly resume: MongoResume;
+  /** Per stream, the token of the newest commit emitted. */
+  private readonly committed: Record<string, string>;
+  private lastTime: ClusterTime;
+  private lastIndex: number;
+
+  constructor(
+    private readonly source: MongoSource,
+    from: LogPosition,
+    private readonly flow: FlowControl,
+    private readonly subscriber: Subscriber<StreamItem>,
+  ) {
+    this.resume = mongoResumeOf(from);
+    this.committed = { ...this.resume.resumeTokens };
+    const { time, index } = parsePosition(from.position);
+    this.lastTime = time;
+    this.lastIndex = index;
+  }
+
+  async start(alreadyOpen: Map<string, OpenedChangeStream> | undefined): Promise<void> {
+    const streams = alreadyOpen ?? (await this.source.openStreams(this.resume));
+    for (const { stream } of streams.values()) this.streams.push(stream);
+    if (this.stopped) return this.stop();
+    const lookup = await this.source.lookup();
+    const targets = new Map(await this.source.streamTargets());
+    await Promise.all(
+      [...streams].map(([key, opened]) =>
+        this.follow(key, opened, lookup).catch((error: unknown) => {
+          const target = targets.get(key);
+          const from = this.committed[key] ?? formatPosition(this.resume.startAtOperationTime, 0);
+          this.fail(target === undefined ? error : asPositionLost(error, target, this.source.settings(), from));
+        }),
+      ),
+    );
+  }
+
+  fail(error: unknown): void {
+    if (this.stopped) return;
+    this.subscriber.error(this.source.redacted(error));
+    this.stop();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const stream of this.streams) stream.close().catch(() => undefined);
+  }
+
+  private async follow(key: string, opened: OpenedChangeStream, lookup: DocumentLookup): Promise<void> {
+    const { stream } = opened;
+    let next: ChangeStreamDocument | null = opened.first;
+    let openTransaction: (CommitPoint & { txId: string }) | undefined;
+    while (!this.stopped) {
+      const change = next ?? (await stream.tryNext());
+      next = null;
+      if (this.stopped) return;
+      if (change === null) {
+        // An empty batch: every transaction before it is complete, and its post-batch resume token is newer.
+        if (openTransaction) this.commit(openTransaction);
+        openTransaction = undefined;
+        this.commitIdleToken(key, stream);
+        await sleep(IDLE_PAUSE_MS);
+        continue;
+      }
+      const position = this.nextPosition(change.clusterTime === undefined ? this.lastTime : fromTimestamp(change.clusterTime));
+      const collection = collectionOf(change) ?? key;
+      const result = this.source.covers(collection) ? await streamedEvent(this.source.origin(), change, collection, position, lookup) : undefined;
+      const point: CommitPoint = { key, token: encodeResumeToken(change._id), position };
+      const txId = result !== undefined && 'op' in result ? result.source.txId : undefined;
+      if (openTransaction && openTransaction.txId !== txId) this.commit(openTransaction);
+      openTransaction = undefined;
+      if (result !== undefined && !('op' in result)) {
+        this.commit(point);
+        throw streamEndError(this.source.name, result, position);
+      }
+      if (result !== undefined) this.subscriber.next({ kind: 'change', event: result });
+      if (txId === undefined) this.commit(point);
+      else openTransaction = { ...point, txId };
+      if (this.flow.paused) await this.flow.resumed();
+    }
+  }
+
+  private commitIdleToken(key: string, stream: ChangeStream): void {
+    if (stream.resumeToken == null) return;
+    const token = encodeResumeToken(stream.resumeToken);
+    if (token === this.committed[key]) return;
+    const time = clusterTimeOfResumeToken(stream.resumeToken);
+    const idlePosition = time === undefined ? this.currentPosition() : formatPosition(time, 0);
+    this.commit({ key, token, position: idlePosition > this.currentPosition() ? idlePosition : this.currentPosition() });
+  }
+
+  private commit(point: CommitPoint): void {
+    if (this.stopped) return;
+    this.committed[point.key] = point.token;
+    const resume: MongoResume = { startAtOperationTime: this.resume.startAtOperationTime, resumeTokens: { ...this.committed } };
+    this.subscriber.next({ kind: 'commit', position: { position: point.position, resume } });
+  }
+
+  private nextPosition(time: ClusterTime): string {
+    this.lastIndex = sameClusterTime(time, this.lastTime) ? this.lastIndex + 1 : 1;
+    this.lastTime = time;
+    return this.currentPosition();
+  }
+
+  private currentPosition(): string {
+    return formatPosition(this.lastTime, this.lastIndex);
+  }
+}
+
+function streamEndError(sourceName: string, end: StreamEnd, position: string): SourceMisconfiguredError {
+  const what = end.operationType === 'invalidate' ? `the change stream of ${end.collection} was invalidated` : `${end.collection} saw ${end.operationType}`;
+  return new SourceMisconfiguredError(
+    `source ${sourceName}: ${what} at position ${position}, so the stream cannot go on; ` +
+      `exclude the collection or reset the source's token (snapshot again) to follow what replaced it`,
+  );
+}
+
+/** The collection a change names (`ns.coll`); undefined for database-wide events and servers that send no `ns`. */
+function collectionOf(change: ChangeStreamDocument): string | undefined {
+  const ns = (change as { ns?: { coll?: string } }).ns;
+  return ns?.coll;
+}
+
+/** Runs `work` on every item, at most `limit` at once; rejects with the first failure. */
+async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let nextIndex = 0;
+  const worker = async () => {
+    while (nextIndex < items.length) await work(items[nextIndex++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

@@ -1,0 +1,99 @@
+import { Partitioners, type Kafka, type Producer as KafkaJSProducer } from 'kafkajs';
+import type { OutgoingRecord, Producer } from '../../transport.ts';
+import { topicMessages } from './records.ts';
+
+/** acks=all: a send resolves only once every in-sync replica has the records. */
+const ALL_REPLICAS = -1;
+
+/**
+ * KafkaJS puts a send's records for one partition into one record batch, and the broker refuses a batch
+ * over message.max.bytes (1 MB by default): 2000 events of 1 KB would be refused. A send is split into
+ * requests of at most this many bytes of keys and values, one after the other (in one transaction when
+ * transactional), so order and atomicity hold.
+ */
+const MAX_REQUEST_BYTES = 768 * 1024;
+
+function chunks(records: readonly OutgoingRecord[]): OutgoingRecord[][] {
+  const result: OutgoingRecord[][] = [[]];
+  let bytes = 0;
+  for (const record of records) {
+    const size = (record.key?.length ?? 0) + (record.value?.length ?? 0);
+    if (bytes + size > MAX_REQUEST_BYTES && result.at(-1)!.length > 0) {
+      result.push([]);
+      bytes = 0;
+    }
+    result.at(-1)!.push(record);
+    bytes += size;
+  }
+  return result;
+}
+
+async function connectedProducer(kafka: Kafka, transactionalId: string | undefined): Promise<KafkaJSProducer> {
+  const producer = kafka.producer({
+    idempotent: true,
+    // KafkaJS serialises an idempotent producer's requests per broker anyway; 5 is the most idempotence allows.
+    maxInFlightRequests: 5,
+    allowAutoTopicCreation: false,
+    // Every record carries its partition (murmur2.ts); naming a partitioner only silences KafkaJS's v2 notice.
+    createPartitioner: Partitioners.DefaultPartitioner,
+    ...(transactionalId === undefined ? {} : { transactionalId }),
+  });
+  await producer.connect();
+  // A transactional producer claims its id now, not at its first send: claiming fences an older instance
+  // with the same id (a killed process) and aborts the transaction it left open, which until then holds
+  // back every read_committed reader of its partitions, the token topic among them.
+  if (transactionalId !== undefined) await (await producer.transaction()).abort();
+  return producer;
+}
+
+/**
+ * An idempotent producer (retries never duplicate or reorder a partition's records), or with a
+ * transactionalId a transactional one: each send is one transaction (begin → send → commit, abort on any
+ * error), so read_committed consumers see all of a send's records or none. Sends run one at a time.
+ *
+ * After a failed send the KafkaJS producer is replaced by a new one (a new producer id or epoch).
+ * KafkaJS 2.2.4 rolls back the sequence numbers of every partition of a failed produce request, also of
+ * those the broker appended; the broker would then take the next records of such a partition for
+ * retries of the ones it has and drop them, reporting success. A new epoch starts sequences afresh.
+ */
+export async function kafkaProducer(kafka: Kafka, transactionalId?: string): Promise<Producer> {
+  let current: Promise<KafkaJSProducer> = connectedProducer(kafka, transactionalId);
+  const sendOnce = async (records: readonly OutgoingRecord[]) => {
+    const producer = await current;
+    try {
+      if (transactionalId === undefined) {
+        for (const chunk of chunks(records)) await producer.sendBatch({ topicMessages: topicMessages(chunk), acks: ALL_REPLICAS });
+        return;
+      }
+      const transaction = await producer.transaction();
+      try {
+        for (const chunk of chunks(records)) await transaction.sendBatch({ topicMessages: topicMessages(chunk), acks: ALL_REPLICAS });
+        await transaction.commit();
+      } catch (error) {
+        // When the abort fails too (fenced, broker gone), the broker aborts it at the transaction timeout.
+        await transaction.abort().catch(() => {});
+        throw error;
+      }
+    } catch (error) {
+      current = producer.disconnect().then(
+        () => connectedProducer(kafka, transactionalId),
+        () => connectedProducer(kafka, transactionalId),
+      );
+      throw error;
+    }
+  };
+  await current;
+  let previous: Promise<unknown> = Promise.resolve();
+  return {
+    send: (records) => {
+      if (records.length === 0) return Promise.resolve();
+      const sent = previous.then(() => sendOnce(records));
+      previous = sent.catch(() => {});
+      return sent;
+    },
+    close: async () => {
+      await previous;
+      await (await current.catch(() => undefined))?.disconnect();
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import type { IHeaders, KafkaMessage, Message, TopicMessages } from 'kafkajs';
+import type { ConsumedRecord, OutgoingRecord } from '../../transport.ts';
+
+/** One kafkajs sendBatch argument for records of any topics, each topic's records in their given order. */
+export function topicMessages(records: readonly OutgoingRecord[]): TopicMessages[] {
+  const byTopic = new Map<string, Message[]>();
+  for (const record of records) {
+    let messages = byTopic.get(record.topic);
+    if (!messages) byTopic.set(record.topic, (messages = []));
+    messages.push({ partition: record.partition, key: record.key, value: record.value, ...(record.headers ? { headers: record.headers } : {}) });
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}
+
+export function consumedRecord(topic: string, partition: number, message: KafkaMessage): ConsumedRecord {
+  return {
+    topic,
+    partition,
+    offset: message.offset,
+    key: message.key,
+    value: message.value,
+    headers: stringHeaders(message.headers),
+    timestamp: Number(message.timestamp),
+  };
+}
+
+function stringHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const strings: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    // A header repeated under one name arrives as an array; the topology never repeats one, the last wins.
+    const last = Array.isArray(value) ? value[value.length - 1] : value;
+    if (last !== undefined) strings[name] = last.toString();
+  }
+  return strings;
+}
+
+/** The offset after `offset` (kafkajs offsets are int64 strings). */
+export function nextOffset(offset: string): string {
+  return (BigInt(offset) + 1n).toString();
+}
