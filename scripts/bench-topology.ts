@@ -9,55 +9,18 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { Observable } from 'rxjs';
 import { KafkaTransport } from '../topology/transports/kafka.ts';
 import { TopologyBuilder } from '../topology/topology.ts';
 import { JsonSerde } from '../topology/json-serde.ts';
 import type { ChangeEvent } from '../topology/change-event.ts';
-import type { FlowControl } from '../topology/flow-control.ts';
-import type { LogPosition, SourceConnector, StreamItem } from '../topology/source.ts';
 import { stackEnv } from '../test/support/stack-env.ts';
+import { GeneratingSource } from '../test/topology/support/generating-source.ts';
 
 const { values } = parseArgs({ options: { events: { type: 'string', default: '300000' }, transaction: { type: 'string', default: '10' } } });
 const total = Number(values.events);
 const perTransaction = Number(values.transaction);
 const brokers = stackEnv().KAFKA_BROKERS.split(',');
 const payload = 'x'.repeat(1024);
-
-/** Streams `total` inserts in transactions of `perTransaction`, as fast as FlowControl lets it. */
-class GeneratingSource implements SourceConnector {
-  readonly name = 'gen';
-  readonly connector = 'mysql' as const;
-  async check() {}
-  async openLog(): Promise<LogPosition> {
-    return { position: '0', resume: {} };
-  }
-  async canResume() {
-    return true;
-  }
-  async tables() {
-    return ['t'];
-  }
-  snapshot(): Observable<never> {
-    throw new Error('runs with snapshot: never');
-  }
-  stream(_from: LogPosition, flow: FlowControl): Observable<StreamItem> {
-    return new Observable<StreamItem>((subscriber) => {
-      let stopped = false;
-      void (async () => {
-        for (let id = 0; id < total && !stopped; id++) {
-          subscriber.next({ kind: 'change', event: insert(id) });
-          if (id % perTransaction === perTransaction - 1) subscriber.next({ kind: 'commit', position: { position: String(id + 1), resume: {} } });
-          if (flow.paused) await flow.resumed();
-        }
-      })();
-      return () => {
-        stopped = true;
-      };
-    });
-  }
-  async close() {}
-}
 
 function insert(id: number): ChangeEvent {
   return {
@@ -77,7 +40,7 @@ async function run(exactlyOnce: boolean): Promise<{ seconds: number; eventsPerSe
   await admin.connect();
   const started = performance.now();
   const running = await new TopologyBuilder({ pipeline, serde: new JsonSerde(), exactlyOnce })
-    .source(new GeneratingSource(), { snapshot: 'never' })
+    .source(new GeneratingSource(total, perTransaction, insert), { snapshot: 'never' })
     .repartition({ partitions: 8 })
     .build()
     .start(transport);

@@ -3,11 +3,12 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../../topology/errors.ts';
+import { passwordsOf, SecretScrubber } from '../../topology/redact.ts';
 
 export const mongoSourceConfigSchema = z.object({
   /** The source's name in the pipeline config. */
   name: z.string().min(1),
-  /** A MongoDB connection string; its password never appears in logs or errors (see {@link redactUrl}). */
+  /** A MongoDB connection string; its password never appears in logs or errors (see {@link redactMessage}). */
   url: z.string().min(1),
   database: z.string().min(1),
   collections: z
@@ -50,16 +51,9 @@ export function parseMongoSourceConfig(input: MongoSourceConfigInput): MongoSour
   return parsed.data;
 }
 
-/** The connection string with its password replaced by `***`, for messages. */
-export function redactUrl(url: string): string {
-  return url.replace(/^(mongodb(?:\+srv)?:\/\/[^:/@]*):[^@/]*@/, '$1:***@');
-}
-
-/** Removes the url's password from a message (a driver error may quote the connection string). */
+/** Removes the url's password from a message (a driver error may quote the connection string or the password). */
 export function redactMessage(message: string, url: string): string {
-  const password = /^mongodb(?:\+srv)?:\/\/[^:/@]*:([^@/]*)@/.exec(url)?.[1];
-  const redacted = message.split(url).join(redactUrl(url));
-  return password ? redacted.split(password).join('***').split(decodeURIComponent(password)).join('***') : redacted;
+  return new SecretScrubber(passwordsOf(url)).scrub(message);
 }
 
 /** Whether `collection` is one the source covers, after include then exclude. */

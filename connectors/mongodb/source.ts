@@ -22,7 +22,8 @@ import type { LogPosition, SnapshotItem, SourceConnector, StreamItem } from '../
 import type { SourceToken, TableSnapshotProgress } from '../../topology/token.ts';
 import type { FlowControl } from '../../topology/flow-control.ts';
 import { PositionLostError, SourceMisconfiguredError, UnreachableError } from '../../topology/errors.ts';
-import { coversCollection, parseMongoSourceConfig, redactMessage, redactUrl, type MongoSourceConfig, type MongoSourceConfigInput } from './config.ts';
+import { redactUrls } from '../../topology/redact.ts';
+import { coversCollection, parseMongoSourceConfig, redactMessage, type MongoSourceConfig, type MongoSourceConfigInput } from './config.ts';
 import { asPositionLost, openChangeStream, type OpenedChangeStream, type StreamSettings, type StreamStart, type StreamTarget } from './change-streams.ts';
 import { TYPE_PRESERVING_READ, snapshotReadEvent, streamedEvent, type DocumentLookup, type EventOrigin, type StreamEnd } from './change-events.ts';
 import { chunkKey, readChunk } from './snapshot.ts';
@@ -72,7 +73,7 @@ export class MongoSource implements SourceConnector {
     if (this.config.scope === 'database' && !facts.replicaSet) {
       throw new SourceMisconfiguredError(
         `source ${this.name}: scope: database needs a database-level change stream, which only a replica set or sharded cluster has; ` +
-          `${redactUrl(this.config.url)} is a standalone server: use scope: collection`,
+          `${redactUrls(this.config.url)} is a standalone server: use scope: collection`,
       );
     }
     if (this.config.fullDocument !== 'updateLookup' && facts.maxWireVersion < POST_IMAGES_WIRE_VERSION) {
@@ -285,7 +286,7 @@ export class MongoSource implements SourceConnector {
       await client.connect();
     } catch (error) {
       throw new UnreachableError(
-        `source ${this.name}: cannot reach MongoDB at ${redactUrl(this.config.url)}: ${redactMessage((error as Error).message, this.config.url)}`,
+        `source ${this.name}: cannot reach MongoDB at ${redactUrls(this.config.url)}: ${redactMessage((error as Error).message, this.config.url)}`,
       );
     }
     this.client = client;

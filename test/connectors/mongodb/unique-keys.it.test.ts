@@ -1,20 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { MongoClient } from 'mongodb';
 import type mysql from 'mysql2/promise';
 import { MongoSink } from '../../../connectors/mongodb/sink.ts';
 import { recordWorkload } from '../support/source-log.ts';
 import { runAllSchedules } from '../support/schedules.ts';
+import { uniqueKeyScenarios as scenarios } from '../support/scenarios.ts';
 import { scratchMariaDb, scratchMongo, type Scratch } from '../support/targets.ts';
-
-interface Scenario {
-  name: string;
-  ddl: string;
-  statements: string[];
-  expect: unknown[][];
-}
-
-const scenarios = (JSON.parse(readFileSync(new URL('../../../../shared/scenarios/unique-keys.json', import.meta.url), 'utf8')) as { cases: Scenario[] }).cases;
 
 let source: Scratch & { connection: mysql.Connection };
 let target: Scratch & { client: MongoClient };

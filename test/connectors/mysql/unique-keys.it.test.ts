@@ -1,19 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { createMySqlSink } from '../../../connectors/mysql/sink.ts';
 import { recordWorkload } from '../support/source-log.ts';
 import { runAllSchedules } from '../support/schedules.ts';
+import { uniqueKeyScenarios as scenarios } from '../support/scenarios.ts';
 import { scratchMariaDb, type Scratch } from '../support/targets.ts';
 import type mysql from 'mysql2/promise';
-
-interface Scenario {
-  name: string;
-  ddl: string;
-  statements: string[];
-  expect: unknown[][];
-}
-
-const scenarios = (JSON.parse(readFileSync(new URL('../../../../shared/scenarios/unique-keys.json', import.meta.url), 'utf8')) as { cases: Scenario[] }).cases;
 
 let source: Scratch & { connection: mysql.Connection };
 let target: Scratch & { connection: mysql.Connection };
