@@ -6,19 +6,20 @@ import type { BatchWriter } from './change-writer.ts';
 
 /**
  * Turns a source's events and boundaries (transaction commits, finished snapshot chunks) into batched
- * writes, one in flight at a time so order holds. A batch ends at the latest boundary seen, and carries
- * that boundary's token, so a token is never written before the events it covers. Events after the last
- * boundary wait for the next one, unless they fill a whole batch (a huge source transaction), which is
- * then written without a token: on a crash those are written again from the older token (at least once).
+ * writes, one in flight at a time so order holds. A batch ends at the latest boundary within `maxBatch`
+ * events and carries that boundary's token, so a token is never written before the events it covers and
+ * the token keeps moving however far the source runs ahead of the writes. Events after the last boundary
+ * wait for the next one, unless they fill a whole batch (a huge source transaction, a chunk larger than a
+ * batch), which is then written without a token: on a crash those are written again from the older token
+ * (at least once).
  *
  * Memory: every event held here counts in FlowControl until its write is acknowledged; the connector
- * stops reading while it is paused.
+ * stops reading while it is paused. Boundaries waiting here are at most one per held event.
  */
 export class BoundaryBatcher {
   private pending: ChangeEvent[] = [];
-  /** pending[0, covered) is covered by `token`. */
-  private covered = 0;
-  private token: SourceToken | undefined;
+  /** Boundaries not written yet, oldest first: pending[0, end) is covered by `token`. */
+  private boundaries: Array<{ end: number; token: SourceToken }> = [];
   private inFlight: Promise<void> | undefined;
   private failure: { error: unknown } | undefined;
 
@@ -35,12 +36,14 @@ export class BoundaryBatcher {
     const before = this.pending.length;
     this.stage.feed(event, this.pending);
     this.flow.acquire(this.pending.length - before);
-    if (this.pending.length - this.covered >= this.maxBatch) this.flush();
+    if (this.pending.length - (this.boundaries.at(-1)?.end ?? 0) >= this.maxBatch) this.flush();
   }
 
   boundary(token: SourceToken): void {
-    this.token = token;
-    this.covered = this.pending.length;
+    const last = this.boundaries.at(-1);
+    // No event since the previous boundary: the newer token covers the same events.
+    if (last !== undefined && last.end === this.pending.length) last.token = token;
+    else this.boundaries.push({ end: this.pending.length, token });
     this.flush();
   }
 
@@ -52,19 +55,21 @@ export class BoundaryBatcher {
 
   private flush(): void {
     if (this.inFlight !== undefined || this.failure) return;
+    let fitting = 0;
+    while (fitting < this.boundaries.length && this.boundaries[fitting]!.end <= this.maxBatch) fitting++;
     let events: ChangeEvent[];
     let token: SourceToken | undefined;
-    if (this.covered > this.maxBatch || (this.pending.length - this.covered >= this.maxBatch && this.covered === 0)) {
+    if (fitting > 0) {
+      const boundary = this.boundaries[fitting - 1]!;
+      events = this.pending.splice(0, boundary.end);
+      token = boundary.token;
+      this.boundaries.splice(0, fitting);
+    } else if (this.boundaries.length > 0 || this.pending.length >= this.maxBatch) {
       events = this.pending.splice(0, this.maxBatch);
-      this.covered = Math.max(0, this.covered - this.maxBatch);
-    } else if (this.token !== undefined) {
-      events = this.pending.splice(0, this.covered);
-      token = this.token;
-      this.token = undefined;
-      this.covered = 0;
     } else {
       return;
     }
+    for (const boundary of this.boundaries) boundary.end -= events.length;
     this.inFlight = this.writer.write(events, token).then(
       () => {
         this.inFlight = undefined;

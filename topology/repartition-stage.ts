@@ -6,6 +6,7 @@ import { OperatorStage } from './operator-stage.ts';
 import { repartitionRecords } from './repartition.ts';
 import { groups, topics } from './topics.ts';
 import { withRetry } from './retry.ts';
+import type { PipelineMetrics } from './metrics.ts';
 
 export interface RepartitionStageOptions {
   pipeline: string;
@@ -15,6 +16,7 @@ export interface RepartitionStageOptions {
   inputTopics: readonly string[];
   partitions: number;
   stage: OperatorStage;
+  metrics: PipelineMetrics;
 }
 
 /**
@@ -52,13 +54,15 @@ export class RepartitionStage {
   }
 
   private async forward(batch: PartitionBatch): Promise<void> {
-    const { pipeline, serde, partitions, stage } = this.options;
+    const { pipeline, serde, partitions, stage, metrics } = this.options;
     const decoded = await decodeOrDeadLetter(serde, pipeline, 'repartition', batch.records);
     const outputs: ChangeEvent[] = [];
     for (const event of decoded.events) stage.feed(event, outputs);
     const records = await repartitionRecords(serde, topics.repartition(pipeline), partitions, outputs);
+    const produced = records.length;
     records.push(...decoded.deadLetters);
-    if (records.length === 0) return;
-    await withRetry(`repartition ${batch.topic}/${batch.partition}`, () => this.producer.send(records));
+    if (records.length > 0) await withRetry(`repartition ${batch.topic}/${batch.partition}`, () => this.producer.send(records), { signal: batch.signal });
+    metrics.batch('repartition', batch.records.length, produced);
+    metrics.deadLettered('repartition', decoded.deadLetters.length);
   }
 }

@@ -26,6 +26,7 @@ export interface RetryOptions {
   maxDelayMs?: number;
   /** Told before each wait, e.g. to pause a partition or log. */
   onRetry?: (error: unknown, attempt: number, delayMs: number) => void;
+  /** Once aborted, no further attempt starts: the last error is thrown (a wait in progress ends at once). */
   signal?: AbortSignal;
 }
 
@@ -36,15 +37,32 @@ export async function withRetry<T>(what: string, run: () => Promise<T>, options:
     try {
       return await run();
     } catch (error) {
-      if (!isRetriable(error) || attempt >= attempts || options.signal?.aborted) {
-        if (error instanceof CdcError && !error.retriable) throw error;
-        throw new CdcError('INTERNAL', `${what} failed${attempt > 1 ? ` after ${attempt} attempts` : ''}: ${(error as Error).message}`, { cause: error });
-      }
+      if (!isRetriable(error) || attempt >= attempts || options.signal?.aborted) throw givenUp(what, error, attempt);
       // Full jitter, so processes that failed together do not retry together.
       const wait = Math.round(Math.random() * delay);
       options.onRetry?.(error, attempt, wait);
-      await new Promise((resolve) => setTimeout(resolve, wait));
+      // An abort (say, the partition is moving to another process) ends the wait and the retries at once.
+      await backoff(wait, options.signal);
+      if (options.signal?.aborted) throw givenUp(what, error, attempt);
       delay = Math.min(delay * 2, options.maxDelayMs ?? 10_000);
     }
   }
+}
+
+function givenUp(what: string, error: unknown, attempt: number): CdcError {
+  if (error instanceof CdcError && !error.retriable) return error;
+  return new CdcError('INTERNAL', `${what} failed${attempt > 1 ? ` after ${attempt} attempts` : ''}: ${(error as Error).message}`, { cause: error });
+}
+
+function backoff(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done);
+  });
 }

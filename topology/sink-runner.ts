@@ -5,6 +5,8 @@ import { deadLetter, decodeOrDeadLetter } from './dead-letter.ts';
 import { OperatorStage } from './operator-stage.ts';
 import { groups, topics } from './topics.ts';
 import { withRetry, type RetryOptions } from './retry.ts';
+import type { PipelineMetrics } from './metrics.ts';
+import { silentLogger, type Logger } from './log.ts';
 
 export interface SinkRunnerOptions {
   pipeline: string;
@@ -12,8 +14,18 @@ export interface SinkRunnerOptions {
   serde: EventSerde;
   sink: SinkConnector;
   stage: OperatorStage;
+  metrics: PipelineMetrics;
+  /** How `apply` is retried; by default without end (a target restarting must not stop the pipeline), waits capped at 10 s. */
   retry?: RetryOptions;
+  log?: Logger;
 }
+
+/**
+ * A sink's target being down is the normal case a sink waits out, as Kafka Connect's sinks do: every
+ * retriable failure is retried for as long as it lasts (each wait logged), until the partition moves
+ * to another process or the topology stops (the batch's signal). Fatal errors still stop at once.
+ */
+const APPLY_RETRY: RetryOptions = { attempts: Number.POSITIVE_INFINITY, maxDelayMs: 10_000 };
 
 /**
  * Applies the repartition topic to one sink, in group `<pipeline>.sink.<name>`: each partition is a
@@ -31,9 +43,12 @@ export class SinkRunner {
   ) {}
 
   static async start(options: SinkRunnerOptions): Promise<SinkRunner> {
-    await options.sink.start();
+    await withRetry(`start sink ${options.sink.name}`, () => options.sink.start(), { onRetry: retryLogger(options, 'start') });
     const runner = new SinkRunner(options, await options.transport.producer());
+    const { metrics, sink } = options;
+    metrics.sinkAssigned(sink.name, null);
     runner.consumer = await options.transport.consumer({
+      onAssignment: (assigned) => metrics.sinkAssigned(sink.name, assigned.length),
       groupId: groups.sink(options.pipeline, options.sink.name),
       topics: [topics.repartition(options.pipeline)],
       fromBeginning: true,
@@ -53,7 +68,8 @@ export class SinkRunner {
   }
 
   private async apply(batch: PartitionBatch): Promise<void> {
-    const { pipeline, serde, sink, stage } = this.options;
+    const { pipeline, serde, sink, stage, metrics } = this.options;
+    const stageName = `sink:${sink.name}`;
     const where = `sink ${sink.name} on ${batch.topic}/${batch.partition}`;
     const decoded = await decodeOrDeadLetter(serde, pipeline, `sink.${sink.name}`, batch.records);
     const records: SinkRecord[] = [];
@@ -65,11 +81,27 @@ export class SinkRunner {
       outputs.length = 0;
     });
     const deadLetters: OutgoingRecord[] = decoded.deadLetters;
+    let applied = 0;
     if (records.length > 0) {
-      const { rejected } = await withRetry(`apply to ${where}`, () => sink.apply(records), this.options.retry);
+      const started = performance.now();
+      const { rejected } = await withRetry(`apply to ${where}`, () => sink.apply(records), {
+        ...APPLY_RETRY,
+        onRetry: retryLogger(this.options, where),
+        ...this.options.retry,
+        signal: batch.signal,
+      });
+      metrics.applied(sink.name, (performance.now() - started) / 1000);
+      applied = records.length - rejected.length;
       const originOf = rejected.length > 0 ? new Map(batch.records.map((record) => [record.offset, record])) : undefined;
       for (const { record, reason } of rejected) deadLetters.push(deadLetter(pipeline, `sink.${sink.name}`, originOf!.get(record.offset)!, reason));
     }
-    if (deadLetters.length > 0) await withRetry(`dead-letter ${deadLetters.length} records of ${where}`, () => this.producer.send(deadLetters));
+    if (deadLetters.length > 0) await withRetry(`dead-letter ${deadLetters.length} records of ${where}`, () => this.producer.send(deadLetters), { signal: batch.signal });
+    metrics.batch(stageName, batch.records.length, applied);
+    metrics.deadLettered(stageName, deadLetters.length);
   }
+}
+
+function retryLogger(options: SinkRunnerOptions, where: string): RetryOptions['onRetry'] {
+  const log = options.log ?? silentLogger;
+  return (error, attempt, delayMs) => log.warn({ sink: options.sink.name, where, attempt, delayMs, err: error }, 'sink retrying');
 }

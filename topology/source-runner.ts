@@ -6,6 +6,8 @@ import type { BatchWriter } from './change-writer.ts';
 import { OperatorStage } from './operator-stage.ts';
 import { BoundaryBatcher } from './boundary-batcher.ts';
 import { PositionLostError, TokenCommitError } from './errors.ts';
+import { silentLogger, type Logger } from './log.ts';
+import type { PipelineMetrics } from './metrics.ts';
 
 /**
  * - initial: snapshot on first start (no token), then stream; afterwards the token decides.
@@ -27,6 +29,9 @@ export interface SourceRunnerOptions {
   maxBatch?: number;
   /** Aborting stops reading, writes what the latest token covers, and resolves. */
   signal?: AbortSignal;
+  log?: Logger;
+  /** Told the source's phase and snapshot plan (progress bars, health). */
+  metrics?: PipelineMetrics;
 }
 
 /**
@@ -55,6 +60,8 @@ export async function runSource(options: SourceRunnerOptions): Promise<void> {
   }
   if (token.phase === 'snapshot') token = await snapshotFromToken(options, token);
   if (options.signal?.aborted) return;
+  options.metrics?.sourcePhase(connector.name, 'streaming');
+  logOf(options).info({ source: connector.name, position: token.position }, 'streaming');
   await streamFromToken(options, token);
 }
 
@@ -76,6 +83,7 @@ async function commitOpenedLog(options: SourceRunnerOptions, phase: TokenPhase):
     if (error instanceof TokenCommitError) throw error;
     throw new TokenCommitError(`source ${options.connector.name}: cannot commit its first token: ${(error as Error).message}`, { cause: error });
   }
+  logOf(options).info({ source: options.connector.name, phase, position: from.position }, 'token committed');
   return token;
 }
 
@@ -83,6 +91,7 @@ async function commitOpenedLog(options: SourceRunnerOptions, phase: TokenPhase):
 async function snapshotFromToken(options: SourceRunnerOptions, token: SourceToken): Promise<SourceToken> {
   const from = positionOf(token);
   const progress: Record<string, TableSnapshotProgress> = { ...token.snapshot };
+  await announceSnapshot(options, progress);
   const items = options.connector.snapshot(from, { ...progress }, options.flow);
   const streaming = makeToken(options, 'streaming', from, progress);
   await writeBatched(options, items, streaming, (item: SnapshotItem, batcher) => {
@@ -94,6 +103,28 @@ async function snapshotFromToken(options: SourceRunnerOptions, token: SourceToke
     }
   });
   return streaming;
+}
+
+/** Tells the log and metrics what this snapshot will do, and what a restart skips. */
+async function announceSnapshot(options: SourceRunnerOptions, progress: Record<string, TableSnapshotProgress>): Promise<void> {
+  const { connector, metrics } = options;
+  const log = logOf(options);
+  metrics?.sourcePhase(connector.name, 'snapshot');
+  const tables = await connector.tables();
+  // Estimates only feed progress bars: a server that cannot give them must not stop the snapshot.
+  const estimates = await (connector.estimateRows?.(tables) ?? Promise.resolve({})).catch((error: unknown) => {
+    log.warn({ source: connector.name, err: error }, 'no row estimates for snapshot progress');
+    return {};
+  });
+  metrics?.snapshotPlanned(connector.name, progress, estimates);
+  log.info({ source: connector.name, tables: tables.length }, 'snapshot started');
+  for (const [table, done] of Object.entries(progress)) {
+    if (done.chunks > 0) log.info({ source: connector.name, table, chunksSkipped: done.chunks, rowsSkipped: done.rows, tableDone: done.done }, 'snapshot resumed');
+  }
+}
+
+function logOf(options: SourceRunnerOptions): Logger {
+  return options.log ?? silentLogger;
 }
 
 /** Step 4: a token at each transaction boundary, after the events before it. */

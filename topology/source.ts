@@ -36,6 +36,8 @@ export interface SourceConnector {
   canResume(token: SourceToken): Promise<boolean>;
   /** Tables (collections) the snapshot covers, after include/exclude patterns. */
   tables(): Promise<string[]>;
+  /** The server's row estimates per table (statistics, cheap), for snapshot progress; optional. */
+  estimateRows?(tables: readonly string[]): Promise<Record<string, number>>;
   /** Step 3: reads the tables, resuming each from its progress; `r` events carry `from.position`. */
   snapshot(from: LogPosition, progress: Record<string, TableSnapshotProgress>, flow: FlowControl): Observable<SnapshotItem>;
   /** Step 4: streams the log from `from`. */

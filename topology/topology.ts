@@ -1,5 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
 import type { ChangeEvent } from './change-event.ts';
+import type { SourceToken } from './token.ts';
 import type { EventSerde } from './serde.ts';
 import type { SinkConnector } from './sink.ts';
 import type { SourceConnector } from './source.ts';
@@ -15,6 +16,8 @@ import { SourceOwnership, type OwnedSource } from './source-ownership.ts';
 import { runSource, type SnapshotMode } from './source-runner.ts';
 import { TopicTokenStore, tokenTopicSpec } from './token-store.ts';
 import { groups, sourceTransactionalId, topics } from './topics.ts';
+import { silentLogger, type Logger } from './log.ts';
+import { PipelineMetrics } from './metrics.ts';
 
 export interface TopologyOptions {
   /** The pipeline id: names every topic and group, and is shared by all processes of one pipeline. */
@@ -32,6 +35,21 @@ export interface TopologyOptions {
   maxBatch?: number;
   /** Events a source may have written but not yet acknowledged before it is paused. */
   maxInFlightEvents?: number;
+  /** Where stages log what they do (pino fits); silent by default. */
+  log?: Logger;
+}
+
+/**
+ * Which stages this process runs, for split deployments: `sources` runs the source and repartition
+ * stages (everything that writes Kafka), `sinks` the sink stages (everything that reads the repartition
+ * topic into targets). Processes with the same pipeline id share each stage's work.
+ */
+export type StageSelection = 'all' | 'sources' | 'sinks';
+
+export interface StartOptions {
+  only?: StageSelection;
+  /** Reported to as the topology runs; a fresh one by default (see RunningTopology.metrics). */
+  metrics?: PipelineMetrics;
 }
 
 interface SourceSpec {
@@ -130,6 +148,8 @@ export interface RunningTopology {
   readonly done: Promise<void>;
   /** Indexes of the sources this process runs now. */
   readonly ownedSources: number[];
+  /** Counters, gauges and live state: what `/metrics`, `/health` and progress bars show. */
+  readonly metrics: PipelineMetrics;
   /** Stops sources (writing what their tokens cover), drains and commits the consumers, disconnects. */
   stop(): Promise<void>;
 }
@@ -196,8 +216,11 @@ export class Topology {
   }
 
   /** Runs this process's share of the topology on `transport` until stop() or a fatal error. */
-  async start(transport: Transport): Promise<RunningTopology> {
+  async start(transport: Transport, options: StartOptions = {}): Promise<RunningTopology> {
     const { pipeline, serde } = this.options;
+    const only = options.only ?? 'all';
+    const metrics = options.metrics ?? new PipelineMetrics();
+    const log = this.options.log ?? silentLogger;
     const specs = this.topicSpecs();
     const partitionsOf = new Map(specs.map((spec) => [spec.name, spec.partitions]));
     await transport.createTopics(specs);
@@ -219,26 +242,34 @@ export class Topology {
       })());
     const fail = (error: unknown) => void stop(error);
 
-    const ownership = await SourceOwnership.join(transport, pipeline, (index) => this.startSource(index, transport, tokens, partitionsOf, fail));
-    parts.push({ done: ownership.done, stop: () => ownership.leave() });
-    parts.push(
-      await RepartitionStage.start({
-        pipeline,
-        transport,
-        serde,
-        inputTopics: [...this.sources.map((s) => topics.change(pipeline, s.connector.name)), ...this.routedTopics()],
-        partitions: this.partitions,
-        stage: new OperatorStage(this.repartitionOperators),
-      }),
-    );
-    for (const sink of this.sinks) {
-      parts.push(await SinkRunner.start({ pipeline, transport, serde, sink: sink.connector, stage: new OperatorStage(sink.operators) }));
+    let ownership: SourceOwnership | undefined;
+    if (only !== 'sinks') {
+      ownership = await SourceOwnership.join(transport, pipeline, (index) => this.startSource(index, transport, tokens, partitionsOf, metrics, fail));
+      parts.push({ done: ownership.done, stop: () => ownership!.leave() });
+      parts.push(
+        await RepartitionStage.start({
+          pipeline,
+          transport,
+          serde,
+          inputTopics: [...this.sources.map((s) => topics.change(pipeline, s.connector.name)), ...this.routedTopics()],
+          partitions: this.partitions,
+          stage: new OperatorStage(this.repartitionOperators),
+          metrics,
+        }),
+      );
+    }
+    if (only !== 'sources') {
+      for (const sink of this.sinks) {
+        parts.push(await SinkRunner.start({ pipeline, transport, serde, sink: sink.connector, stage: new OperatorStage(sink.operators), metrics, log }));
+      }
     }
     for (const part of parts) part.done.catch(fail);
+    log.info({ pipeline, only, sources: this.sources.length, sinks: only === 'sources' ? 0 : this.sinks.length }, 'topology started');
     return {
       done,
+      metrics,
       get ownedSources() {
-        return ownership.owned;
+        return ownership?.owned ?? [];
       },
       stop: async () => {
         await stop();
@@ -252,6 +283,7 @@ export class Topology {
     transport: Transport,
     tokens: TopicTokenStore,
     partitionsOf: Map<string, number>,
+    metrics: PipelineMetrics,
     fail: (error: unknown) => void,
   ): OwnedSource {
     const { pipeline, serde } = this.options;
@@ -262,7 +294,7 @@ export class Topology {
       const producer = await transport.producer(exactlyOnce ? { transactionalId: sourceTransactionalId(pipeline, connector.name) } : {});
       try {
         await connector.check();
-        const writer = new ChangeWriter({
+        const changes = new ChangeWriter({
           producer,
           serde,
           tokens,
@@ -270,6 +302,12 @@ export class Topology {
           partitionsOf: (topic) => partitionsOf.get(topic) ?? 1,
           exactlyOnce,
         });
+        const writer = {
+          write: async (events: readonly ChangeEvent[], token?: SourceToken) => {
+            await changes.write(events, token);
+            metrics.sourceWrote(connector.name, events, token);
+          },
+        };
         await runSource({
           pipeline,
           connector,
@@ -280,8 +318,11 @@ export class Topology {
           stage: new OperatorStage(this.sourceOperators),
           maxBatch: this.options.maxBatch,
           signal: abort.signal,
+          metrics,
+          ...(this.options.log ? { log: this.options.log } : {}),
         });
       } finally {
+        metrics.sourcePhase(connector.name, 'stopped');
         await producer.close();
       }
     })();

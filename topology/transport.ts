@@ -43,6 +43,14 @@ export interface TopicPartition {
 export interface PartitionBatch extends TopicPartition {
   /** In offset order, never empty. */
   records: readonly ConsumedRecord[];
+  /**
+   * Aborted when this member is giving the partition up: a rebalance began, the group dropped the member,
+   * or the consumer is stopping. The handler should then stop retrying (withRetry's `signal`) and reject:
+   * the batch is not committed and its next owner reads it again. Until the handler returns, the group
+   * cannot hand the partition to anyone else, and if it takes longer than the rebalance timeout the
+   * group hands it over anyway, while this handler still writes.
+   */
+  signal: AbortSignal;
 }
 
 export interface ConsumerOptions {
@@ -53,7 +61,8 @@ export interface ConsumerOptions {
   /**
    * One partition's batch. Partitions run concurrently, each in order. The offset after the batch is
    * committed only once this resolves; if it rejects, nothing is committed and the consumer stops
-   * with that error (retries belong inside, in retry.ts).
+   * with that error (retries belong inside, in retry.ts), unless `batch.signal` was aborted: then the
+   * batch is only left to the partition's next owner.
    */
   eachBatch(batch: PartitionBatch): Promise<void>;
   /** A rebalance starts: this member gives up every partition it owned (eager protocol). */
@@ -68,7 +77,7 @@ export interface Consumer {
   /** Stops fetching for a partition (backpressure); batches in progress finish. */
   pause(partitions: readonly TopicPartition[]): void;
   resume(partitions: readonly TopicPartition[]): void;
-  /** Finishes the batches in progress, commits their offsets, leaves the group. */
+  /** Finishes the batches in progress and commits their offsets (their signals are aborted: one waiting to retry gives up), leaves the group. */
   stop(): Promise<void>;
 }
 
@@ -79,6 +88,8 @@ export interface PartitionOffset {
 }
 
 export interface Transport {
+  /** The names of the topics that exist. */
+  listTopics(): Promise<string[]>;
   /** Creates missing topics; an existing topic must already have the requested partition count. */
   createTopics(specs: readonly TopicSpec[]): Promise<void>;
   producer(options?: { transactionalId?: string }): Promise<Producer>;
@@ -92,6 +103,8 @@ export interface Transport {
   offsetsForTimestamp(topic: string, timestamp: number): Promise<PartitionOffset[]>;
   /** Per partition, the log start offset. */
   earliestOffsets(topic: string): Promise<PartitionOffset[]>;
+  /** Per partition, the end offset (the offset the next record will get). */
+  latestOffsets(topic: string): Promise<PartitionOffset[]>;
   committedOffsets(groupId: string, topic: string): Promise<PartitionOffset[]>;
   close(): Promise<void>;
 }

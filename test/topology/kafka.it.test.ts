@@ -16,7 +16,7 @@ import type { SourceToken } from '../../topology/token.ts';
 import { FakeDatabase, FakeSource } from './support/fake-source.ts';
 import { MemorySink } from './support/memory-sink.ts';
 import { eventually } from './support/eventually.ts';
-import { brokers, deletePipelineTopics, kafkaTransport as newKafkaTransport, PipelineProcess, uniquePipeline, withAdmin } from './fixtures/kafka-kit.ts';
+import { brokers, deletePipelineTopics, kafkaTransport as newKafkaTransport, killStrayProcesses, PipelineProcess, uniquePipeline, withAdmin } from './fixtures/kafka-kit.ts';
 import { finalRows } from './fixtures/numbered-source.ts';
 import { readApplied, sinkState } from './fixtures/file-sink.ts';
 import type { ProcessConfig } from './fixtures/pipeline-process.ts';
@@ -37,6 +37,7 @@ const kafkaTransport = () => {
   return transport;
 };
 after(async () => {
+  await killStrayProcesses();
   for (const transport of transports) await transport.close();
   for (const id of pipelines) await deletePipelineTopics(id);
 });

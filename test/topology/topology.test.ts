@@ -179,6 +179,8 @@ test('undecodable and rejected records go to the dead-letter topic with reason a
   sink.reject = (record) => (record.event.key.id === 2 ? 'duplicate entry' : undefined);
   const transport = new MemoryTransport();
   const running = await new TopologyBuilder({ pipeline: 'dlq', serde }).source(new FakeSource('src', db)).repartition({ partitions: 1 }).sink(sink).build().start(transport);
+  // The undecodable record goes after the source's two events, so the offsets below are known.
+  await eventually('both events repartitioned', () => transport.records('dlq.repartition').length === 2);
   const producer = await transport.producer();
   await producer.send([{ topic: 'dlq.repartition', partition: 0, key: Buffer.from('k'), value: Buffer.from('not json') }]);
   await eventually('two dead letters', () => transport.records('dlq.dlq').length === 2);

@@ -1,19 +1,14 @@
 import kafkajs, { Kafka, logLevel, type Admin, type KafkaConfig, type logCreator } from 'kafkajs';
 import type { ConsumedRecord, Consumer, ConsumerOptions, PartitionOffset, Producer, TopicSpec, Transport } from '../transport.ts';
 import { ConfigError } from '../errors.ts';
+import type { Logger } from '../log.ts';
 import { KafkaConsumer, type GroupTimings } from './kafka/consumer.ts';
 import { kafkaProducer } from './kafka/producer.ts';
 import { readToEnd } from './kafka/read-to-end.ts';
+import { topicOffsets } from './kafka/topic-offsets.ts';
 
 export type KafkaLogLevelName = 'error' | 'warn' | 'info' | 'debug';
 
-/** What KafkaJS logs go to: pino's Logger fits, as does anything with these four methods. */
-export interface KafkaLogger {
-  error(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-  info(fields: object, message: string): void;
-  debug(fields: object, message: string): void;
-}
 
 export interface KafkaTransportOptions {
   brokers: string[];
@@ -26,7 +21,7 @@ export interface KafkaTransportOptions {
   /** Default 'warn': KafkaJS is chatty at info. */
   logLevel?: KafkaLogLevelName;
   /** Where KafkaJS logs go; its own console logger when absent. */
-  logger?: KafkaLogger;
+  logger?: Logger;
   /** How long the group waits for a silent (killed) process before its partitions and sources move. Default 30 s. */
   sessionTimeoutMs?: number;
 }
@@ -62,6 +57,10 @@ export class KafkaTransport implements Transport {
     // -1 asks the broker for its default.replication.factor.
     this.replicationFactor = options.replicationFactor ?? -1;
     this.timings = { sessionTimeoutMs: options.sessionTimeoutMs ?? 30_000, fetchMaxWaitMs: 500 };
+  }
+
+  async listTopics(): Promise<string[]> {
+    return (await this.admin()).listTopics();
   }
 
   async createTopics(specs: readonly TopicSpec[]): Promise<void> {
@@ -129,8 +128,13 @@ export class KafkaTransport implements Transport {
   }
 
   async earliestOffsets(topic: string): Promise<PartitionOffset[]> {
-    const offsets = await (await this.admin()).fetchTopicOffsets(topic);
+    const offsets = await topicOffsets(await this.admin(), topic);
     return byPartition(offsets.map(({ partition, low }) => ({ partition, offset: low })));
+  }
+
+  async latestOffsets(topic: string): Promise<PartitionOffset[]> {
+    const offsets = await topicOffsets(await this.admin(), topic);
+    return byPartition(offsets.map(({ partition, high }) => ({ partition, offset: high })));
   }
 
   async committedOffsets(groupId: string, topic: string): Promise<PartitionOffset[]> {
@@ -186,7 +190,7 @@ function byPartition(offsets: PartitionOffset[]): PartitionOffset[] {
   return offsets.sort((a, b) => a.partition - b.partition);
 }
 
-function toLogCreator(logger: KafkaLogger): logCreator {
+function toLogCreator(logger: Logger): logCreator {
   return () =>
     ({ namespace, level, log: { message, ...fields } }) => {
       const fieldsWithNamespace = { namespace, ...fields };

@@ -73,6 +73,10 @@ export class MemoryTransport implements Transport {
     this.now = options.now ?? Date.now;
   }
 
+  async listTopics(): Promise<string[]> {
+    return [...this.topics.keys()];
+  }
+
   async createTopics(specs: readonly TopicSpec[]): Promise<void> {
     for (const spec of specs) {
       const existing = this.topics.get(spec.name);
@@ -148,6 +152,10 @@ export class MemoryTransport implements Transport {
 
   async earliestOffsets(topic: string): Promise<PartitionOffset[]> {
     return this.topic(topic).partitions.map((log, partition) => ({ partition, offset: String(log.base) }));
+  }
+
+  async latestOffsets(topic: string): Promise<PartitionOffset[]> {
+    return this.topic(topic).partitions.map((log, partition) => ({ partition, offset: String(log.base + log.records.length) }));
   }
 
   async committedOffsets(groupId: string, topic: string): Promise<PartitionOffset[]> {
@@ -279,6 +287,8 @@ export class MemoryTransport implements Transport {
 interface Worker {
   tp: TopicPartition;
   stopped: boolean;
+  /** Aborted as the worker stops: its batch in progress stops retrying and is left uncommitted. */
+  owned: AbortController;
   paused: boolean;
   wake: () => void;
   running: Promise<void>;
@@ -316,6 +326,7 @@ class MemoryConsumer implements Consumer {
     this.workers = [];
     for (const worker of workers) {
       worker.stopped = true;
+      worker.owned.abort();
       worker.wake();
     }
     await Promise.all(workers.map((worker) => worker.running));
@@ -350,7 +361,7 @@ class MemoryConsumer implements Consumer {
   }
 
   private startWorker(tp: TopicPartition): Worker {
-    const worker: Worker = { tp, stopped: false, paused: this.pausedKeys.has(tpKey(tp.topic, tp.partition)), wake: () => {}, running: Promise.resolve() };
+    const worker: Worker = { tp, stopped: false, owned: new AbortController(), paused: this.pausedKeys.has(tpKey(tp.topic, tp.partition)), wake: () => {}, running: Promise.resolve() };
     worker.running = this.work(worker).catch((error: unknown) => this.fail(error));
     return worker;
   }
@@ -372,7 +383,13 @@ class MemoryConsumer implements Consumer {
       }
       const from = position - log.base;
       const records = log.records.slice(from, from + this.transport.maxBatch);
-      await this.options.eachBatch({ topic, partition, records });
+      try {
+        await this.options.eachBatch({ topic, partition, records, signal: worker.owned.signal });
+      } catch (error) {
+        // Given up with the partition: its next owner reads the batch again from the committed offset.
+        if (worker.owned.signal.aborted) return;
+        throw error;
+      }
       position += records.length;
       this.transport.commit(this.group, topic, partition, position);
     }
@@ -383,6 +400,7 @@ class MemoryConsumer implements Consumer {
     this.stopped = true;
     for (const worker of this.workers) {
       worker.stopped = true;
+      worker.owned.abort();
       worker.wake();
     }
     void this.transport.leave(this.group, this).finally(() => this.settle(error));

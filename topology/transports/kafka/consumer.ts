@@ -15,6 +15,12 @@ export interface GroupTimings {
  *   own); its offset (past any transaction marker at its end) is committed only after the handler resolved;
  * - a handler that runs long heartbeats meanwhile, so the group does not take its partitions away;
  * - a handler that rejects stops the consumer with that error, its batch neither resolved nor committed;
+ * - when this member is giving its partitions up, each batch's `signal` is aborted, so a handler waiting to
+ *   retry (a sink's target down) stops and its rejection only leaves the batch uncommitted: a heartbeat
+ *   that answers that the group is rebalancing or has dropped this member, or stop(), or a failure. KafkaJS
+ *   rejoins only after every batch of its fetch has returned, and the coordinator waits for that no longer
+ *   than the rebalance timeout (60 s): a handler still retrying then would be evicted and go on writing
+ *   while the partition's new owner applies the same records, and meanwhile no member of the group reads;
  * - rebalances: KafkaJS notices one at a heartbeat, lets every batch of the current fetch finish (each
  *   commits as it ends: the broker accepts commits of the old generation until the group re-forms), then
  *   rejoins. `onRevocation` runs at that moment and `onAssignment` after the join, one after the other,
@@ -30,6 +36,8 @@ export class KafkaConsumer implements Consumer {
   private assigned = false;
   private stopping: Promise<void> | undefined;
   private failure: { error: unknown } | undefined;
+  /** One per batch in progress, aborted when this member gives its partitions up. */
+  private readonly inProgress = new Set<AbortController>();
 
   private constructor(
     kafka: Kafka,
@@ -104,17 +112,23 @@ export class KafkaConsumer implements Consumer {
     if (this.failure || !isRunning() || isStale() || batch.messages.length === 0) return;
     const { topic, partition } = batch;
     const records = batch.messages.map((message) => consumedRecord(topic, partition, message));
+    const owned = new AbortController();
+    this.inProgress.add(owned);
     const keepAlive = setInterval(() => {
-      // A failed heartbeat (a rebalance began) is noticed again by KafkaJS after the batch.
-      heartbeat().catch(() => {});
+      // KafkaJS itself notices a failed heartbeat again after the batch, and rejoins.
+      heartbeat().catch((error: unknown) => {
+        if (partitionsLost(error)) owned.abort();
+      });
     }, Math.floor(this.timings.sessionTimeoutMs / 10));
     try {
-      await this.options.eachBatch({ topic, partition, records });
+      await this.options.eachBatch({ topic, partition, records, signal: owned.signal });
     } catch (error) {
-      this.fail(error);
+      // Given up: whoever owns the partition next reads the batch again from the committed offset.
+      if (!owned.signal.aborted) this.fail(error);
       return;
     } finally {
       clearInterval(keepAlive);
+      this.inProgress.delete(owned);
     }
     resolveOffset(records[records.length - 1]!.offset);
     // lastOffset() counts a transaction's commit marker after the last record, so the group does not
@@ -141,12 +155,24 @@ export class KafkaConsumer implements Consumer {
   /** KafkaJS's disconnect lets the batches in progress finish (each commits), then leaves the group. */
   private shutdown(): Promise<void> {
     return (this.stopping ??= (async () => {
+      // A batch that is only waiting to retry is not worth waiting for: on restart it is read again.
+      for (const owned of this.inProgress) owned.abort();
       await this.consumer.disconnect().catch(() => {});
       this.queueHook(() => this.revoke());
       await this.hooks;
       this.settle(this.failure);
     })());
   }
+}
+
+/**
+ * A heartbeat answer after which KafkaJS rejoins the group (runner.js, isRebalancing and UNKNOWN_MEMBER_ID):
+ * with the eager protocol KafkaJS speaks, this member gives up every partition it owns.
+ */
+const PARTITIONS_LOST = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'NOT_COORDINATOR_FOR_GROUP']);
+
+function partitionsLost(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && PARTITIONS_LOST.has((error as { type?: string }).type ?? '');
 }
 
 function byTopic(partitions: readonly TopicPartition[]): Array<{ topic: string; partitions: number[] }> {

@@ -42,7 +42,15 @@ async function connectedProducer(kafka: Kafka, transactionalId: string | undefin
   // A transactional producer claims its id now, not at its first send: claiming fences an older instance
   // with the same id (a killed process) and aborts the transaction it left open, which until then holds
   // back every read_committed reader of its partitions, the token topic among them.
-  if (transactionalId !== undefined) await (await producer.transaction()).abort();
+  if (transactionalId !== undefined) {
+    try {
+      await (await producer.transaction()).abort();
+    } catch (error) {
+      // Nobody gets this producer to close: its broker connections would keep the process alive.
+      await producer.disconnect().catch(() => {});
+      throw error;
+    }
+  }
   return producer;
 }
 

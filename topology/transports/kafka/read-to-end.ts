@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka } from 'kafkajs';
 import type { ConsumedRecord } from '../../transport.ts';
 import { consumedRecord, nextOffset } from './records.ts';
+import { topicOffsets } from './topic-offsets.ts';
 
 /**
  * Reads `topic` from its start to the end offsets it had when called. KafkaJS has no assign(), so this
@@ -15,10 +16,8 @@ import { consumedRecord, nextOffset } from './records.ts';
  * delivered records would wait forever on a partition that ends with a commit marker.
  */
 export async function readToEnd(kafka: Kafka, admin: Admin, topic: string, onRecord: (record: ConsumedRecord) => void, fetchMaxWaitMs: number): Promise<void> {
-  // KafkaJS's admin asks only the leaders it knows of: refresh them for a topic created a moment ago.
-  await admin.fetchTopicMetadata({ topics: [topic] });
   const ends = new Map<number, bigint>();
-  for (const { partition, high, low } of await admin.fetchTopicOffsets(topic)) {
+  for (const { partition, high, low } of await topicOffsets(admin, topic)) {
     if (BigInt(high) > BigInt(low)) ends.set(partition, BigInt(high));
   }
   if (ends.size === 0) return;

@@ -1,0 +1,171 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ChangeEvent } from './change-event.ts';
+import type { SourceToken, TableSnapshotProgress } from './token.ts';
+
+export type SourcePhase = 'snapshot' | 'streaming' | 'stopped';
+
+export interface TableProgress {
+  rows: number;
+  /** The server's estimate of the table's rows when its snapshot began (statistics, not a count). */
+  estimate?: number;
+  done: boolean;
+}
+
+export interface SourceState {
+  phase: SourcePhase;
+  /** `db.table` → progress of its snapshot, in the order the source listed them. */
+  tables: Map<string, TableProgress>;
+  /** ms since epoch of the last token this process committed for the source. */
+  tokenWrittenAt?: number;
+}
+
+export interface Health {
+  /** Every source this process runs streams, and every sink has its partitions assigned. */
+  ready: boolean;
+  sources: Record<string, SourcePhase>;
+  /** Partitions of the repartition topic each sink owns in this process; null before its first assignment. */
+  sinks: Record<string, number | null>;
+}
+
+/**
+ * What a running topology reports: Prometheus metrics (one registry per topology, so two topologies in
+ * one process do not mix) and the live state behind the health endpoint and snapshot progress bars.
+ * Stages report per batch, never per event, so the hot path pays a few label lookups per batch.
+ */
+export class PipelineMetrics {
+  readonly registry = new Registry();
+  readonly sources = new Map<string, SourceState>();
+  private readonly sinkPartitions = new Map<string, number | null>();
+  /** Events in / out per stage since start, for summaries (the counters hold the same, for Prometheus). */
+  private readonly stageTotals = new Map<string, { in: number; out: number }>();
+
+  private readonly eventsIn = this.counter('cdc_events_in_total', 'Events into a stage (stage: source:<name>, repartition, sink:<name>)', ['stage']);
+  private readonly eventsOut = this.counter('cdc_events_out_total', 'Events out of a stage: written to Kafka, or applied to a sink target', ['stage']);
+  private readonly snapshotRows = this.counter('cdc_snapshot_rows_total', 'Rows (documents) read by snapshots', ['source', 'table']);
+  private readonly deadLetters = this.counter('cdc_dead_letter_total', 'Records sent to the dead-letter topic', ['stage']);
+  private readonly applySeconds = new Histogram({
+    name: 'cdc_sink_apply_seconds',
+    help: 'Time to apply one partition batch in one target transaction, retries included',
+    labelNames: ['sink'],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  private readonly consumerLag = this.gauge('cdc_consumer_lag', 'Records between the committed offset and the end of a partition', ['group', 'topic', 'partition']);
+  private readonly tokenCommittedAt = this.gauge('cdc_token_commit_timestamp_seconds', 'When a source last committed its token (age: time() - this)', ['source']);
+  private readonly streaming = this.gauge('cdc_source_streaming', '1 while a source streams its log, 0 while it snapshots or runs elsewhere', ['source']);
+  private readonly assigned = this.gauge('cdc_sink_assigned_partitions', 'Partitions of the repartition topic a sink owns in this process', ['sink']);
+
+  sourcePhase(source: string, phase: SourcePhase): void {
+    this.sourceState(source).phase = phase;
+    this.streaming.set({ source }, phase === 'streaming' ? 1 : 0);
+  }
+
+  /** A snapshot (re)starts: `progress` is what the token says is done, `estimates` the servers' row estimates. */
+  snapshotPlanned(source: string, progress: Record<string, TableSnapshotProgress>, estimates: Record<string, number>): void {
+    const { tables } = this.sourceState(source);
+    for (const table of new Set([...Object.keys(estimates), ...Object.keys(progress)])) {
+      tables.set(table, { rows: progress[table]?.rows ?? 0, estimate: estimates[table], done: progress[table]?.done ?? false });
+    }
+  }
+
+  /** A source's batch and its token are durable. */
+  sourceWrote(source: string, events: readonly ChangeEvent[], token: SourceToken | undefined): void {
+    const state = this.sourceState(source);
+    this.eventsOut.inc({ stage: `source:${source}` }, events.length);
+    this.total(`source:${source}`).out += events.length;
+    let table = '';
+    let rows = 0;
+    // Snapshot batches come table by table: count runs of one table, one label lookup per run.
+    for (const event of events) {
+      if (event.op !== 'r') continue;
+      const name = `${event.source.db}.${event.source.table}`;
+      if (name !== table) {
+        this.countSnapshotRows(source, state, table, rows);
+        table = name;
+        rows = 0;
+      }
+      rows++;
+    }
+    this.countSnapshotRows(source, state, table, rows);
+    if (token !== undefined) {
+      state.tokenWrittenAt = token.writtenAt;
+      this.tokenCommittedAt.set({ source }, token.writtenAt / 1000);
+      for (const [name, progress] of Object.entries(token.snapshot ?? {})) {
+        const tableState = state.tables.get(name);
+        if (tableState) tableState.done = progress.done;
+      }
+    }
+  }
+
+  /** A stage consumed `consumed` records and passed on `produced` events. */
+  batch(stage: string, consumed: number, produced: number): void {
+    this.eventsIn.inc({ stage }, consumed);
+    this.eventsOut.inc({ stage }, produced);
+    const total = this.total(stage);
+    total.in += consumed;
+    total.out += produced;
+  }
+
+  /** Events in / out per stage since start. */
+  totals(): Record<string, { in: number; out: number }> {
+    return Object.fromEntries(this.stageTotals);
+  }
+
+  applied(sink: string, seconds: number): void {
+    this.applySeconds.observe({ sink }, seconds);
+  }
+
+  deadLettered(stage: string, count: number): void {
+    if (count > 0) this.deadLetters.inc({ stage }, count);
+  }
+
+  sinkAssigned(sink: string, partitions: number | null): void {
+    this.sinkPartitions.set(sink, partitions);
+    this.assigned.set({ sink }, partitions ?? 0);
+  }
+
+  lag(group: string, topic: string, partition: number, records: number): void {
+    this.consumerLag.set({ group, topic, partition: String(partition) }, records);
+  }
+
+  health(): Health {
+    const sources = Object.fromEntries([...this.sources].map(([name, state]) => [name, state.phase]));
+    const sinks = Object.fromEntries(this.sinkPartitions);
+    const ready = Object.values(sources).every((phase) => phase !== 'snapshot') && Object.values(sinks).every((partitions) => partitions !== null);
+    return { ready, sources, sinks };
+  }
+
+  private countSnapshotRows(source: string, state: SourceState, table: string, rows: number): void {
+    if (rows === 0) return;
+    this.snapshotRows.inc({ source, table }, rows);
+    const progress = state.tables.get(table);
+    if (progress) progress.rows += rows;
+    else state.tables.set(table, { rows, done: false });
+  }
+
+  private total(stage: string): { in: number; out: number } {
+    let total = this.stageTotals.get(stage);
+    if (total === undefined) {
+      total = { in: 0, out: 0 };
+      this.stageTotals.set(stage, total);
+    }
+    return total;
+  }
+
+  private sourceState(source: string): SourceState {
+    let state = this.sources.get(source);
+    if (state === undefined) {
+      state = { phase: 'snapshot', tables: new Map() };
+      this.sources.set(source, state);
+    }
+    return state;
+  }
+
+  private counter(name: string, help: string, labelNames: string[]): Counter {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  private gauge(name: string, help: string, labelNames: string[]): Gauge {
+    return new Gauge({ name, help, labelNames, registers: [this.registry] });
+  }
+}
