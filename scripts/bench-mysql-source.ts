@@ -1,28 +1,91 @@
 /**
- * Snapshot and streaming throughput of the MySQL source on the stack MariaDB, for a 10-column table.
- *   npx tsx scripts/bench-mysql-source.ts [rows=200000]
- * Events are counted, not written anywhere: this measures the connector alone.
+ * Snapshot and streaming throughput of the MySQL source on the stack's MariaDB for a 10-column table,
+ * measured two ways:
+ * - into Kafka: the pipeline `cdc run` builds (cli/pipeline.ts: source stage → Avro on the stack's schema
+ *   registry → change topic, with the repartition stage (8 partitions) running in the same process), Kafka
+ *   transactions on as by default. Snapshot: from start() until the snapshot's last rows and its streaming
+ *   token are durable. Streaming: a pipeline started (snapshot: never) before the rows were inserted, then
+ *   stopped, is started again, timed until every inserted row's event is durable in its change topic;
+ * - the connector alone: events counted, not written anywhere (where the time goes).
+ *
+ *   node --import tsx scripts/bench-mysql-source.ts [--rows 1000000] [--transactions true|false]
+ *
+ * The rows are inserted with INSERT ... SELECT from MariaDB's seq_1_to_N table, 10 000 per transaction, so
+ * the streaming runs read 1 000 transactions per 10 million rows. Topics and the database are dropped
+ * after; the machine's load average is printed with the figures (the CPU is shared).
  */
 import { randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
 import mysql from 'mysql2/promise';
 import { lastValueFrom, takeWhile, tap } from 'rxjs';
+import { parseConfig } from '../cli/config.ts';
+import { buildPipeline } from '../cli/pipeline.ts';
 import { MySqlSource } from '../connectors/mysql/source.ts';
 import { connectionOptions } from '../connectors/mysql/connection.ts';
 import { FlowControl } from '../topology/flow-control.ts';
+import type { RunningTopology } from '../topology/topology.ts';
 import { stackEnv } from '../test/support/stack-env.ts';
+import { deletePipelineTopics } from '../test/topology/fixtures/kafka-kit.ts';
 
-const rows = Number(process.argv[2] ?? 200_000);
-const url = stackEnv().MYSQL_URL;
-const db = `bench_${randomUUID().slice(0, 8)}`;
-const admin = await mysql.createConnection(connectionOptions(url));
-const source = new MySqlSource({ name: 'bench', url, serverId: 100_000 + Math.floor(Math.random() * 1_000_000_000), include: [`${db}.*`] });
+const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000000' }, transactions: { type: 'string', default: 'true' } } });
+const rows = Number(values.rows);
+const transactions = values.transactions !== 'false';
+const env = stackEnv();
+const run = randomUUID().slice(0, 8);
+const db = `bench_${run}`;
+const SOURCE = 'bench';
+const admin = await mysql.createConnection(connectionOptions(env.MYSQL_URL));
+const connector = new MySqlSource({ name: SOURCE, url: env.MYSQL_URL, serverId: 100_000 + Math.floor(Math.random() * 1_000_000_000), include: [`${db}.*`] });
+const pipelines = [`bench-mysql-snapshot-${run}`, `bench-mysql-stream-${run}`] as const;
+
+/** The pipeline `cdc run --config` would run for this config: MariaDB → Kafka, no sink. */
+function pipeline(id: string, snapshot: 'initial' | 'never') {
+  const brokers = env.KAFKA_BROKERS.split(',').map((broker) => `'${broker}'`).join(', ');
+  return buildPipeline(
+    parseConfig(
+      `pipeline: ${id}
+kafka: { brokers: [${brokers}], transactions: ${transactions} }
+schemaRegistry: { url: '${env.SCHEMA_REGISTRY_URL}' }
+sources:
+  - { name: ${SOURCE}, type: mysql, url: '${env.MYSQL_URL}', include: ['${db}.*'], snapshot: ${snapshot} }
+repartition: { partitions: 8 }
+`,
+      'bench config',
+    ),
+  );
+}
+
+/** Starts the pipeline, waits for `finished` (checked every 20 ms), stops it; the seconds from start to finished. */
+async function timed(id: string, snapshot: 'initial' | 'never', finished: (running: RunningTopology) => boolean): Promise<number> {
+  const { topology, transport } = pipeline(id, snapshot);
+  const started = performance.now();
+  const running = await topology.start(transport);
+  let failed: unknown;
+  running.done.catch((error: unknown) => (failed = error));
+  while (!finished(running)) {
+    if (failed !== undefined) throw failed;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await running.stop();
+  await transport.close();
+  return seconds;
+}
+
+const streaming = (running: RunningTopology) => running.metrics.sources.get(SOURCE)?.phase === 'streaming';
+/** Change events of the source durable in Kafka (the source stage counts a batch once it is acknowledged). */
+const written = (running: RunningTopology) => running.metrics.totals()[`source:${SOURCE}`]?.out ?? 0;
 
 try {
   await admin.query('CREATE DATABASE ??', [db]);
   await admin.query(`CREATE TABLE \`${db}\`.wide (
     id BIGINT PRIMARY KEY, a INT, b INT UNSIGNED, c VARCHAR(40), d DECIMAL(12,2), e DOUBLE, f DATETIME(6), g DATE, h TINYINT, i TEXT)`);
-  const from = await source.openLog();
-  // One transaction per 10k rows: the rows also become the binlog the streaming run reads.
+  const from = await connector.openLog();
+  // The streaming pipeline's token, before any row exists: its restart streams every insert.
+  await timed(pipelines[1], 'never', streaming);
+
+  const loadStart = performance.now();
   for (let start = 1; start <= rows; start += 10_000) {
     const end = Math.min(rows, start + 9_999);
     await admin.query(
@@ -31,28 +94,39 @@ try {
          FROM \`${db}\`.seq_${start}_to_${end}`,
     );
   }
+  const loadSeconds = (performance.now() - loadStart) / 1000;
+
+  const snapshotIntoKafka = await timed(pipelines[0], 'initial', streaming);
+  const streamIntoKafka = await timed(pipelines[1], 'never', (running) => written(running) >= rows);
 
   let snapshotted = 0;
   const snapshotStart = performance.now();
-  await lastValueFrom(source.snapshot(from, {}, new FlowControl()).pipe(tap((item) => item.kind === 'row' && snapshotted++)), { defaultValue: undefined });
-  const snapshotSeconds = (performance.now() - snapshotStart) / 1000;
-
+  await lastValueFrom(connector.snapshot(from, {}, new FlowControl()).pipe(tap((item) => item.kind === 'row' && snapshotted++)), { defaultValue: undefined });
+  const snapshotAlone = (performance.now() - snapshotStart) / 1000;
   let streamed = 0;
   const streamStart = performance.now();
   await lastValueFrom(
-    source.stream(from, new FlowControl()).pipe(
+    connector.stream(from, new FlowControl()).pipe(
       tap((item) => item.kind === 'change' && streamed++),
       takeWhile(() => streamed < rows),
     ),
     { defaultValue: undefined },
   );
-  const streamSeconds = (performance.now() - streamStart) / 1000;
+  const streamAlone = (performance.now() - streamStart) / 1000;
+  if (snapshotted !== rows || streamed !== rows) throw new Error(`the connector read ${snapshotted} rows and streamed ${streamed}, expected ${rows}`);
 
-  console.log(`rows: ${rows} (10 columns), MariaDB on ${new URL(url).host}`);
-  console.log(`snapshot:  ${snapshotted} rows in ${snapshotSeconds.toFixed(2)} s = ${Math.round(snapshotted / snapshotSeconds)} rows/s`);
-  console.log(`streaming: ${streamed} rows in ${streamSeconds.toFixed(2)} s = ${Math.round(streamed / streamSeconds)} rows/s`);
+  const line = (what: string, seconds: number) => `| ${what.padEnd(44)} | ${seconds.toFixed(1).padStart(7)} | ${String(Math.round(rows / seconds)).padStart(8)} |`;
+  console.log(`${rows} rows (10 columns) in MariaDB on ${new URL(env.MYSQL_URL).host}, loaded in ${loadSeconds.toFixed(1)} s; Kafka transactions ${transactions ? 'on' : 'off'}`);
+  console.log('| run                                          |       s |   rows/s |');
+  console.log('|----------------------------------------------|---------|----------|');
+  console.log(line('snapshot into Kafka (Avro, registry)', snapshotIntoKafka));
+  console.log(line('streaming into Kafka (Avro, registry)', streamIntoKafka));
+  console.log(line('snapshot, connector alone', snapshotAlone));
+  console.log(line('streaming, connector alone', streamAlone));
+  console.log(`load average (1, 5, 15 min): ${loadavg().map((load) => load.toFixed(2)).join(', ')} on a shared machine`);
 } finally {
-  await source.close();
+  await connector.close();
+  for (const id of pipelines) await deletePipelineTopics(id);
   await admin.query('DROP DATABASE IF EXISTS ??', [db]);
   await admin.end();
 }

@@ -53,6 +53,7 @@ export class MySqlSource implements SourceConnector {
   private readonly chunkSize: number;
   private readonly parallelism: number;
   private mariadb: Promise<boolean> | undefined;
+  private closed: Promise<void> | undefined;
 
   constructor(private readonly config: MySqlSourceConfig) {
     this.name = config.name;
@@ -135,8 +136,10 @@ export class MySqlSource implements SourceConnector {
     );
   }
 
-  async close(): Promise<void> {
-    await this.pool.end();
+  /** Idempotent: the topology closes its sources when it stops, and so may their owner. */
+  close(): Promise<void> {
+    this.closed ??= this.pool.end();
+    return this.closed;
   }
 
   private loadTable(db: string, table: string): Promise<CapturedTable | undefined> {
