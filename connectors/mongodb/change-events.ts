@@ -12,17 +12,23 @@ import { BSON, type ChangeStreamDocument, type Document } from 'mongodb';
 import type { ChangeEvent, Op, Row } from '../../topology/change-event.ts';
 import { fromTimestamp } from './position.ts';
 
-/** Reads the server needs for update events that arrive without their document's identity or image. */
+/** Reads the server needs for update events that arrive without their document's identity or image (document-lookup.ts). */
 export interface DocumentLookup {
   /**
-   * The `_id` an update at `clusterTime` changed, from its oplog entry (`o2._id`). Only for servers whose
-   * update events lack `documentKey._id`: mongo-java-server 1.47 puts the update's modifier
-   * (`{$set: ...}`) there, and on events replayed by resumeAfter/startAtOperationTime its `fullDocument`
-   * is the modifier's fields without `_id` too.
+   * The `_id` and the current document of the update at `clusterTime` of `collection`, from its oplog entry
+   * (`o2._id`); undefined when the oplog has no update there. Only for servers whose update events lack
+   * `documentKey._id`: mongo-java-server 1.47 puts the update's modifier (`{$set: ...}`) there, and its
+   * `fullDocument` is the modifier's fields without `_id`.
    */
-  idFromOplog(namespace: string, clusterTime: BSON.Timestamp): Promise<unknown>;
+  updateFromOplog(collection: string, clusterTime: BSON.Timestamp): Promise<LookedUpUpdate | undefined>;
   /** The document as it is now (the `updateLookup` read), or null when it is gone. */
   currentDocument(collection: string, id: unknown): Promise<Document | null>;
+}
+
+export interface LookedUpUpdate {
+  id: unknown;
+  /** Read at or after the update; null when the document is gone by then. */
+  document: Document | null;
 }
 
 export interface EventOrigin {
@@ -77,33 +83,43 @@ export async function streamedEvent(
   const clusterTime = change.clusterTime ?? new BSON.Timestamp({ t: 0, i: 0 });
   const fullDocument = 'fullDocument' in change ? (change.fullDocument as Document | null | undefined) : undefined;
   const before = 'fullDocumentBeforeChange' in change ? ((change.fullDocumentBeforeChange as Document | null | undefined) ?? null) : null;
-  const id = await documentIdOf(change.documentKey as Document | undefined, fullDocument, `${origin.database}.${collection}`, clusterTime, lookup);
   const at = {
     position,
     tsMs: change.wallTime?.getTime() ?? fromTimestamp(clusterTime).t * 1000,
     snapshot: false,
     txId: change.lsid !== undefined && change.txnNumber !== undefined ? transactionId(change.lsid, change.txnNumber) : undefined,
   };
-  if (change.operationType === 'delete') return makeEvent(origin, collection, 'd', id, before, null, at);
-  const after = fullDocument != null && '_id' in fullDocument ? fullDocument : await lookup.currentDocument(collection, id);
-  if (after === null) return undefined;
-  return makeEvent(origin, collection, change.operationType === 'insert' ? 'c' : 'u', id, before, after, at);
+  const knownId = idIn(change.documentKey as Document | undefined) ?? idIn(fullDocument);
+  if (change.operationType === 'delete') {
+    if (knownId === undefined) throw noDocumentError(origin, collection, clusterTime);
+    return makeEvent(origin, collection, 'd', knownId.id, before, null, at);
+  }
+  const update = await updatedDocument(collection, clusterTime, knownId, fullDocument, lookup);
+  if (update === undefined) throw noDocumentError(origin, collection, clusterTime);
+  if (update.document === null) return undefined;
+  return makeEvent(origin, collection, change.operationType === 'insert' ? 'c' : 'u', update.id, before, update.document, at);
 }
 
-async function documentIdOf(
-  documentKey: Document | undefined,
-  fullDocument: Document | null | undefined,
-  namespace: string,
+/** The `_id` and after image of an insert, update or replace: from the event where it has them, else read. */
+async function updatedDocument(
+  collection: string,
   clusterTime: BSON.Timestamp,
+  knownId: { id: unknown } | undefined,
+  fullDocument: Document | null | undefined,
   lookup: DocumentLookup,
-): Promise<unknown> {
-  if (documentKey !== undefined && '_id' in documentKey) return documentKey._id;
-  if (fullDocument != null && '_id' in fullDocument) return fullDocument._id;
-  const id = await lookup.idFromOplog(namespace, clusterTime);
-  if (id === undefined) {
-    throw new Error(`change event at ${canonicalEjson(clusterTime)} on ${namespace} names no document (no documentKey._id, no oplog entry)`);
-  }
-  return id;
+): Promise<LookedUpUpdate | undefined> {
+  if (knownId === undefined) return lookup.updateFromOplog(collection, clusterTime);
+  if (fullDocument != null && '_id' in fullDocument) return { id: knownId.id, document: fullDocument };
+  return { id: knownId.id, document: await lookup.currentDocument(collection, knownId.id) };
+}
+
+/** `{ id }` when the document names its `_id` (the wrapper tells an absent `_id` from one that is null). */
+function idIn(document: Document | null | undefined): { id: unknown } | undefined {
+  return document != null && '_id' in document ? { id: document._id } : undefined;
+}
+
+function noDocumentError(origin: EventOrigin, collection: string, clusterTime: BSON.Timestamp): Error {
+  return new Error(`change event at ${canonicalEjson(clusterTime)} on ${origin.database}.${collection} names no document (no documentKey._id, no oplog entry)`);
 }
 
 function transactionId(lsid: Document, txnNumber: unknown): string {

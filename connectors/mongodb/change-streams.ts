@@ -39,8 +39,10 @@ export interface StreamTarget {
 
 export interface StreamSettings {
   sourceName: string;
-  fullDocument: 'updateLookup' | 'whenAvailable' | 'required';
+  /** `default`: update events come without the document; the source looks it up itself. */
+  fullDocument: 'default' | 'updateLookup' | 'whenAvailable' | 'required';
   maxAwaitTimeMS: number;
+  batchSize: number;
   maxWireVersion: number;
 }
 
@@ -111,12 +113,13 @@ async function watchUntilOpen(target: StreamTarget, start: StreamStart, settings
 }
 
 function streamOptions(settings: StreamSettings): ChangeStreamOptions {
-  const postImages = settings.fullDocument !== 'updateLookup';
+  const postImages = settings.fullDocument === 'whenAvailable' || settings.fullDocument === 'required';
   return {
     ...TYPE_PRESERVING_READ,
     fullDocument: settings.fullDocument,
     ...(postImages ? { fullDocumentBeforeChange: 'whenAvailable' as const } : {}),
     maxAwaitTimeMS: settings.maxAwaitTimeMS,
+    batchSize: settings.batchSize,
   };
 }
 

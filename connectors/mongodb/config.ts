@@ -37,6 +37,12 @@ export const mongoSourceConfigSchema = z.object({
   fullDocument: z.enum(['updateLookup', 'whenAvailable', 'required']).default('updateLookup'),
   /** The server's wait for new events on an empty getMore (awaitData). */
   maxAwaitTimeMS: z.number().int().positive().default(1000),
+  /**
+   * Change events per getMore (the cursor's batchSize; a real server also stops a batch at 16 MB). Each
+   * getMore is a round trip, and mongo-java-server reads its whole oplog for each one and returns 1000
+   * events when not told otherwise.
+   */
+  batchSize: z.number().int().positive().default(5000),
 });
 
 export type MongoSourceConfigInput = z.input<typeof mongoSourceConfigSchema>;

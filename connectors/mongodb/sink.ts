@@ -5,6 +5,8 @@ import {
   Long,
   MongoBulkWriteError,
   MongoClient,
+  MongoError,
+  MongoErrorLabel,
   MongoNetworkError,
   MongoServerSelectionError,
   type AnyBulkWriteOperation,
@@ -28,7 +30,8 @@ export interface MongoSinkOptions {
 }
 
 const { EJSON } = BSON;
-const POSITION_FIELD = '__cdc_pos';
+/** The field each target document keeps its source position in (see the position rule). */
+export const POSITION_FIELD = '__cdc_pos';
 
 /** A document of the sink: any `_id` (a SQL key, or the source document's own). */
 type DocumentId = string | number | boolean | null | Long | Binary | Decimal128 | Document;
@@ -39,18 +42,25 @@ function byId(id: DocumentId | { $in: DocumentId[] }, more: Document = {}): Filt
 }
 
 /**
- * The MongoDB sink: per partition batch, ordered bulk writes of `replaceOne` (upsert) and
- * `deleteOne` by `_id`, each document carrying the source position that wrote it in `__cdc_pos`,
+ * The MongoDB sink: per partition batch and collection, ordered bulk writes of `replaceOne` (upsert)
+ * and `deleteOne` by `_id`, each document carrying the source position that wrote it in `__cdc_pos`,
  * and the positions of absent keys in `<collection>__cdc_tombstones`.
  *
  * The target has no transactions (the test server has none either), so the rule is built from
  * single-document atomic writes:
  * - per key, last writer wins by position, like the SQL sinks (tombstones keep the position of
  *   deleted keys so that a replayed older insert does not bring a row back);
- * - a delete writes its tombstone first and then removes the document if older; a write checks the
- *   tombstones again after its upsert and takes its document back out if a newer delete landed
- *   meanwhile (the before key of a key-changing update lives in another partition, so two workers
- *   can touch one key at once; whichever order their writes take, the newer position wins).
+ * - the rows of a key are written only by its own partition (one worker at a time), so the batch
+ *   reads the stored positions once and then writes by `_id` alone. The one write that comes from
+ *   another partition is the delete of a key-changing update's before key: it writes its tombstone
+ *   first and deletes the document only if older (`__cdc_pos` in the filter), and a batch that wrote
+ *   documents reads their tombstones again after its bulk write and takes back out any document a
+ *   newer delete meant to remove meanwhile. Whichever order the two workers' writes take, the newer
+ *   position wins.
+ *
+ * Filters name `_id` alone wherever the rule allows: the test server (mongo-java-server) uses the
+ * `_id` index only for such filters and scans the collection for any other, so a batch costs four
+ * round trips of indexed operations (both reads at once, the tombstones, the documents, the re-check).
  *
  * Unique keys besides the primary key: the sink creates no unique index in MongoDB, so a stale row
  * never blocks a current one, and per-key last-writer-wins alone gives the source's final state
@@ -80,14 +90,12 @@ export class MongoSink implements SinkConnector {
     return { rejected };
   }
 
-  /** Turns a lost or unreachable server into a retriable error: the caller applies the batch again. */
+  /** Turns a lost, unreachable or restarting server into a retriable error: the caller applies the batch again. */
   private async guard<T>(work: () => Promise<T>): Promise<T> {
     try {
       return await work();
     } catch (error) {
-      if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError) {
-        throw new TransientError(`${this.name}: ${error.message}`, { cause: error });
-      }
+      if (isTransientMongo(error)) throw new TransientError(`${this.name}: ${(error as Error).message}`, { cause: error });
       throw error;
     }
   }
@@ -99,61 +107,94 @@ export class MongoSink implements SinkConnector {
     const tombstones = db.collection(`${name}__cdc_tombstones`);
     const columns = new Map(table.schema?.columns.map((column) => [column.name, column]) ?? []);
     const rejected: RejectedRecord[] = [];
-    const items: Array<{ action: KeyAction; id: DocumentId }> = [];
+    const items: Item[] = [];
     for (const action of table.actions) {
       try {
-        items.push({ action, id: documentId(table, action) });
+        const id = documentId(table, action);
+        items.push({ action, id, idKey: idKey(id) });
       } catch (error) {
         rejected.push({ record: action.record, reason: (error as Error).message });
       }
     }
+    if (items.length === 0) return rejected;
 
-    const stored = await storedPositions(documents, tombstones, items.map((item) => item.id));
-    const newer = items.filter(({ action, id }) => {
-      const position = stored.get(idKey(id));
-      return position === undefined || comparePositions(position, action.position) < 0;
+    const ids = items.map((item) => item.id);
+    const [stored, storedTombstones] = await Promise.all([storedPositions(documents, ids), storedPositions(tombstones, ids)]);
+    const newer = items.filter(({ action, idKey }) => {
+      for (const position of [stored.get(idKey), storedTombstones.get(idKey)]) {
+        if (position !== undefined && comparePositions(position, action.position) >= 0) return false;
+      }
+      return true;
     });
     const deletes = newer.filter(({ action }) => action.row === null);
     const writes = newer.filter(({ action }) => action.row !== null);
 
+    // Tombstones before the documents: a writer of the key in another partition re-checks them after its write.
     if (deletes.length > 0) {
       await tombstones.bulkWrite(
-        deletes.map(({ action, id }) => ({
-          updateOne: { filter: byId(id), update: { $max: { [POSITION_FIELD]: action.position } }, upsert: true },
-        })),
+        deletes.map(({ action, id }) => ({ updateOne: { filter: byId(id), update: { $max: { [POSITION_FIELD]: action.position } }, upsert: true } })),
         { ordered: true },
       );
     }
+    const removals = deletes.filter(({ action, idKey }) => stored.has(idKey) || removesAnotherPartitionsKey(action));
     const operations: AnyBulkWriteOperation<Document>[] = [
-      ...deletes.map(({ action, id }) => ({ deleteOne: { filter: byId(id, { [POSITION_FIELD]: { $lt: action.position } }) } })),
+      ...removals.map(({ action, id }) => ({
+        deleteOne: { filter: removesAnotherPartitionsKey(action) ? byId(id, { [POSITION_FIELD]: { $lt: action.position } }) : byId(id) },
+      })),
       ...writes.map(({ action, id }) => ({
         replaceOne: { filter: byId(id), replacement: { ...toDocument(table, action, columns), _id: id, [POSITION_FIELD]: action.position }, upsert: true },
       })),
     ];
-    const operationItems = [...deletes, ...writes];
+    const operationItems = [...removals, ...writes];
     const failed = await bulkWriteRejecting(documents, operations);
     for (const [index, reason] of failed) rejected.push({ record: operationItems[index]!.action.record, reason });
 
-    const written = writes.filter((_, i) => !failed.has(deletes.length + i));
-    if (written.length > 0) {
-      // A newer delete of one of these keys may have landed between our read and our write.
-      const newerDeletes = await tombstones.find(byId({ $in: written.map(({ id }) => id) })).toArray();
-      const tombstoneOf = new Map(newerDeletes.map((doc) => [idKey(doc._id), String(doc[POSITION_FIELD])]));
-      const cleanup: AnyBulkWriteOperation<Document>[] = [];
-      for (const { action, id } of written) {
-        const deletedAt = tombstoneOf.get(idKey(id));
-        if (deletedAt !== undefined && comparePositions(deletedAt, action.position) > 0) {
-          cleanup.push({ deleteOne: { filter: byId(id, { [POSITION_FIELD]: action.position }) } });
-        }
-      }
-      if (cleanup.length > 0) await documents.bulkWrite(cleanup, { ordered: true });
-      await tombstones.bulkWrite(
-        written.map(({ action, id }) => ({ deleteOne: { filter: byId(id, { [POSITION_FIELD]: { $lt: action.position } }) } })),
-        { ordered: true },
-      );
-    }
+    const written = writes.filter((_, i) => !failed.has(removals.length + i));
+    if (written.length > 0) await settleWritten(documents, tombstones, written);
     return rejected;
   }
+}
+
+/**
+ * After documents are written: takes back out each one that a newer delete (from another partition)
+ * meant to remove meanwhile, and drops the older tombstones of keys that are present again.
+ */
+async function settleWritten(documents: Collection, tombstones: Collection, written: readonly Item[]): Promise<void> {
+  const deletedAt = await storedPositions(tombstones, written.map(({ id }) => id));
+  if (deletedAt.size === 0) return;
+  const cleanup: AnyBulkWriteOperation<Document>[] = [];
+  const obsolete: AnyBulkWriteOperation<Document>[] = [];
+  for (const { action, id, idKey } of written) {
+    const position = deletedAt.get(idKey);
+    if (position === undefined) continue;
+    if (comparePositions(position, action.position) > 0) cleanup.push({ deleteOne: { filter: byId(id, { [POSITION_FIELD]: action.position }) } });
+    // Only if still older: a newer delete may land at any moment.
+    else obsolete.push({ deleteOne: { filter: byId(id, { [POSITION_FIELD]: { $lt: action.position } }) } });
+  }
+  if (cleanup.length > 0) await documents.bulkWrite(cleanup, { ordered: true });
+  if (obsolete.length > 0) await tombstones.bulkWrite(obsolete, { ordered: true });
+}
+
+/** An action of a batch with its document `_id`. */
+interface Item {
+  action: KeyAction;
+  id: DocumentId;
+  /** `idKey(id)` */
+  idKey: string;
+}
+
+/** The delete of a key-changing update's before key: that key's own events are in another partition. */
+function removesAnotherPartitionsKey(action: KeyAction): boolean {
+  return action.row === null && action.record.event.op === 'u';
+}
+
+/** Server error codes that mean "not now" (shutdown, step-down, network): the same set the driver retries reads and writes on. */
+const TRANSIENT_SERVER_CODES = new Set([6, 7, 89, 91, 134, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
+
+function isTransientMongo(error: unknown): boolean {
+  if (error instanceof MongoNetworkError || error instanceof MongoServerSelectionError) return true;
+  if (!(error instanceof MongoError)) return false;
+  return error.hasErrorLabel(MongoErrorLabel.RetryableWriteError) || (typeof error.code === 'number' && TRANSIENT_SERVER_CODES.has(error.code));
 }
 
 /** Runs an ordered bulk write to the end: a failed operation is reported and the rest runs after it. */
@@ -174,16 +215,13 @@ async function bulkWriteRejecting(collection: Collection, operations: AnyBulkWri
   return failed;
 }
 
-async function storedPositions(documents: Collection, tombstones: Collection, ids: DocumentId[]): Promise<Map<string, string>> {
+/** `__cdc_pos` per `idKey` of the documents of `collection` with these ids (one indexed read). */
+async function storedPositions(collection: Collection, ids: DocumentId[]): Promise<Map<string, string>> {
   const stored = new Map<string, string>();
   if (ids.length === 0) return stored;
-  for (const collection of [documents, tombstones]) {
-    for (const doc of await collection.find(byId({ $in: ids }), { projection: { [POSITION_FIELD]: 1 } }).toArray()) {
-      if (doc[POSITION_FIELD] === undefined) continue;
-      const position = String(doc[POSITION_FIELD]);
-      const known = stored.get(idKey(doc._id));
-      if (known === undefined || comparePositions(known, position) < 0) stored.set(idKey(doc._id), position);
-    }
+  // Ids come back as they were written (a BIGINT key as Long, not as a number), so idKey matches.
+  for (const doc of await collection.find(byId({ $in: ids }), { projection: { [POSITION_FIELD]: 1 }, promoteLongs: false }).toArray()) {
+    if (doc[POSITION_FIELD] !== undefined) stored.set(idKey(doc._id), String(doc[POSITION_FIELD]));
   }
   return stored;
 }

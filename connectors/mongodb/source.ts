@@ -25,7 +25,8 @@ import { PositionLostError, SourceMisconfiguredError, UnreachableError } from '.
 import { redactUrls } from '../../topology/redact.ts';
 import { coversCollection, parseMongoSourceConfig, redactMessage, type MongoSourceConfig, type MongoSourceConfigInput } from './config.ts';
 import { asPositionLost, openChangeStream, type OpenedChangeStream, type StreamSettings, type StreamStart, type StreamTarget } from './change-streams.ts';
-import { TYPE_PRESERVING_READ, snapshotReadEvent, streamedEvent, type DocumentLookup, type EventOrigin, type StreamEnd } from './change-events.ts';
+import { snapshotReadEvent, streamedEvent, type DocumentLookup, type EventOrigin, type StreamEnd } from './change-events.ts';
+import { ServerDocumentLookup } from './document-lookup.ts';
 import { chunkKey, readChunk } from './snapshot.ts';
 import {
   DATABASE_STREAM,
@@ -48,6 +49,13 @@ const POST_IMAGES_WIRE_VERSION = 17;
  * new events (awaitData); mongo-java-server answers at once, so without it an idle stream would spin.
  */
 const IDLE_PAUSE_MS = 25;
+/**
+ * What a standalone server's streams ask for instead of `updateLookup`. Only mongo-java-server has change
+ * streams without a replica set, and its `updateLookup` reads the whole collection for each update event
+ * (10 ms an event at 100k documents, in the getMore); there the source reads the documents itself, a
+ * batch at a time by `_id` (document-lookup.ts), which gives what `updateLookup` gives.
+ */
+const STANDALONE_FULL_DOCUMENT = 'default';
 
 interface ServerFacts {
   maxWireVersion: number;
@@ -175,12 +183,14 @@ export class MongoSource implements SourceConnector {
   }
 
   /** @internal for StreamRun */
-  settings(): StreamSettings {
+  async settings(): Promise<StreamSettings> {
+    const facts = await this.serverFacts();
     return {
       sourceName: this.name,
-      fullDocument: this.config.fullDocument,
+      fullDocument: this.config.fullDocument === 'updateLookup' && !facts.replicaSet ? STANDALONE_FULL_DOCUMENT : this.config.fullDocument,
       maxAwaitTimeMS: this.config.maxAwaitTimeMS,
-      maxWireVersion: this.facts?.maxWireVersion ?? 0,
+      batchSize: this.config.batchSize,
+      maxWireVersion: facts.maxWireVersion,
     };
   }
 
@@ -191,21 +201,13 @@ export class MongoSource implements SourceConnector {
 
   /** @internal for StreamRun */
   async lookup(): Promise<DocumentLookup> {
-    const client = await this.connect();
-    const db = client.db(this.config.database);
-    return {
-      idFromOplog: async (namespace, clusterTime) => {
-        const entry = await client.db('local').collection('oplog.rs').findOne({ ts: clusterTime, ns: namespace }, TYPE_PRESERVING_READ);
-        return (entry?.o2 as Document | undefined)?._id;
-      },
-      currentDocument: (collection, id) => db.collection(collection).findOne({ _id: id as Document['_id'] }, TYPE_PRESERVING_READ),
-    };
+    return new ServerDocumentLookup(await this.connect(), this.config.database);
   }
 
   /** @internal for StreamRun: opens every stream of the source from `resume`, in parallel. */
   async openStreams(resume: MongoResume): Promise<Map<string, OpenedChangeStream>> {
     const targets = await this.streamTargets();
-    const settings = { ...this.settings(), maxWireVersion: (await this.serverFacts()).maxWireVersion };
+    const settings = await this.settings();
     const opened = await Promise.allSettled(
       targets.map(async ([key, target]) => {
         const token = resume.resumeTokens[key];
@@ -329,12 +331,13 @@ class StreamRun {
     if (this.stopped) return this.stop();
     const lookup = await this.source.lookup();
     const targets = new Map(await this.source.streamTargets());
+    const settings = await this.source.settings();
     await Promise.all(
       [...streams].map(([key, opened]) =>
         this.follow(key, opened, lookup).catch((error: unknown) => {
           const target = targets.get(key);
           const from = this.committed[key] ?? formatPosition(this.resume.startAtOperationTime, 0);
-          this.fail(target === undefined ? error : asPositionLost(error, target, this.source.settings(), from));
+          this.fail(target === undefined ? error : asPositionLost(error, target, settings, from));
         }),
       ),
     );

@@ -3,8 +3,14 @@ import assert from 'node:assert/strict';
 import { BSON } from 'mongodb';
 import { FlowControl } from '../../../topology/flow-control.ts';
 import type { SnapshotItem, StreamItem } from '../../../topology/source.ts';
+import { TopologyBuilder } from '../../../topology/topology.ts';
 import { MongoSource } from '../../../connectors/mongodb/source.ts';
-import { Recorder, canonical, changesOf, freshDatabase, rowsOf, seesAll } from './source-harness.ts';
+import { MongoSink } from '../../../connectors/mongodb/sink.ts';
+import { deletePipelineTopics, kafkaTransport, uniquePipeline } from '../../topology/fixtures/kafka-kit.ts';
+import { avroSerde } from '../support/repartition-topic.ts';
+import { scratchMongo } from '../support/targets.ts';
+import { TopicTail, copyState, tokensOf, untilCopyEquals } from './pipeline-harness.ts';
+import { Recorder, canonical, changesOf, collectionState, freshDatabase, rowsOf, seesAll } from './source-harness.ts';
 
 function everyType(id: BSON.ObjectId, n: number): BSON.Document {
   return {
@@ -56,3 +62,48 @@ test('documents of every BSON type arrive unchanged through snapshot and stream 
     await target.drop();
   }
 });
+
+test('documents of every BSON type arrive unchanged through Avro on Kafka (the stack registry), decoded, and in the MongoDB sink', { timeout: 120_000 }, async () => {
+  const source = await freshDatabase('mongo_src_types_kafka');
+  const target = await scratchMongo('types_copy');
+  const typed = source.db.collection('typed');
+  const snapshotted = everyType(new BSON.ObjectId(), 1);
+  await typed.insertOne(snapshotted);
+  const id = uniquePipeline('mongo-types');
+  const transport = kafkaTransport();
+  const running = await new TopologyBuilder({ pipeline: id, serde: avroSerde(id), exactlyOnce: true })
+    .source(new MongoSource({ name: 'm', url: source.url, database: source.name }))
+    .repartition({ partitions: 2 })
+    .sink(new MongoSink({ name: 'copy', url: target.url, database: target.name }))
+    .build()
+    .start(transport);
+  const changeTopic = `${id}.m.changes`;
+  const tail = await TopicTail.start([`${id}.tokens`, changeTopic]);
+  try {
+    await tail.until('the snapshot is finished', () => (tokensOf(tail.of(`${id}.tokens`)).some((token) => token.phase === 'streaming') ? true : undefined));
+    const streamed = everyType(new BSON.ObjectId(), 2);
+    const replaced = everyType(snapshotted._id as BSON.ObjectId, 3);
+    await typed.insertOne(streamed);
+    await typed.replaceOne({ _id: snapshotted._id }, replaced);
+    const targetDb = target.client.db(target.name);
+    await untilCopyEquals(source.db, targetDb, 'typed');
+    await running.stop();
+
+    // What other consumers get: the change topic read by a plain consumer, decoded by a serde knowing only the registry.
+    const serde = avroSerde(id);
+    const eventOf = async (op: string, document: BSON.Document) =>
+      (await tail.events(changeTopic, serde)).find((event) => event.op === op && event.key._id === canonical(document._id) && event.after?.doc === canonical(document));
+    for (const [op, document, what] of [['r', snapshotted, 'snapshot read'], ['c', streamed, 'streamed insert'], ['u', replaced, 'streamed replace']] as const) {
+      await tail.until(`the ${what}, unchanged, in the change topic`, () => eventOf(op, document));
+    }
+    assert.deepEqual(await copyState(targetDb, 'typed'), await collectionState(source.db, 'typed'), 'the sink copy holds the same BSON types and values');
+  } finally {
+    await running.stop();
+    await tail.stop();
+    await transport.close();
+    await deletePipelineTopics(id);
+    await target.drop();
+    await source.drop();
+  }
+});
+

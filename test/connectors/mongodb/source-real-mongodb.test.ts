@@ -2,7 +2,7 @@
  * Real-MongoDB behaviours the local test server lacks, against a scripted wire-level peer
  * (fixtures/scripted-mongod.ts) that the real `mongodb` driver talks to: post-batch resume tokens,
  * operationTime, startAfter, an unknown token (280), ChangeStreamHistoryLost (286), transactions
- * (lsid/txnNumber), and a dropped collection.
+ * (lsid/txnNumber), a dropped collection, database scope, and post- and pre-images.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,12 +18,15 @@ const CURSOR_ID = BSON.Long.fromNumber(7);
 const NS = 'shop.orders';
 
 /** Answers the source's commands; aggregate and getMore replies are taken in order, the last one repeated. */
-function changeStreamScript(replies: { aggregate: Document[]; getMore: Document[] }): (command: Document) => Document | undefined {
+function changeStreamScript(replies: { aggregate: Document[]; getMore: Document[] }, collections = ['orders']): (command: Document) => Document | undefined {
   const taken = { aggregate: 0, getMore: 0 };
   const next = (name: 'aggregate' | 'getMore') => replies[name][Math.min(taken[name]++, replies[name].length - 1)];
   return (command) => {
     if ('ping' in command) return { ok: 1, operationTime: new BSON.Timestamp({ t: 100, i: 1 }) };
-    if ('listCollections' in command) return { cursor: { id: BSON.Long.ZERO, ns: 'shop.$cmd.listCollections', firstBatch: [{ name: 'orders', type: 'collection' }] }, ok: 1 };
+    if ('listCollections' in command) {
+      const firstBatch = collections.map((name) => ({ name, type: 'collection' }));
+      return { cursor: { id: BSON.Long.ZERO, ns: 'shop.$cmd.listCollections', firstBatch }, ok: 1 };
+    }
     if ('aggregate' in command) return next('aggregate');
     if ('getMore' in command) return next('getMore');
     return undefined;
@@ -181,6 +184,147 @@ test('a dropped collection ends the stream with a SourceMisconfiguredError after
       stream.items.map((item) => item.kind),
       ['change', 'commit', 'commit'],
     );
+  } finally {
+    await source.close();
+    await peer.stop();
+  }
+});
+
+/** A change event of `coll` at cluster time (300, i), as a real server sends it (with `ns` and `documentKey._id`). */
+function changeOf(operationType: string, coll: string, id: number, i: number, images: { fullDocument?: Document | null; fullDocumentBeforeChange?: Document | null } = {}): Document {
+  return {
+    _id: resumeTokenAt(300, i),
+    operationType,
+    clusterTime: new BSON.Timestamp({ t: 300, i }),
+    ns: { db: 'shop', coll },
+    documentKey: { _id: id },
+    ...images,
+  };
+}
+
+function described(items: StreamItem[]): string[] {
+  return items.map((item) =>
+    item.kind === 'change'
+      ? `${item.event.op} ${item.event.source.table} ${item.event.key._id as string} before=${item.event.before?.doc ?? 'null'} after=${item.event.after?.doc ?? 'null'}`
+      : item.kind === 'commit'
+        ? `commit ${JSON.stringify(item.position.resume.resumeTokens)}`
+        : item.kind,
+  );
+}
+
+test('scope: database watches the whole database in one stream: every covered collection by its ns, excluded ones skipped, one token under "*"', async () => {
+  const peer = await ScriptedMongod.start(
+    changeStreamScript(
+      {
+        aggregate: [{ cursor: { id: CURSOR_ID, ns: 'shop.$cmd.aggregate', firstBatch: [], postBatchResumeToken: resumeTokenAt(100, 2) }, ok: 1 }],
+        getMore: [
+          // openLog() reads until the stream is open on the server: its first getMore.
+          { cursor: { id: CURSOR_ID, ns: 'shop.$cmd.aggregate', nextBatch: [], postBatchResumeToken: resumeTokenAt(100, 3) }, ok: 1 },
+          {
+            cursor: {
+              id: CURSOR_ID,
+              ns: 'shop.$cmd.aggregate',
+              nextBatch: [
+                changeOf('insert', 'orders', 1, 1, { fullDocument: { _id: 1, total: 1 } }),
+                changeOf('insert', 'audit', 2, 2, { fullDocument: { _id: 2 } }),
+                changeOf('update', 'customers', 3, 3, { fullDocument: { _id: 3, name: 'c' } }),
+                changeOf('delete', 'orders', 1, 4),
+              ],
+              postBatchResumeToken: resumeTokenAt(300, 4),
+            },
+            ok: 1,
+          },
+          { cursor: { id: CURSOR_ID, ns: 'shop.$cmd.aggregate', nextBatch: [], postBatchResumeToken: resumeTokenAt(300, 4) }, ok: 1 },
+        ],
+      },
+      ['audit', 'customers', 'orders'],
+    ),
+  );
+  const source = new MongoSource({ name: 'shop-src', url: peer.url, database: 'shop', scope: 'database', collections: { exclude: ['audit'] }, maxAwaitTimeMS: 10 });
+  try {
+    await source.check();
+    assert.deepEqual(await source.tables(), ['customers', 'orders']);
+    const from = await source.openLog();
+    const [opened] = peer.named('aggregate');
+    assert.equal(opened?.aggregate, 1, 'one database-level aggregate, not one per collection');
+    assert.equal(opened?.$db, 'shop');
+    assert.deepEqual(opened?.pipeline[0].$changeStream.startAtOperationTime, new BSON.Timestamp({ t: 100, i: 1 }));
+    assert.equal(peer.named('aggregate').length, 1);
+    assert.deepEqual(from.resume, { startAtOperationTime: { t: 100, i: 1 }, resumeTokens: { '*': canonical(resumeTokenAt(100, 3)) } });
+
+    const stream = new Recorder<StreamItem>(source.stream(from, new FlowControl()));
+    await stream.until((items) => items.filter((item) => item.kind === 'commit').length >= 4);
+    stream.stop();
+    const token = (i: number) => JSON.stringify({ '*': canonical(resumeTokenAt(300, i)) });
+    assert.deepEqual(described(stream.items), [
+      `c orders ${canonical(1)} before=null after=${canonical({ _id: 1, total: 1 })}`,
+      `commit ${token(1)}`,
+      // audit is excluded: its event moves the token on, and emits nothing.
+      `commit ${token(2)}`,
+      `u customers ${canonical(3)} before=null after=${canonical({ _id: 3, name: 'c' })}`,
+      `commit ${token(3)}`,
+      `d orders ${canonical(1)} before=null after=null`,
+      `commit ${token(4)}`,
+    ]);
+  } finally {
+    await source.close();
+    await peer.stop();
+  }
+});
+
+test('fullDocument: required asks for post-images and pre-images; updates and deletes carry the pre-image as before', async () => {
+  const pre = { _id: 5, total: BSON.Decimal128.fromString('1.50') };
+  const post = { _id: 5, total: BSON.Decimal128.fromString('2.50') };
+  const peer = await ScriptedMongod.start(
+    changeStreamScript({
+      aggregate: [batch('firstBatch', [])],
+      getMore: [
+        batch('nextBatch', [
+          changeOf('update', 'orders', 5, 1, { fullDocument: post, fullDocumentBeforeChange: pre }),
+          changeOf('delete', 'orders', 5, 2, { fullDocumentBeforeChange: post }),
+        ]),
+        batch('nextBatch', []),
+      ],
+    }),
+  );
+  const source = new MongoSource({ name: 'orders-src', url: peer.url, database: 'shop', fullDocument: 'required', maxAwaitTimeMS: 10 });
+  try {
+    await source.check();
+    const stream = new Recorder<StreamItem>(source.stream(storedAt(resumeTokenAt(200, 7)), new FlowControl()));
+    await stream.until((items) => items.filter((item) => item.kind === 'commit').length >= 2);
+    stream.stop();
+    const options = peer.named('aggregate')[0]?.pipeline[0].$changeStream;
+    assert.equal(options.fullDocument, 'required');
+    assert.equal(options.fullDocumentBeforeChange, 'whenAvailable');
+    assert.deepEqual(described(stream.items).filter((line) => !line.startsWith('commit')), [
+      `u orders ${canonical(5)} before=${canonical(pre)} after=${canonical(post)}`,
+      `d orders ${canonical(5)} before=${canonical(post)} after=null`,
+    ]);
+    assert.equal(peer.named('find').length, 0, 'the post-image is used as it is: no lookup');
+  } finally {
+    await source.close();
+    await peer.stop();
+  }
+});
+
+test('fullDocument: updateLookup (the default) asks for no pre-images; an update whose document is gone emits nothing, its delete follows', async () => {
+  const peer = await ScriptedMongod.start((command) => {
+    if ('find' in command) return { cursor: { id: BSON.Long.ZERO, ns: 'shop.orders', firstBatch: [] }, ok: 1 };
+    return changeStreamScript({
+      aggregate: [batch('firstBatch', [])],
+      getMore: [batch('nextBatch', [changeOf('update', 'orders', 6, 1, { fullDocument: null }), changeOf('delete', 'orders', 6, 2)]), batch('nextBatch', [])],
+    })(command);
+  });
+  const source = new MongoSource({ name: 'orders-src', url: peer.url, database: 'shop', maxAwaitTimeMS: 10 });
+  try {
+    const stream = new Recorder<StreamItem>(source.stream(storedAt(resumeTokenAt(200, 7)), new FlowControl()));
+    await stream.until((items) => items.filter((item) => item.kind === 'commit').length >= 2);
+    stream.stop();
+    const options = peer.named('aggregate')[0]?.pipeline[0].$changeStream;
+    assert.equal(options.fullDocument, 'updateLookup');
+    assert.equal(options.fullDocumentBeforeChange, undefined);
+    assert.deepEqual(peer.named('find')[0]?.filter, { _id: 6 }, 'the document looked up once more, by _id');
+    assert.deepEqual(described(stream.items).filter((line) => !line.startsWith('commit')), [`d orders ${canonical(6)} before=null after=null`]);
   } finally {
     await source.close();
     await peer.stop();
