@@ -107,17 +107,20 @@ function actionsOf(record: SinkRecord, keyColumns: readonly string[]): KeyAction
   const { event } = record;
   const position = event.source.position;
   const make = (key: Value[], row: Row | null): KeyAction => ({ key, keyId: encodeValues(key), position, row, record });
+  // A MongoDB event's images hold the whole document under `doc`, with no key column: its key (`_id`,
+  // which no update changes) is the event's.
+  const keyOf = (image: Row) => pick(event.source.connector === 'mongodb' ? event.key : image, keyColumns);
   switch (event.op) {
     case 'c':
     case 'r':
-      return [make(pick(requireImage(event, 'after'), keyColumns), event.after)];
+      return [make(keyOf(requireImage(event, 'after')), event.after)];
     case 'd':
-      return [make(event.before ? pick(event.before, keyColumns) : pick(event.key, keyColumns), null)];
+      return [make(event.before ? keyOf(event.before) : pick(event.key, keyColumns), null)];
     case 'u': {
       const after = requireImage(event, 'after');
-      const afterAction = make(pick(after, keyColumns), after);
+      const afterAction = make(keyOf(after), after);
       if (!event.before) return [afterAction];
-      const beforeKey = pick(event.before, keyColumns);
+      const beforeKey = keyOf(event.before);
       return encodeValues(beforeKey) === afterAction.keyId ? [afterAction] : [make(beforeKey, null), afterAction];
     }
   }

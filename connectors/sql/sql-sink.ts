@@ -157,9 +157,9 @@ export class SqlSink implements SinkConnector {
    * target finds a collision that exact comparison did not).
    */
   private async applyActions(connection: SqlConnection, target: Target, actions: readonly KeyAction[], alone: boolean): Promise<void> {
-    const stored = await this.storedPositions(connection, target, actions);
+    const stored = await this.stored(connection, target, actions);
     const newer = actions.filter((action) => {
-      const position = stored.get(action.keyId);
+      const position = stored.positions.get(action.keyId);
       return position === undefined || comparePositions(position, action.position) < 0;
     });
     if (newer.length === 0) return;
@@ -184,19 +184,24 @@ export class SqlSink implements SinkConnector {
 
     // Rows to take out before the inserts: absent keys, stale rows, and, where unique values can
     // move between rows, the old rows of written keys (their old values must not collide).
-    const removed = [...deletes, ...skipped, ...displaced, ...(target.uniqueKeys.length > 0 ? written : [])];
+    // Only keys that have a row (a tombstone) are named in the DELETEs: a long IN list of absent keys
+    // can make the target scan the table, locking other partitions' rows on the way (deadlocks).
+    const removed = [...present(stored.rows, [...deletes, ...skipped, ...(target.uniqueKeys.length > 0 ? written : [])]), ...displaced];
     await this.deleteKeys(connection, target, target.table, removed.map((row) => row.key));
     // A skipped write records its own position: its key has a newer event still to come, and a
     // replay of the skipped event must not be applied. A stale row keeps its own position.
     await this.writeTombstones(connection, target, [...deletes, ...skipped, ...displaced]);
-    await this.deleteKeys(connection, target, target.tombstones, written.map((action) => action.key));
+    await this.deleteKeys(connection, target, target.tombstones, present(stored.tombstones, written).map((action) => action.key));
     await this.upsertRows(connection, target, written);
   }
 
-  /** Position per key of the batch: of its row, or of its tombstone. */
-  private async storedPositions(connection: SqlConnection, target: Target, actions: readonly KeyAction[]): Promise<Map<string, string>> {
-    const stored = new Map<string, string>();
+  /** What the target holds for the batch's keys (read under the table's apply lock, so it stays so until the commit). */
+  private async stored(connection: SqlConnection, target: Target, actions: readonly KeyAction[]): Promise<StoredKeys> {
+    const batchKeys = new Set(actions.map((action) => action.keyId));
+    const positions = new Map<string, string>();
+    const found: Array<Set<string> | undefined> = [];
     for (const table of [target.table, target.tombstones]) {
+      let keys: Set<string> | undefined = new Set<string>();
       for (const chunk of this.chunks(actions, target.keyColumns.length)) {
         const params: unknown[] = [];
         const keyColumns = target.keyColumns.map((column) => this.dialect.quote(column));
@@ -206,12 +211,15 @@ export class SqlSink implements SinkConnector {
         for (const row of await connection.query(sql, params)) {
           const keyId = encodeValues(target.keyColumns.map((column) => row[column]));
           const position = String(row[POSITION_COLUMN]);
-          const known = stored.get(keyId);
-          if (known === undefined || comparePositions(known, position) < 0) stored.set(keyId, position);
+          const known = positions.get(keyId);
+          if (known === undefined || comparePositions(known, position) < 0) positions.set(keyId, position);
+          // A key the batch does not name exactly, found by the target's collation: any key may be present.
+          keys = keys && batchKeys.has(keyId) ? keys.add(keyId) : undefined;
         }
       }
+      found.push(keys);
     }
-    return stored;
+    return { positions, rows: found[0], tombstones: found[1] };
   }
 
   /** Rows of other keys than the batch's that hold a unique value one of `upserts` wants. */
@@ -389,6 +397,21 @@ export class SqlSink implements SinkConnector {
     const hash = createHash('sha256').update(table).digest('hex').slice(0, 8);
     return `${table.slice(0, this.dialect.maxIdentifierLength - suffix.length - hash.length - 1)}_${hash}${suffix}`;
   }
+}
+
+/** What the target holds for a batch's keys. */
+interface StoredKeys {
+  /** Per key, the newest position of its row or its tombstone. */
+  positions: Map<string, string>;
+  /** Keys that have a row; undefined when the target matched a key the batch does not name exactly (collation), and any key may have one. */
+  rows: Set<string> | undefined;
+  /** The same for tombstones. */
+  tombstones: Set<string> | undefined;
+}
+
+/** The actions whose key is in `keys` (all of them when unknown). */
+function present(keys: Set<string> | undefined, actions: readonly KeyAction[]): KeyAction[] {
+  return keys ? actions.filter((action) => keys.has(action.keyId)) : [...actions];
 }
 
 /** The delete of a key-changing update's before key: that key's own events are in another partition. */

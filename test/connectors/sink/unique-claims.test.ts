@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { reduceBatch } from '../../../connectors/sink/key-actions.ts';
 import { staleClaimants, type Claimant } from '../../../connectors/sink/unique-claims.ts';
-import type { TableSchema } from '../../../topology/change-event.ts';
+import type { ChangeEvent, Row, TableSchema } from '../../../topology/change-event.ts';
+import type { SinkRecord } from '../../../topology/sink.ts';
 import { record } from '../support/records.ts';
 
 const claimant = (keyId: string, position: string): Claimant => ({ keyId, position });
@@ -61,4 +62,37 @@ test('an event without the image its op needs is rejected, not thrown', () => {
   assert.deepEqual(tables[0]?.actions ?? [], []);
   assert.equal(rejected[0]?.record, broken);
   assert.match(rejected[0]!.reason, /no after image/);
+});
+
+test('MongoDB events reduce to one action per document: the key is the event key (`_id`), the images are whole documents', () => {
+  const document = (id: number, v: number) => ({ doc: JSON.stringify({ _id: { $numberInt: String(id) }, v: { $numberInt: String(v) } }) });
+  const mongo = (op: ChangeEvent['op'], id: number, after: Row | null, position: number): SinkRecord => ({
+    event: {
+      op,
+      key: { _id: JSON.stringify({ $numberInt: String(id) }) },
+      before: null,
+      after,
+      source: { connector: 'mongodb', name: 'm', db: 'shop', table: 'orders', position: String(position).padStart(12, '0'), tsMs: 0, snapshot: op === 'r' },
+      tsMs: 0,
+    },
+    topic: 'changes',
+    partition: 0,
+    offset: String(position),
+  });
+  const { tables, rejected } = reduceBatch([
+    mongo('r', 1, document(1, 0), 1),
+    mongo('r', 2, document(2, 0), 1),
+    mongo('u', 1, document(1, 1), 2),
+    mongo('d', 2, null, 3),
+    mongo('c', 3, document(3, 0), 4),
+  ]);
+  assert.deepEqual(rejected, []);
+  assert.deepEqual(
+    tables[0]!.actions.map((action) => [action.key, action.position, action.row]),
+    [
+      [['{"$numberInt":"1"}'], '000000000002', document(1, 1)],
+      [['{"$numberInt":"2"}'], '000000000003', null],
+      [['{"$numberInt":"3"}'], '000000000004', document(3, 0)],
+    ],
+  );
 });
