@@ -11,4 +11,6 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
+  // The one JavaScript file: the `cdc` launcher, run by Node.
+  { files: ['bin/**/*.js'], languageOptions: { globals: { process: 'readonly' } } },
 );

@@ -42,7 +42,9 @@ const sinkBase = {
   name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'expected letters, digits, _ or -'),
   /** Source db.table (or db.collection) → target table; unmapped tables keep their name. */
   tables: z.record(tableGlob, z.string().min(1)).default({}),
-  batchSize: z.number().int().min(1).max(100_000).default(1_000),
+  /** Which source tables (collections) this sink applies: every sink reads the whole repartition topic. */
+  include: z.array(tableGlob).min(1).default(['*.*']),
+  exclude: z.array(tableGlob).default([]),
 };
 
 const sink = z.discriminatedUnion('type', [

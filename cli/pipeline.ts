@@ -9,9 +9,14 @@ import { AvroEventSerde } from '../serdes/avro-serde.ts';
 import { ConfluentSchemaRegistry } from '../serdes/registry.ts';
 import { recordNameStrategy, topicNameStrategy, topicRecordNameStrategy } from '../serdes/subject-name.ts';
 import type { SinkConnector } from '../topology/sink.ts';
+import type { ChangeEvent } from '../topology/change-event.ts';
 import type { SourceConnector } from '../topology/source.ts';
 import { TopologyBuilder, type Topology } from '../topology/topology.ts';
-import { KafkaTransport, type KafkaLogger } from '../topology/transports/kafka.ts';
+import { KafkaTransport } from '../topology/transports/kafka.ts';
+import type { KafkaConfig, SASLOptions } from 'kafkajs';
+import { TableFilter } from '../connectors/mysql/table-filter.ts';
+import type { Logger } from '../topology/log.ts';
+import { filter } from 'rxjs';
 import type { PipelineConfig, SinkConfig, SourceConfig } from './config-schema.ts';
 
 export interface Pipeline {
@@ -25,7 +30,8 @@ const SUBJECT_NAME_STRATEGIES = { topic: topicNameStrategy, record: recordNameSt
  * A validated config → the topology and its Kafka transport. Nothing connects here: connectors and
  * clients connect when the topology starts, so `describe` works with no server up.
  */
-export function buildPipeline(config: PipelineConfig, options: { kafkaLogger?: KafkaLogger; warn?: (message: string) => void } = {}): Pipeline {
+export function buildPipeline(config: PipelineConfig, options: { log?: Logger } = {}): Pipeline {
+  const { log } = options;
   const registry = new SchemaRegistry({
     host: config.schemaRegistry.url,
     ...(config.schemaRegistry.username ? { auth: { username: config.schemaRegistry.username, password: config.schemaRegistry.password ?? '' } } : {}),
@@ -35,24 +41,31 @@ export function buildPipeline(config: PipelineConfig, options: { kafkaLogger?: K
     prefix: config.pipeline,
     subjectNameStrategy: SUBJECT_NAME_STRATEGIES[config.schemaRegistry.subjectNameStrategy],
   });
-  const builder = new TopologyBuilder({ pipeline: config.pipeline, serde, exactlyOnce: config.kafka.transactions });
-  for (const source of config.sources) builder.source(sourceConnector(config.pipeline, source, options.warn), { snapshot: source.snapshot });
+  const builder = new TopologyBuilder({ pipeline: config.pipeline, serde, exactlyOnce: config.kafka.transactions, ...(log ? { log } : {}) });
+  for (const source of config.sources) builder.source(sourceConnector(config.pipeline, source, log), { snapshot: source.snapshot });
   builder.repartition({ partitions: config.repartition.partitions });
-  for (const sink of config.sinks) builder.sink(sinkConnector(sink));
+  for (const sink of config.sinks) builder.sink(sinkConnector(sink), ...sinkTableFilter(sink));
 
-  const { ssl, sasl } = config.kafka;
   const transport = new KafkaTransport({
-    brokers: config.kafka.brokers,
-    clientId: config.kafka.clientId,
-    ssl: typeof ssl === 'boolean' ? ssl : { ...ssl },
-    ...(sasl ? { sasl: { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password } as never } : {}),
+    ...kafkaClientOptions(config),
     replicationFactor: config.kafka.replicationFactor,
-    ...(options.kafkaLogger ? { logger: options.kafkaLogger } : {}),
+    ...(log ? { logger: log } : {}),
   });
   return { topology: builder.build(), transport };
 }
 
-function sourceConnector(pipeline: string, source: SourceConfig, warn?: (message: string) => void): SourceConnector {
+/** Brokers, client id, TLS and SASL as KafkaJS takes them: for the transport and the reachability check alike. */
+export function kafkaClientOptions(config: PipelineConfig): Pick<KafkaConfig, 'clientId' | 'ssl' | 'sasl'> & { brokers: string[] } {
+  const { ssl, sasl } = config.kafka;
+  return {
+    brokers: config.kafka.brokers,
+    clientId: config.kafka.clientId,
+    ssl: typeof ssl === 'boolean' ? ssl : { ...ssl },
+    ...(sasl ? { sasl: { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password } as SASLOptions } : {}),
+  };
+}
+
+function sourceConnector(pipeline: string, source: SourceConfig, log?: Logger): SourceConnector {
   if (source.type === 'mysql') {
     return new MySqlSource({
       name: source.name,
@@ -63,11 +76,19 @@ function sourceConnector(pipeline: string, source: SourceConfig, warn?: (message
       chunkSize: source.chunkSize,
       parallelism: source.parallelism,
       keys: source.keys,
-      ...(warn ? { warn } : {}),
+      ...(log ? { warn: (message: string) => log.warn({ source: source.name }, message) } : {}),
     });
   }
   const { type: _type, snapshot: _snapshot, ...connectorConfig } = source;
   return new MongoSource(connectorConfig);
+}
+
+/** A sink's include/exclude globs, as an operator in front of it (none when it takes every table). */
+function sinkTableFilter(sink: SinkConfig) {
+  const everything = sink.exclude.length === 0 && sink.include.includes('*.*');
+  if (everything) return [];
+  const tables = new TableFilter(sink.include, sink.exclude);
+  return [{ name: `tables ${sink.include.join(',')}${sink.exclude.length ? ` except ${sink.exclude.join(',')}` : ''}`, operator: filter((event: ChangeEvent) => tables.captures(event.source.db, event.source.table)) }];
 }
 
 function sinkConnector(sink: SinkConfig): SinkConnector {

@@ -4,7 +4,12 @@ import { listTables, readTable, splitQualifiedName } from '../connectors/mysql/s
 import { chunkEnd, rowHashes, summarizeRange, type ChecksumTable, type KeyRange } from '../connectors/mysql/table-checksum.ts';
 import { TableFilter } from '../connectors/mysql/table-filter.ts';
 import type { Value } from '../topology/change-event.ts';
-import type { PipelineConfig } from './config-schema.ts';
+import type { PipelineConfig, SinkConfig, SourceConfig } from './config-schema.ts';
+import { MongoClient } from 'mongodb';
+import { compareCollections } from '../connectors/mongodb/collection-diff.ts';
+import { coversCollection } from '../connectors/mongodb/config.ts';
+import { POSITION_FIELD as MONGO_POSITION_FIELD } from '../connectors/mongodb/sink.ts';
+import { formatTable } from './table.ts';
 
 export type DifferenceKind = 'missing in target' | 'extra in target' | 'differs';
 
@@ -83,55 +88,93 @@ async function differingKeys(source: ChecksumTable, target: ChecksumTable, keyCo
 }
 
 /**
- * `cdc verify`: every table of every MySQL/MariaDB source against every sink of the pipeline.
- * MySQL/MariaDB targets are compared; other targets are listed as not compared, with the reason.
+ * `cdc verify`: every captured table (collection) of every source against every sink whose include /
+ * exclude takes it. MySQL/MariaDB tables are compared with MySQL/MariaDB targets, MongoDB collections
+ * with MongoDB targets; a pair across systems is listed as not compared, with the reason.
  */
 export async function verifyPipeline(config: PipelineConfig, options: VerifyOptions = {}): Promise<TableComparison[]> {
   const results: TableComparison[] = [];
   for (const source of config.sources) {
-    if (source.type !== 'mysql') {
-      for (const sink of config.sinks) results.push(notCompared(source.name, sink.name, 'verify compares MySQL/MariaDB sources only, for now'));
-      continue;
-    }
-    const sourcePool = mysql.createPool({ ...connectionOptions(source.url), connectionLimit: 2 });
-    try {
-      const tables = await listTables(sourcePool, new TableFilter(source.include, source.exclude));
-      for (const sink of config.sinks) {
+    if (source.type === 'mysql') results.push(...(await verifyMySqlSource(source, config.sinks, options)));
+    else results.push(...(await verifyMongoSource(source, config.sinks, options)));
+  }
+  return results;
+}
+
+function sinksTaking(sinks: readonly SinkConfig[], qualified: string): SinkConfig[] {
+  const [db, table] = splitQualifiedName(qualified);
+  return sinks.filter((sink) => new TableFilter(sink.include, sink.exclude).captures(db, table));
+}
+
+async function verifyMySqlSource(source: Extract<SourceConfig, { type: 'mysql' }>, sinks: readonly SinkConfig[], options: VerifyOptions): Promise<TableComparison[]> {
+  const results: TableComparison[] = [];
+  const sourcePool = mysql.createPool({ ...connectionOptions(source.url), connectionLimit: 2 });
+  const targetPools = new Map<string, mysql.Pool>();
+  try {
+    for (const qualified of await listTables(sourcePool, new TableFilter(source.include, source.exclude))) {
+      const [db, table] = splitQualifiedName(qualified);
+      const captured = await readTable(sourcePool, db, table, source.keys);
+      for (const sink of sinksTaking(sinks, qualified)) {
         if (sink.type !== 'mysql') {
-          for (const table of tables) results.push(notCompared(table, sink.name, `verify compares MySQL/MariaDB targets only, for now (this sink is ${sink.type})`));
+          results.push(notCompared(qualified, sink.name, `verify compares MySQL/MariaDB tables with MySQL/MariaDB targets only (this sink is ${sink.type})`));
+          continue;
+        }
+        if (!captured || captured.keyColumns.length === 0) {
+          results.push(notCompared(qualified, sink.name, 'the table has no primary key'));
           continue;
         }
         const targetDb = decodeURIComponent(new URL(sink.url).pathname.slice(1));
-        const targetPool = mysql.createPool({ ...connectionOptions(sink.url), connectionLimit: 2 });
-        try {
-          for (const qualified of tables) {
-            const [db, table] = splitQualifiedName(qualified);
-            const captured = await readTable(sourcePool, db, table, source.keys);
-            const targetTable = sink.tables[qualified] ?? table;
-            if (!captured || captured.keyColumns.length === 0) {
-              results.push(notCompared(qualified, sink.name, 'the table has no primary key'));
-              continue;
-            }
-            if (!(await tableExists(targetPool, targetDb, targetTable))) {
-              results.push({ ...notCompared(qualified, sink.name, 'the target table does not exist'), target: `${targetDb}.${targetTable}`, missing: true });
-              continue;
-            }
-            const comparison = await compareTable(
-              { pool: sourcePool, db, table },
-              { pool: targetPool, db: targetDb, table: targetTable },
-              captured.keyColumns,
-              captured.schema.columns.map((c) => c.name),
-              options,
-            );
-            results.push({ source: qualified, sink: sink.name, target: `${targetDb}.${targetTable}`, ...comparison });
-          }
-        } finally {
-          await targetPool.end();
+        const targetTable = sink.tables[qualified] ?? table;
+        let targetPool = targetPools.get(sink.name);
+        if (!targetPool) targetPools.set(sink.name, (targetPool = mysql.createPool({ ...connectionOptions(sink.url), connectionLimit: 2 })));
+        if (!(await tableExists(targetPool, targetDb, targetTable))) {
+          results.push({ ...notCompared(qualified, sink.name, 'the target table does not exist'), target: `${targetDb}.${targetTable}`, missing: true });
+          continue;
         }
+        const comparison = await compareTable(
+          { pool: sourcePool, db, table },
+          { pool: targetPool, db: targetDb, table: targetTable },
+          captured.keyColumns,
+          captured.schema.columns.map((c) => c.name),
+          options,
+        );
+        results.push({ source: qualified, sink: sink.name, target: `${targetDb}.${targetTable}`, ...comparison });
       }
-    } finally {
-      await sourcePool.end();
     }
+  } finally {
+    await sourcePool.end();
+    for (const pool of targetPools.values()) await pool.end();
+  }
+  return results;
+}
+
+async function verifyMongoSource(source: Extract<SourceConfig, { type: 'mongodb' }>, sinks: readonly SinkConfig[], options: VerifyOptions): Promise<TableComparison[]> {
+  const results: TableComparison[] = [];
+  const sourceClient = await new MongoClient(source.url).connect();
+  const targetClients = new Map<string, MongoClient>();
+  try {
+    const names = (await sourceClient.db(source.database).listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);
+    for (const collection of names.filter((name) => coversCollection(source, name)).sort()) {
+      const qualified = `${source.database}.${collection}`;
+      for (const sink of sinksTaking(sinks, qualified)) {
+        if (sink.type !== 'mongodb') {
+          results.push(notCompared(qualified, sink.name, `verify compares MongoDB collections with MongoDB targets only (this sink is ${sink.type})`));
+          continue;
+        }
+        let targetClient = targetClients.get(sink.name);
+        if (!targetClient) targetClients.set(sink.name, (targetClient = await new MongoClient(sink.url).connect()));
+        const target = sink.tables[qualified] ?? collection;
+        const comparison = await compareCollections(sourceClient.db(source.database).collection(collection), targetClient.db(sink.database).collection(target), {
+          ignoreFields: [MONGO_POSITION_FIELD],
+          ...(options.chunkSize ? { chunkSize: options.chunkSize } : {}),
+          ...(options.maxDifferences ? { maxDifferences: options.maxDifferences } : {}),
+        });
+        results.push({ source: qualified, sink: sink.name, target: `${sink.database}.${target}`, ...comparison });
+      }
+    }
+  } finally {
+    await sourceClient.close();
+    for (const client of targetClients.values()) await client.close();
   }
   return results;
 }
@@ -161,9 +204,7 @@ export function formatComparisons(results: readonly TableComparison[]): string {
     String(r.chunks),
     r.missing ? 'DIFFERENT (target table missing)' : r.skipped ? `not compared: ${r.skipped}` : r.differingChunks === 0 ? 'equal' : `DIFFERENT (${r.differingChunks} chunk${r.differingChunks === 1 ? '' : 's'})`,
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
-  const out = [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+  const out = [formatTable(header, rows)];
   for (const r of results) for (const d of r.differences) out.push(`  ${r.source} → ${r.target}: key ${d.key} ${d.kind}`);
   return out.join('\n');
 }

@@ -1,26 +1,37 @@
 /**
- * `npm run demo`: the whole product on the local stack, finishing by itself.
+ * `npm run demo`: the whole product on the local stack, as an operator runs it, finishing by itself.
  * 1. brings the stack up (idempotent);
- * 2. makes a small `shop` database in the stack's MariaDB (customers with a unique email, orders);
- * 3. runs a pipeline (MariaDB binlog → Avro on Kafka → repartition → MariaDB replica) in this process;
- * 4. runs a live write load on the source for DEMO_SECONDS (default 10), showing progress;
- * 5. waits for the replica to catch up and prints the `verify` table; exits 0 only when equal.
+ * 2. makes a small `shop` database in the stack's MariaDB (customers with a unique email, orders) and a
+ *    `catalog` database with a `products` collection in the MongoDB test server;
+ * 3. writes a pipeline config and starts `cdc run` in the background (MariaDB binlog and MongoDB change
+ *    stream → Avro on Kafka → repartition → a MariaDB replica and a MongoDB replica);
+ * 4. runs a live write load on both sources for DEMO_SECONDS (default 10), showing progress;
+ * 5. runs `cdc verify` until the replicas caught up and prints its table; exits 0 only when equal.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Decimal128, MongoClient, type Db } from 'mongodb';
 import mysql from 'mysql2/promise';
-import { parseConfig } from '../cli/config.ts';
-import { buildPipeline } from '../cli/pipeline.ts';
-import { formatComparisons, isEqual, verifyPipeline, type TableComparison } from '../cli/verify.ts';
-import { stopOnSignals } from '../topology/shutdown.ts';
 import { stackEnv } from './stack/env.ts';
 import { ROOT } from './stack/paths.ts';
 
 const SECONDS = Number(process.env.DEMO_SECONDS ?? 10);
 const CATCH_UP_TIMEOUT_MS = 120_000;
+const CDC = join(ROOT, 'bin', 'cdc.js');
 
 function step(message: string): void {
   console.log(`\n▶ ${message}`);
+}
+
+/** `cdc <args>` to its end, its output on this terminal; resolves with its exit code. */
+function cdc(args: string[], quiet = false): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CDC, ...args], { cwd: ROOT, stdio: ['ignore', quiet ? 'pipe' : 'inherit', 'inherit'] });
+    child.on('close', (code) => resolve(code ?? 1));
+  });
 }
 
 async function main(): Promise<number> {
@@ -32,59 +43,106 @@ async function main(): Promise<number> {
   const run = randomUUID().slice(0, 6);
   const shop = `demo_shop_${run}`;
   const replica = `demo_replica_${run}`;
+  const catalog = `demo_catalog_${run}`;
   const serverUrl = new URL(env.MYSQL_URL);
   const pool = mysql.createPool({ host: serverUrl.hostname, port: Number(serverUrl.port), user: decodeURIComponent(serverUrl.username), password: decodeURIComponent(serverUrl.password), connectionLimit: 4 });
+  const mongo = await new MongoClient(env.MONGODB_URL).connect();
   try {
-    step(`source database ${shop} (previous demo databases are dropped)`);
-    await dropPreviousDemos(pool);
+    step(`source databases: MariaDB ${shop}, MongoDB ${catalog} (previous demo databases are dropped)`);
+    await dropPreviousDemos(pool, mongo);
     await createShop(pool, shop);
+    await pool.query(`CREATE DATABASE \`${replica}\``);
+    await seedCatalog(mongo.db(catalog));
 
-    const config = parseConfig(
+    const configFile = join(ROOT, '.stack', `demo-${run}.yaml`);
+    mkdirSync(join(ROOT, '.stack'), { recursive: true });
+    writeFileSync(
+      configFile,
       `pipeline: demo-${run}
 kafka: { brokers: [${env.KAFKA_BROKERS.split(',').map((b) => `'${b}'`).join(', ')}] }
 schemaRegistry: { url: '${env.SCHEMA_REGISTRY_URL}' }
 sources:
   - { name: shop, type: mysql, url: '${env.MYSQL_URL}', include: ['${shop}.*'], chunkSize: 500 }
+  - { name: catalog, type: mongodb, url: '${env.MONGODB_URL}', database: ${catalog}, chunkSize: 200 }
 repartition: { partitions: 4 }
 sinks:
-  - { name: replica, type: mysql, url: '${env.MYSQL_URL}/${replica}' }
+  - { name: replica, type: mysql, url: '${env.MYSQL_URL}/${replica}', include: ['${shop}.*'] }
+  - { name: catalog-replica, type: mongodb, url: '${env.MONGODB_URL}', database: ${replica}, include: ['${catalog}.*'] }
+metrics: { port: 0 }
 `,
-      'demo config',
     );
-    await pool.query(`CREATE DATABASE \`${replica}\``);
-    const { topology, transport } = buildPipeline(config, { warn: (message) => console.log(`  warning: ${message}`) });
-    step('pipeline');
-    console.log(topology.describe().toString());
-    const running = await topology.start(transport);
-    const removeSignals = stopOnSignals(running);
-    let failed: unknown;
-    running.done.catch((error: unknown) => (failed = error));
+    step(`pipeline (config: ${configFile})`);
+    await cdc(['describe', '--config', configFile]);
+
+    step('cdc run, in the background');
+    const pipeline = spawn(process.execPath, [CDC, 'run', '--config', configFile], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    let exited: number | null | undefined;
+    pipeline.on('close', (code) => (exited = code));
+    createInterface({ input: pipeline.stdout }).on('line', (line) => console.log(`  [cdc] ${summarizeLog(line)}`));
+    const failed = () => (exited !== undefined ? `cdc run exited with ${exited}` : undefined);
     try {
       step(`live write load for ${SECONDS} s`);
-      await writeLoad(pool, shop, replica, SECONDS * 1000, () => failed);
-      step('waiting for the replica to catch up');
-      const results = await waitUntilEqual(config, () => failed);
-      step('verify');
-      console.log(formatComparisons(results));
-      const equal = isEqual(results);
-      console.log(equal ? '\nsource and replica are equal' : '\nsource and replica DIFFER');
-      return equal ? 0 : 1;
+      await writeLoad(pool, mongo.db(catalog), shop, replica, SECONDS * 1000, failed);
+      step('cdc verify, until the replicas caught up');
+      const deadline = Date.now() + CATCH_UP_TIMEOUT_MS;
+      let code = await cdc(['verify', '--config', configFile], true);
+      while (code !== 0 && Date.now() < deadline && !failed()) {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        code = await cdc(['verify', '--config', configFile], true);
+      }
+      code = await cdc(['verify', '--config', configFile]);
+      console.log(code === 0 ? '\nsources and replicas are equal' : `\nsources and replicas DIFFER${failed() ? ` (${failed()})` : ''}`);
+      return code;
     } finally {
-      removeSignals();
-      await running.stop();
-      await transport.close();
-      if (failed) console.error(`pipeline stopped with: ${(failed as Error).message}`);
+      if (exited === undefined) {
+        pipeline.kill('SIGTERM');
+        await new Promise((resolve) => pipeline.once('close', resolve));
+      }
     }
   } finally {
     await pool.end();
+    await mongo.close();
   }
 }
 
-async function dropPreviousDemos(pool: mysql.Pool): Promise<void> {
+/** A `cdc run` log line as a short line on the demo's screen. */
+function summarizeLog(line: string): string {
+  try {
+    const { level, time: _time, msg, ...fields } = JSON.parse(line) as Record<string, unknown>;
+    if (msg === 'progress') {
+      const { sources, stages } = fields as { sources: Record<string, { phase: string; snapshot: { rows: number } }>; stages: Record<string, { out: number }> };
+      const phases = Object.entries(sources).map(([name, s]) => `${name} ${s.phase} (snapshot ${s.snapshot.rows} rows)`);
+      const applied = Object.entries(stages).filter(([stage]) => stage.startsWith('sink:')).map(([stage, t]) => `${stage.slice(5)} applied ${t.out}`);
+      return `progress: ${[...phases, ...applied].join(', ')}`;
+    }
+    return `${level === 'info' ? '' : `${String(level).toUpperCase()} `}${String(msg)} ${JSON.stringify(fields)}`;
+  } catch {
+    return line;
+  }
+}
+
+async function dropPreviousDemos(pool: mysql.Pool, mongo: MongoClient): Promise<void> {
   const [rows] = (await pool.query(
     "SELECT SCHEMA_NAME AS name FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'demo\\_shop\\_%' OR SCHEMA_NAME LIKE 'demo\\_replica\\_%'",
   )) as unknown as [Array<{ name: string }>];
   for (const { name } of rows) await pool.query(`DROP DATABASE \`${name}\``);
+  const { databases } = await mongo.db('admin').admin().listDatabases();
+  for (const { name } of databases) if (/^demo_(catalog|replica)_/.test(name)) await mongo.db(name).dropDatabase();
+}
+
+/** Products with the BSON types a catalog has: ObjectId ids, Decimal128 prices, dates, nested arrays. */
+async function seedCatalog(db: Db): Promise<void> {
+  await db.collection<Product>('products').insertMany(
+    Array.from({ length: 300 }, (_, i) => ({
+      sku: `SKU-${i}`,
+      name: `Product ${i}`,
+      price: Decimal128.fromString(`${(i % 90) + 9}.99`),
+      tags: ['demo', i % 2 ? 'odd' : 'even'],
+      stock: { warehouse: i % 3, units: i * 7 },
+      addedAt: new Date(Date.UTC(2026, 0, 1 + (i % 28))),
+    })),
+  );
+  console.log('  300 products (these arrive through the snapshot)');
 }
 
 async function createShop(pool: mysql.Pool, db: string): Promise<void> {
@@ -131,11 +189,12 @@ async function seedShop(connection: mysql.PoolConnection, db: string): Promise<v
 const random = (n: number) => Math.floor(Math.random() * n);
 
 /** Transactions of the kinds a shop makes, including two customers swapping their unique emails. */
-async function writeLoad(pool: mysql.Pool, db: string, replica: string, durationMs: number, failed: () => unknown): Promise<void> {
+async function writeLoad(pool: mysql.Pool, catalog: Db, db: string, replica: string, durationMs: number, failed: () => unknown): Promise<void> {
   const deadline = Date.now() + durationMs;
   let transactions = 0;
   let lastReport = Date.now();
   while (Date.now() < deadline && !failed()) {
+    await changeCatalog(catalog);
     const connection = await pool.getConnection();
     try {
       await connection.beginTransaction();
@@ -191,14 +250,31 @@ async function replicaRows(pool: mysql.Pool, replica: string): Promise<string> {
   return rows.map((r) => `${r.name} ~${r.estimate}`).join(', ') || 'none yet';
 }
 
-async function waitUntilEqual(config: Parameters<typeof verifyPipeline>[0], failed: () => unknown): Promise<TableComparison[]> {
-  const deadline = Date.now() + CATCH_UP_TIMEOUT_MS;
-  while (true) {
-    const results = await verifyPipeline(config);
-    if (isEqual(results) || Date.now() > deadline || failed()) return results;
-    const behind = results.reduce((n, r) => n + r.differingChunks, 0);
-    console.log(`  ${behind} chunk(s) still differ; checking again`);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+interface Product {
+  sku: string;
+  name: string;
+  price: Decimal128;
+  tags: string[];
+  stock?: { warehouse: number; units: number };
+  addedAt: Date;
+}
+
+/** One change to the catalog: a new product, a price change, a restock (nested field) or a removal. */
+async function changeCatalog(catalog: Db): Promise<void> {
+  const products = catalog.collection<Product>('products');
+  const sku = `SKU-${random(400)}`;
+  switch (random(4)) {
+    case 0:
+      await products.insertOne({ sku: `NEW-${randomUUID()}`, name: 'New product', price: Decimal128.fromString('19.99'), tags: ['new'], addedAt: new Date() });
+      break;
+    case 1:
+      await products.updateOne({ sku }, { $set: { price: Decimal128.fromString(`${random(100)}.${10 + random(90)}`) } });
+      break;
+    case 2:
+      await products.updateOne({ sku }, { $inc: { 'stock.units': 5 }, $push: { tags: 'restocked' } });
+      break;
+    default:
+      await products.deleteOne({ sku });
   }
 }
 

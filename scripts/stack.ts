@@ -7,7 +7,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { ENV_FILE, STACK_DIR } from './stack/paths.ts';
-import { ensurePortFree, requireJava, runningPid, stopService, waitUntilReady } from './stack/process.ts';
+import { ensurePortFree, requireJava, runningPid, stopService } from './stack/process.ts';
+import { bringUp } from './stack/lifecycle.ts';
 import type { Service } from './stack/service.ts';
 import { kafka } from './stack/services/kafka.ts';
 import { registry } from './stack/services/registry.ts';
@@ -40,7 +41,7 @@ async function up(services: readonly Service[]): Promise<void> {
   const started = Date.now();
   await Promise.all(
     services.map(async (service) => {
-      const how = await bringUp(service, toStart.includes(service));
+      const how = await upOrCheck(service, toStart.includes(service));
       console.log(`${service.name.padEnd(9)} up   ${(external(service) ?? service.endpoint).replace(/\/\/[^@/]*@/, '//')}  (${how})`);
     }),
   );
@@ -48,16 +49,14 @@ async function up(services: readonly Service[]): Promise<void> {
   writeEnvFile();
 }
 
-async function bringUp(service: Service, start: boolean): Promise<string> {
+async function upOrCheck(service: Service, start: boolean): Promise<string> {
   if (external(service) || !service.managed) {
     if (!(await answers(service))) {
       throw new StackError(service.notReadyHint ?? `${service.name} does not answer at ${service.envName}=${external(service)}`);
     }
     return external(service) ? `from ${service.envName}` : 'checked';
   }
-  if (start) service.start();
-  await waitUntilReady(service, service.ready, service.startTimeoutMs);
-  await service.bootstrap?.();
+  await bringUp(service, start);
   return start ? 'started' : 'already running';
 }
 

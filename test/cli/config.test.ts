@@ -32,7 +32,7 @@ test('a valid config gets its defaults and its ${ENV} references', () => {
   assert.equal(config.repartition.partitions, 8);
   assert.equal(config.kafka.transactions, true);
   assert.deepEqual(config.sources[0]!.type === 'mysql' && config.sources[0]!.include, ['*.*']);
-  assert.equal(config.sinks[0]!.batchSize, 1000);
+  assert.deepEqual(config.sinks[0]!.include, ['*.*']);
 });
 
 test('each class of config error is one line naming the path', () => {

@@ -7,78 +7,89 @@ import { startDetached } from '../process.ts';
 import { StackError } from '../stack-error.ts';
 import type { Service } from '../service.ts';
 
-const PORT = Number(process.env.STACK_MARIADB_PORT ?? 3307);
-const dir = serviceDir('mariadb');
-const dataDir = join(dir, 'data');
-const socket = join(dir, 'mysqld.sock');
-const configFile = join(dir, 'my.cnf');
-
 /** The CDC user the tests, demo and CLI connect as: replication grants included. */
 const USER = 'cdc';
 const PASSWORD = 'cdc';
 
-/**
- * A MariaDB instance of the stack's own (own data dir and port), configured for row-based CDC.
- * The machine's own MariaDB on 3306 is left untouched.
- */
-export const mariadb: Service = {
-  name: 'mariadb',
-  envName: 'MYSQL_URL',
-  endpoint: `mysql://${USER}:${PASSWORD}@127.0.0.1:${PORT}`,
-  ports: [PORT],
-  managed: true,
-  startTimeoutMs: 60_000,
-
-  async prepare() {
-    const installDb = findBinary(['mariadb-install-db', 'mysql_install_db']);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(configFile, myCnf());
-    if (existsSync(join(dataDir, 'mysql'))) return;
-    const result = spawnSync(
-      installDb,
-      [`--defaults-file=${configFile}`, ...runAsArgs(), '--auth-root-authentication-method=normal', '--skip-test-db'],
-      { encoding: 'utf8' },
-    );
-    if (result.status !== 0) {
-      throw new StackError(`mariadb: ${installDb} failed to create ${dataDir}: ${(result.stderr || result.stdout).trim().split('\n').pop()}`);
-    }
-  },
-
-  start() {
-    startDetached(mariadb, findBinary(['mariadbd', 'mysqld']), [`--defaults-file=${configFile}`, ...runAsArgs()]);
-  },
-
-  async ready() {
-    const connection = await connectAsRoot();
-    await connection.end();
-    return true;
-  },
-
-  async bootstrap() {
-    const connection = await connectAsRoot();
-    try {
-      for (const host of ['%', 'localhost']) {
-        await connection.query(`CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?`, [USER, host, PASSWORD]);
-        await connection.query(`GRANT ALL PRIVILEGES ON *.* TO ?@? WITH GRANT OPTION`, [USER, host]);
-      }
-    } finally {
-      await connection.end();
-    }
-  },
-};
-
-/** Over TCP, not the socket: a checkout that did not start this instance does not know its socket path. */
-function connectAsRoot(): Promise<mysql.Connection> {
-  return mysql.createConnection({ host: '127.0.0.1', port: PORT, user: 'root', connectTimeout: 1000 });
+export interface MariaDbInstanceOptions {
+  /** Names the pid file (with the port) and the log, `.stack/logs/<name>.log`. */
+  name: string;
+  port: number;
+  /** Holds the data dir, config, socket and error log; reused as it is on the next start. */
+  dir: string;
 }
 
-function myCnf(): string {
+/**
+ * A MariaDB instance of its own (own data dir and port), configured for row-based CDC. The stack runs
+ * one (`mariadb` below); a test that must stop a server runs a private one, so the shared one never stops.
+ * The machine's own MariaDB on 3306 is left untouched.
+ */
+export function mariadbInstance({ name, port, dir }: MariaDbInstanceOptions): Service {
+  const dataDir = join(dir, 'data');
+  const configFile = join(dir, 'my.cnf');
+  const service: Service = {
+    name,
+    envName: 'MYSQL_URL',
+    endpoint: `mysql://${USER}:${PASSWORD}@127.0.0.1:${port}`,
+    ports: [port],
+    managed: true,
+    startTimeoutMs: 60_000,
+
+    async prepare() {
+      const installDb = findBinary(['mariadb-install-db', 'mysql_install_db']);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(configFile, myCnf(dir, port));
+      if (existsSync(join(dataDir, 'mysql'))) return;
+      const result = spawnSync(
+        installDb,
+        [`--defaults-file=${configFile}`, ...runAsArgs(), '--auth-root-authentication-method=normal', '--skip-test-db'],
+        { encoding: 'utf8' },
+      );
+      if (result.status !== 0) {
+        throw new StackError(`${name}: ${installDb} failed to create ${dataDir}: ${(result.stderr || result.stdout).trim().split('\n').pop()}`);
+      }
+    },
+
+    start() {
+      startDetached(service, findBinary(['mariadbd', 'mysqld']), [`--defaults-file=${configFile}`, ...runAsArgs()]);
+    },
+
+    async ready() {
+      const connection = await connectAsRoot(port);
+      await connection.end();
+      return true;
+    },
+
+    async bootstrap() {
+      const connection = await connectAsRoot(port);
+      try {
+        for (const host of ['%', 'localhost']) {
+          await connection.query(`CREATE USER IF NOT EXISTS ?@? IDENTIFIED BY ?`, [USER, host, PASSWORD]);
+          await connection.query(`GRANT ALL PRIVILEGES ON *.* TO ?@? WITH GRANT OPTION`, [USER, host]);
+        }
+      } finally {
+        await connection.end();
+      }
+    },
+  };
+  return service;
+}
+
+export const mariadb = mariadbInstance({ name: 'mariadb', port: Number(process.env.STACK_MARIADB_PORT ?? 3307), dir: serviceDir('mariadb') });
+
+/** Over TCP, not the socket: a checkout that did not start this instance does not know its socket path. */
+function connectAsRoot(port: number): Promise<mysql.Connection> {
+  return mysql.createConnection({ host: '127.0.0.1', port, user: 'root', connectTimeout: 1000 });
+}
+
+function myCnf(dir: string, port: number): string {
+  const dataDir = join(dir, 'data');
   return [
     '[mysqld]',
     `datadir=${dataDir}`,
-    `socket=${socket}`,
+    `socket=${join(dir, 'mysqld.sock')}`,
     `pid-file=${join(dir, 'mariadbd.pid')}`,
-    `port=${PORT}`,
+    `port=${port}`,
     'bind-address=127.0.0.1',
     `log-error=${join(dir, 'error.log')}`,
     // What CDC needs: the row-based binlog with full images and column metadata.

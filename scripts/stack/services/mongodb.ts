@@ -37,7 +37,7 @@ export const mongodb: Service = {
 
   start() {
     const lib = resolveJars('mongodb');
-    startDetached(mongodb, 'java', ['-Xms128m', '-Xmx3g', '-cp', `${classes}:${lib}/*`, 'MongoTestServer', '127.0.0.1', String(PORT)]);
+    startDetached(mongodb, 'java', ['-Xms128m', '-Xmx6g', '-cp', `${classes}:${lib}/*`, 'MongoTestServer', '127.0.0.1', String(PORT)]);
   },
 
   ready: () => portOpen(PORT),

@@ -1,0 +1,51 @@
+import { ConfigError } from '../../topology/errors.ts';
+import { replaySink, type ReplayFrom } from '../../topology/replay.ts';
+import { groups } from '../../topology/topics.ts';
+import type { PartitionOffset } from '../../topology/transport.ts';
+import type { Logger } from '../../topology/log.ts';
+import type { PipelineConfig } from '../config-schema.ts';
+import { buildPipeline } from '../pipeline.ts';
+import { checkReachable } from '../reachability.ts';
+
+export interface ReplayOptions {
+  sink: string;
+  from: string;
+  /**
+   * The group's members are processes already stopped (a killed one lingers until its session times
+   * out): wait up to `forceWaitMs` for them to expire instead of refusing at once.
+   */
+  force: boolean;
+  forceWaitMs?: number;
+}
+
+/** `earliest`, an ISO time, or `partition:offset,...`. */
+export function parseReplayFrom(text: string): ReplayFrom {
+  if (text === 'earliest') return { earliest: true };
+  if (/^\d+:\d+(,\d+:\d+)*$/.test(text)) {
+    return { offsets: text.split(',').map((pair) => ({ partition: Number(pair.split(':')[0]), offset: pair.split(':')[1]! })) };
+  }
+  const timestamp = Date.parse(text);
+  if (/^\d{4}-\d{2}-\d{2}/.test(text) && !Number.isNaN(timestamp)) return { timestamp };
+  throw new ConfigError(`--from: "${text}" is not earliest, an ISO time (2026-11-22T10:00:00Z) or partition:offset pairs (0:120,1:98)`);
+}
+
+/** `cdc replay`: moves the sink's consumer group so that its next run applies again from `from`. */
+export async function replay(config: PipelineConfig, options: ReplayOptions, log: Logger): Promise<PartitionOffset[]> {
+  if (!config.sinks.some((sink) => sink.name === options.sink)) {
+    throw new ConfigError(`--sink: the config has no sink named ${options.sink} (it has: ${config.sinks.map((s) => s.name).join(', ') || 'none'})`);
+  }
+  const from = parseReplayFrom(options.from);
+  await checkReachable(config, { kafka: true });
+  const { transport } = buildPipeline(config, { log });
+  try {
+    if (options.force) await waitForEmptyGroup(() => transport.groupMembers(groups.sink(config.pipeline, options.sink)), options.forceWaitMs ?? 60_000);
+    return await replaySink(transport, config.pipeline, options.sink, from);
+  } finally {
+    await transport.close();
+  }
+}
+
+async function waitForEmptyGroup(members: () => Promise<number>, waitMs: number): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  while ((await members()) > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1_000));
+}

@@ -1,0 +1,163 @@
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, Option } from 'commander';
+import type { Logger } from 'pino';
+import { CdcError, ConfigError } from '../topology/errors.ts';
+import { SecretScrubber } from '../topology/redact.ts';
+import type { StageSelection } from '../topology/topology.ts';
+import { run } from './commands/run.ts';
+import { replay } from './commands/replay.ts';
+import { formatStatus, status } from './commands/status.ts';
+import { loadConfig } from './config.ts';
+import type { PipelineConfig } from './config-schema.ts';
+import { createLogger, oneLine } from './logger.ts';
+import { buildPipeline } from './pipeline.ts';
+import { secretsOf } from './secrets.ts';
+import { formatComparisons, isEqual, verifyPipeline } from './verify.ts';
+import { checkReachable } from './reachability.ts';
+
+/** Exit codes: what a script can branch on. */
+export const EXIT = { ok: 0, failed: 1, config: 2, unreachable: 3 } as const;
+
+interface Io {
+  stdout: { write(text: string): unknown; isTTY?: boolean };
+  stderr: { write(text: string): unknown; isTTY?: boolean };
+}
+
+/**
+ * `cdc <command> --config FILE`: the whole CLI, returning the exit code. Every failure is one line on
+ * stderr (`cdc: ...`), secrets scrubbed, stack traces only with --verbose:
+ * 2 bad config or usage, 3 a server unreachable, 1 anything else (and `verify` finding differences).
+ */
+export async function main(argv: readonly string[], io: Io = process): Promise<number> {
+  let scrubber = new SecretScrubber([]);
+  let verbose = argv.includes('--verbose');
+  const context = {
+    load(file: string): PipelineConfig {
+      const config = loadConfig(file);
+      scrubber = new SecretScrubber(secretsOf(config));
+      return config;
+    },
+    logger(config: PipelineConfig, destination: Io['stdout'], level?: 'warn'): Logger {
+      return createLogger({ secrets: secretsOf(config), verbose, destination, ...(level ? { level } : {}) });
+    },
+    print(text: string) {
+      io.stdout.write(`${scrubber.scrub(text)}\n`);
+    },
+  };
+  let exitCode: number = EXIT.ok;
+  const program = buildProgram(context, (code) => (exitCode = code), io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.config;
+    verbose ||= program.opts().verbose === true;
+    const text = verbose && error instanceof Error ? (error.stack ?? error.message) : oneLine(error);
+    io.stderr.write(`cdc: ${scrubber.scrub(text)}\n`);
+    return exitCodeOf(error);
+  }
+}
+
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof ConfigError) return EXIT.config;
+  if (error instanceof CdcError && error.code === 'CONFIG_INVALID') return EXIT.config;
+  if (error instanceof CdcError && error.code === 'UNREACHABLE') return EXIT.unreachable;
+  return EXIT.failed;
+}
+
+interface Context {
+  load(file: string): PipelineConfig;
+  /** `level` raises the floor: commands that print a result log only warnings (to stderr). */
+  logger(config: PipelineConfig, destination: Io['stdout'], level?: 'warn'): Logger;
+  print(text: string): void;
+}
+
+function buildProgram(context: Context, setExitCode: (code: number) => void, io: Io): Command {
+  const program = new Command('cdc')
+    .description('Change data capture from MySQL/MariaDB and MongoDB through Kafka into MySQL/MariaDB, PostgreSQL and MongoDB')
+    .option('--verbose', 'debug logs and stack traces')
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
+    .showHelpAfterError(false);
+  const config = () => new Option('-c, --config <file>', 'the pipeline config (YAML; ${ENV} references are replaced)').makeOptionMandatory();
+
+  program
+    .command('run')
+    .description('run the pipeline (all stages, or --only sources|sinks) until SIGTERM/SIGINT')
+    .addOption(config())
+    .addOption(new Option('--only <stages>', 'run only these stages: sources (source and repartition stages) or sinks').choices(['sources', 'sinks']))
+    .option('--metrics-port <port>', 'serve /metrics and /health on this port (0: any free port); overrides metrics.port', parsePort)
+    .action(async (options: { config: string; only?: StageSelection; metricsPort?: number }) => {
+      const pipelineConfig = context.load(options.config);
+      const log = context.logger(pipelineConfig, io.stdout);
+      try {
+        await run(pipelineConfig, { only: options.only ?? 'all', tty: io.stderr.isTTY === true, ...(options.metricsPort === undefined ? {} : { metricsPort: options.metricsPort }) }, log);
+      } catch (error) {
+        log.error({ err: error, code: (error as CdcError).code }, 'pipeline failed');
+        throw error;
+      }
+    });
+
+  program
+    .command('status')
+    .description('per source its token and phase, per consumer group its lag per partition')
+    .addOption(config())
+    .option('--json', 'print JSON, for scripts')
+    .action(async (options: { config: string; json?: boolean }) => {
+      const pipelineConfig = context.load(options.config);
+      const result = await status(pipelineConfig, context.logger(pipelineConfig, io.stderr, 'warn'));
+      context.print(options.json ? JSON.stringify(result, null, 2) : formatStatus(result));
+    });
+
+  program
+    .command('replay')
+    .description("reset a sink's consumer group so its next run applies again from a point")
+    .addOption(config())
+    .requiredOption('--sink <name>', 'the sink to replay')
+    .requiredOption('--from <where>', 'earliest, an ISO time, or partition:offset,... of the repartition topic')
+    .option('--force', 'the group has members that are already stopped: wait for their sessions to expire instead of refusing')
+    .action(async (options: { config: string; sink: string; from: string; force?: boolean }) => {
+      const pipelineConfig = context.load(options.config);
+      const offsets = await replay(pipelineConfig, { sink: options.sink, from: options.from, force: options.force === true }, context.logger(pipelineConfig, io.stderr, 'warn'));
+      context.print(
+        `sink ${options.sink} will apply again from ${offsets.map((o) => `${o.partition}:${o.offset}`).join(',') || '(no partitions)'}; ` +
+          `start it again with: cdc run --config ${options.config}`,
+      );
+    });
+
+  program
+    .command('verify')
+    .description('compare every mapped table between source and sink (counts, chunk checksums, differing keys); exit 0 only when equal')
+    .addOption(config())
+    .option('--json', 'print JSON, for scripts')
+    .action(async (options: { config: string; json?: boolean }) => {
+      const pipelineConfig = context.load(options.config);
+      await checkReachable(pipelineConfig, { sources: true, sinks: true });
+      const results = await verifyPipeline(pipelineConfig);
+      context.print(options.json ? JSON.stringify(results, null, 2) : formatComparisons(results));
+      setExitCode(isEqual(results) ? EXIT.ok : EXIT.failed);
+    });
+
+  program
+    .command('describe')
+    .description('print the topology: stages, topics, partitions, consumer groups')
+    .addOption(config())
+    .option('--json', 'print JSON, for scripts')
+    .action((options: { config: string; json?: boolean }) => {
+      const description = buildPipeline(context.load(options.config)).topology.describe();
+      context.print(options.json ? JSON.stringify({ pipeline: description.pipeline, exactlyOnce: description.exactlyOnce, stages: description.stages }, null, 2) : description.toString());
+    });
+  return program;
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--metrics-port: expected a port number 0..65535, got ${text}`);
+  return port;
+}
+
+/** Run directly (`node --import tsx cli/main.ts ...`), as bin/cdc.js does after registering tsx. */
+if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) {
+  process.exit(await main(process.argv.slice(2)));
+}

@@ -1,0 +1,80 @@
+/**
+ * The `cdc` command's exit codes and error lines, through bin/cdc.js in a child process. No server is
+ * needed: config errors stop before anything connects, and the unreachable cases point at closed ports.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cdc, writeConfig, type CliResult } from './support/cli.ts';
+
+const CLOSED = '127.0.0.1:1';
+const valid = `pipeline: cli-errors
+kafka: { brokers: ['${CLOSED}'] }
+schemaRegistry: { url: 'http://${CLOSED}/apis/ccompat/v7' }
+sources:
+  - { name: shop, type: mysql, url: 'mysql://u:secret@${CLOSED}/shop' }
+sinks:
+  - { name: replica, type: mysql, url: 'mysql://u:secret@${CLOSED}/replica' }
+`;
+
+/** One line on stderr starting `cdc: `, and the exit code. */
+function assertOneLineError(result: CliResult, code: number, pattern: RegExp): void {
+  assert.equal(result.code, code, `exit code; stderr: ${result.stderr}`);
+  const lines = result.stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, `one line on stderr, got:\n${result.stderr}`);
+  assert.match(lines[0]!, pattern);
+  assert.doesNotMatch(result.stderr + result.stdout, /secret/, 'the password appears nowhere');
+  assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace without --verbose');
+}
+
+test('config errors exit 2 with one line naming the file and path, before anything connects', async () => {
+  const cases: Array<[string, string, RegExp]> = [
+    ['missing field', valid.replace('pipeline: cli-errors\n', ''), /^cdc: .*pipeline\.yaml: pipeline: missing/],
+    ['unknown key', valid.replace('type: mysql,', 'type: mysql, chunksize: 5,'), /^cdc: .*: sources\[0\]\.chunksize: unknown key/],
+    ['wrong type', valid.replace('type: mysql,', "type: mysql, chunkSize: 'big',"), /^cdc: .*: sources\[0\]\.chunkSize: .*expected number/],
+    ['bad URL scheme', valid.replace("url: 'mysql://u:secret@127.0.0.1:1/shop'", "url: 'http://u:secret@127.0.0.1:1/shop'"), /^cdc: .*: sources\[0\]\.url: expected a mysql:\/\/ or mariadb:\/\/ URL/],
+    ['unset ${ENV}', valid.replace('u:secret@', 'u:${CDC_TEST_UNSET_PASSWORD}@'), /^cdc: .*: sources\[0\]\.url: environment variable CDC_TEST_UNSET_PASSWORD is not set/],
+    ['not YAML', 'pipeline: [\n', /^cdc: .*: not valid YAML: /],
+  ];
+  for (const [what, text, pattern] of cases) {
+    const result = await cdc(['run', '--config', writeConfig(text)]);
+    assertOneLineError(result, 2, pattern);
+    assert.equal(result.stdout, '', `${what}: nothing started, nothing logged`);
+  }
+  assertOneLineError(await cdc(['describe', '--config', '/nonexistent/pipeline.yaml']), 2, /^cdc: \/nonexistent\/pipeline\.yaml: cannot read the config file \(ENOENT\)/);
+});
+
+test('usage errors exit 2: a missing --config, a bad --only, a bad --from, an unknown sink', async () => {
+  const config = writeConfig(valid);
+  const missing = await cdc(['status']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /required option '-c, --config <file>' not specified/);
+  const only = await cdc(['run', '--config', config, '--only', 'everything']);
+  assert.equal(only.code, 2);
+  assert.match(only.stderr, /argument 'everything' is invalid\. Allowed choices are sources, sinks/);
+  assertOneLineError(await cdc(['replay', '--config', config, '--sink', 'replica', '--from', 'yesterday']), 2, /^cdc: --from: "yesterday" is not earliest, an ISO time/);
+  assertOneLineError(await cdc(['replay', '--config', config, '--sink', 'nope', '--from', 'earliest']), 2, /^cdc: --sink: the config has no sink named nope \(it has: replica\)/);
+});
+
+test('an unreachable Kafka, registry or database exits 3 with one line saying which and where', async () => {
+  assertOneLineError(await cdc(['status', '--config', writeConfig(valid)]), 3, /^cdc: kafka 127\.0\.0\.1:1: unreachable \(.*\); check kafka\.brokers/);
+  assertOneLineError(await cdc(['verify', '--config', writeConfig(valid)]), 3, /^cdc: sources\[0\] \(shop\) mysql:\/\/u:\*\*\*@127\.0\.0\.1:1\/shop: unreachable \(.*ECONNREFUSED.*\)/);
+  // run checks every server it needs at once and names the first in config order: Kafka.
+  const run = await cdc(['run', '--config', writeConfig(valid)]);
+  assertOneLineError(run, 3, /^cdc: kafka 127\.0\.0\.1:1: unreachable/);
+  assert.equal(JSON.parse(run.stdout.trim()).code, 'UNREACHABLE', 'the failure is also one JSON log line');
+});
+
+test('--verbose adds the stack trace', async () => {
+  const result = await cdc(['verify', '--verbose', '--config', writeConfig(valid)]);
+  assert.equal(result.code, 3);
+  assert.match(result.stderr, /\n\s+at /);
+  assert.doesNotMatch(result.stderr, /secret/);
+});
+
+test('describe prints the topology without connecting to anything', async () => {
+  const result = await cdc(['describe', '--config', writeConfig(valid)]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /Sub-topology 2: sink replica\n\s+consumer group: cli-errors\.sink\.replica\n\s+<-- Topic: cli-errors\.repartition \[8 partitions\]/);
+  const json = JSON.parse((await cdc(['describe', '--json', '--config', writeConfig(valid)])).stdout) as { stages: unknown[] };
+  assert.equal(json.stages.length, 3);
+});
