@@ -13,7 +13,7 @@ export interface TableProgress {
 
 export interface SourceState {
   phase: SourcePhase;
-  /** `db.table` → progress of its snapshot, in the order the source listed them. */
+  /** A table, named as the source's `tables()` names it → progress of its snapshot, in the order the source listed them. */
   tables: Map<string, TableProgress>;
   /** ms since epoch of the last token this process committed for the source. */
   tokenWrittenAt?: number;
@@ -78,7 +78,7 @@ export class PipelineMetrics {
     // Snapshot batches come table by table: count runs of one table, one label lookup per run.
     for (const event of events) {
       if (event.op !== 'r') continue;
-      const name = `${event.source.db}.${event.source.table}`;
+      const name = snapshotTableName(state, event);
       if (name !== table) {
         this.countSnapshotRows(source, state, table, rows);
         table = name;
@@ -168,4 +168,13 @@ export class PipelineMetrics {
   private gauge(name: string, help: string, labelNames: string[]): Gauge {
     return new Gauge({ name, help, labelNames, registers: [this.registry] });
   }
+}
+
+/**
+ * The name a source's snapshot progress uses for an event's table: `tables()` names MySQL tables
+ * `db.table` and MongoDB collections by their name alone (one database per source).
+ */
+function snapshotTableName(state: SourceState, event: ChangeEvent): string {
+  const qualified = `${event.source.db}.${event.source.table}`;
+  return !state.tables.has(qualified) && state.tables.has(event.source.table) ? event.source.table : qualified;
 }

@@ -102,6 +102,13 @@ export class MongoSource implements SourceConnector {
       .sort();
   }
 
+  /** estimatedDocumentCount: the collection's metadata count, no scan (progress bars only). */
+  async estimateRows(collections: readonly string[]): Promise<Record<string, number>> {
+    const db = await this.database();
+    const counts = await Promise.all(collections.map(async (name) => [name, await db.collection(name).estimatedDocumentCount()] as const));
+    return Object.fromEntries(counts);
+  }
+
   async openLog(): Promise<LogPosition> {
     await this.closeOpenedStreams();
     const startAtOperationTime = await this.readClusterTime();

@@ -8,7 +8,7 @@ import type { SourceToken, TableSnapshotProgress } from '../../topology/token.ts
 import { streamBinlog } from './binlog-stream.ts';
 import { classifyConnectionError, connectionOptions, describeServer } from './connection.ts';
 import { boundaryPosition, readResume, type BinlogResume } from './position.ts';
-import { listTables, readTable, type CapturedTable } from './schema-reader.ts';
+import { estimateTableRows, listTables, readTable, type CapturedTable } from './schema-reader.ts';
 import { misconfigurations, readServerFacts } from './server-check.ts';
 import { snapshotTables } from './snapshot.ts';
 import { TableFilter } from './table-filter.ts';
@@ -98,6 +98,10 @@ export class MySqlSource implements SourceConnector {
 
   tables(): Promise<string[]> {
     return this.query(() => listTables(this.pool, this.filter));
+  }
+
+  estimateRows(tables: readonly string[]): Promise<Record<string, number>> {
+    return this.query(() => estimateTableRows(this.pool, tables));
   }
 
   snapshot(from: LogPosition, progress: Record<string, TableSnapshotProgress>, flow: FlowControl): Observable<SnapshotItem> {

@@ -19,6 +19,7 @@ test('a snapshot resumed from progress.lastKey reads only the chunks not finishe
   await mixed.insertMany(Array.from({ length: 5 }, () => ({ _id: new BSON.ObjectId() })));
   const source = new MongoSource({ name: 'm', url: target.url, database: target.name, chunkSize: 10 });
   try {
+    assert.deepEqual(await source.estimateRows(await source.tables()), { mixed: 40 }, 'the estimate behind the progress bar');
     const from = await source.openLog();
     const flow = new FlowControl();
     const full = await new Recorder<SnapshotItem>(source.snapshot(from, {}, flow)).done();
