@@ -9,7 +9,6 @@ import { topicOffsets } from './kafka/topic-offsets.ts';
 
 export type KafkaLogLevelName = 'error' | 'warn' | 'info' | 'debug';
 
-
 export interface KafkaTransportOptions {
   brokers: string[];
   clientId?: string;
@@ -190,11 +189,19 @@ function byPartition(offsets: PartitionOffset[]): PartitionOffset[] {
   return offsets.sort((a, b) => a.partition - b.partition);
 }
 
+/**
+ * KafkaJS logs at ERROR what it goes on to handle: an error response on a connection (the request's
+ * caller decides what it means) and a failed attempt it is about to retry (`retryCount`). Those are
+ * warnings to an operator; what KafkaJS finally gives up on reaches the topology as an error and is
+ * retried or reported there, once.
+ */
 function toLogCreator(logger: Logger): logCreator {
   return () =>
     ({ namespace, level, log: { message, ...fields } }) => {
       const fieldsWithNamespace = { namespace, ...fields };
-      if (level === logLevel.ERROR) logger.error(fieldsWithNamespace, message);
+      const handledByKafkaJs = namespace === 'Connection' || 'retryCount' in fields;
+      if (level === logLevel.ERROR && !handledByKafkaJs) logger.error(fieldsWithNamespace, message);
+      else if (level === logLevel.ERROR) logger.warn(fieldsWithNamespace, message);
       else if (level === logLevel.WARN) logger.warn(fieldsWithNamespace, message);
       else if (level === logLevel.INFO) logger.info(fieldsWithNamespace, message);
       else logger.debug(fieldsWithNamespace, message);
