@@ -16,7 +16,7 @@ import type { SourceToken } from '../../topology/token.ts';
 import { FakeDatabase, FakeSource } from './support/fake-source.ts';
 import { MemorySink } from './support/memory-sink.ts';
 import { eventually } from './support/eventually.ts';
-import { brokers, deletePipelineTopics, kafkaTransport as newKafkaTransport, killStrayProcesses, PipelineProcess, uniquePipeline, withAdmin } from './fixtures/kafka-kit.ts';
+import { brokers, deletePipelineTopics, killStrayProcesses, PipelineProcess, trackedKafkaTransports, uniquePipeline, withAdmin } from './fixtures/kafka-kit.ts';
 import { finalRows } from './fixtures/numbered-source.ts';
 import { readApplied, sinkState } from './fixtures/file-sink.ts';
 import type { ProcessConfig } from './fixtures/pipeline-process.ts';
@@ -29,16 +29,11 @@ const pipeline = (name: string) => {
   pipelines.push(id);
   return id;
 };
-// Closed here too, so a failed test does not leave clients that keep the process alive.
-const transports: KafkaTransport[] = [];
-const kafkaTransport = () => {
-  const transport = newKafkaTransport();
-  transports.push(transport);
-  return transport;
-};
+const transports = trackedKafkaTransports();
+const kafkaTransport = () => transports.open();
 after(async () => {
   await killStrayProcesses();
-  for (const transport of transports) await transport.close();
+  await transports.closeAll();
   for (const id of pipelines) await deletePipelineTopics(id);
 });
 

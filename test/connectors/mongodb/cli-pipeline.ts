@@ -44,6 +44,13 @@ export interface Order {
   pad: string;
 }
 
+/** Orders with `_id`s [0, count), `v` 0 and 40 bytes of padding, inserted 10,000 at a time. */
+export async function insertOrders(orders: Collection<Order>, count: number): Promise<void> {
+  for (let start = 0; start < count; start += 10_000) {
+    await orders.insertMany(Array.from({ length: Math.min(10_000, count - start) }, (_, i) => ({ _id: start + i, v: 0, pad: 'x'.repeat(40) })));
+  }
+}
+
 /**
  * Until stopped: rounds of one insert of a new document, two updates of existing ones and, every tenth
  * round, a delete, with a short pause between rounds so the pipeline keeps up. Returns the `_id`s inserted.

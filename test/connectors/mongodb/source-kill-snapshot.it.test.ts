@@ -9,7 +9,7 @@ import type { TableSnapshotProgress } from '../../../topology/token.ts';
 import { deletePipelineTopics, uniquePipeline } from '../../topology/fixtures/kafka-kit.ts';
 import { avroSerde } from '../support/repartition-topic.ts';
 import { scratchMongo } from '../support/targets.ts';
-import { Writer, mongoPipelineConfig, runPipeline, type Order } from './cli-pipeline.ts';
+import { Writer, insertOrders, mongoPipelineConfig, runPipeline, type Order } from './cli-pipeline.ts';
 import { TopicTail, idOf, tokensOf, untilCopyEquals } from './pipeline-harness.ts';
 import { freshDatabase } from './source-harness.ts';
 
@@ -18,9 +18,7 @@ test('SIGKILL during the snapshot of 200k documents under writes: the restart re
   const target = await scratchMongo('kill_snapshot_copy');
   const orders = source.db.collection<Order>('orders');
   const total = 200_000;
-  for (let start = 0; start < total; start += 10_000) {
-    await orders.insertMany(Array.from({ length: 10_000 }, (_, i) => ({ _id: start + i, v: 0, pad: 'x'.repeat(40) })));
-  }
+  await insertOrders(orders, total);
   const id = uniquePipeline('mongo-kill-snapshot');
   const config = mongoPipelineConfig({ pipeline: id, url: source.url, sourceDatabase: source.name, targetDatabase: target.name, chunkSize: 5000 });
   const writer = new Writer(orders, total);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { deletePipelineTopics, uniquePipeline } from '../../topology/fixtures/kafka-kit.ts';
 import { avroSerde } from '../support/repartition-topic.ts';
 import { scratchMongo } from '../support/targets.ts';
-import { Writer, mongoPipelineConfig, runPipeline, type Order } from './cli-pipeline.ts';
+import { Writer, insertOrders, mongoPipelineConfig, runPipeline, type Order } from './cli-pipeline.ts';
 import { TopicTail, idOf, tokensOf, untilCopyEquals } from './pipeline-harness.ts';
 import { freshDatabase } from './source-harness.ts';
 
@@ -17,9 +17,7 @@ test('SIGKILL while streaming under writes: the restart streams on from the stor
   const target = await scratchMongo('kill_streaming_copy');
   const orders = source.db.collection<Order>('orders');
   const total = 20_000;
-  for (let start = 0; start < total; start += 10_000) {
-    await orders.insertMany(Array.from({ length: 10_000 }, (_, i) => ({ _id: start + i, v: 0, pad: 'x'.repeat(40) })));
-  }
+  await insertOrders(orders, total);
   const id = uniquePipeline('mongo-kill-streaming');
   const config = mongoPipelineConfig({ pipeline: id, url: source.url, sourceDatabase: source.name, targetDatabase: target.name, chunkSize: 5000 });
   const tokenTopic = `${id}.tokens`;

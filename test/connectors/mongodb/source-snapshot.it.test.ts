@@ -4,6 +4,7 @@ import { FlowControl } from '../../../topology/flow-control.ts';
 import type { SnapshotItem, StreamItem } from '../../../topology/source.ts';
 import type { TableSnapshotProgress } from '../../../topology/token.ts';
 import { MongoSource } from '../../../connectors/mongodb/source.ts';
+import { insertOrders, type Order } from './cli-pipeline.ts';
 import { Recorder, applyInOrder, canonical, changesOf, collectionState, freshDatabase, rowsOf } from './source-harness.ts';
 
 test('a snapshot resumed from progress.lastKey reads only the chunks not finished, across _id types', { timeout: 120_000 }, async () => {
@@ -56,11 +57,9 @@ test('a snapshot resumed from progress.lastKey reads only the chunks not finishe
 
 test('200k documents snapshot while inserts and updates run, then the stream converges to the collection', { timeout: 600_000 }, async () => {
   const target = await freshDatabase('mongo_src_200k');
-  const orders = target.db.collection<{ _id: number; v: number; pad: string }>('orders');
+  const orders = target.db.collection<Order>('orders');
   const total = 200_000;
-  for (let start = 0; start < total; start += 10_000) {
-    await orders.insertMany(Array.from({ length: 10_000 }, (_, i) => ({ _id: start + i, v: 0, pad: 'x'.repeat(40) })));
-  }
+  await insertOrders(orders, total);
   const source = new MongoSource({ name: 'm', url: target.url, database: target.name, chunkSize: 5000, parallelism: 2 });
   try {
     const from = await source.openLog();

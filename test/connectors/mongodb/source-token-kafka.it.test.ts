@@ -10,22 +10,17 @@ import { TokenCommitError } from '../../../topology/errors.ts';
 import type { FlowControl } from '../../../topology/flow-control.ts';
 import type { LogPosition } from '../../../topology/source.ts';
 import type { TableSnapshotProgress } from '../../../topology/token.ts';
-import type { KafkaTransport } from '../../../topology/transports/kafka.ts';
 import { MongoSource } from '../../../connectors/mongodb/source.ts';
-import { deletePipelineTopics, kafkaTransport as newKafkaTransport, uniquePipeline, withAdmin } from '../../topology/fixtures/kafka-kit.ts';
+import { deletePipelineTopics, trackedKafkaTransports, uniquePipeline, withAdmin } from '../../topology/fixtures/kafka-kit.ts';
 import { avroSerde } from '../support/repartition-topic.ts';
 import { TopicTail, decodeAll, tokensOf } from './pipeline-harness.ts';
 import { canonical, collectionState, freshDatabase } from './source-harness.ts';
 
 const pipelines: string[] = [];
-const transports: KafkaTransport[] = [];
-const kafkaTransport = () => {
-  const transport = newKafkaTransport();
-  transports.push(transport);
-  return transport;
-};
+const transports = trackedKafkaTransports();
+const kafkaTransport = () => transports.open();
 after(async () => {
-  for (const transport of transports) await transport.close();
+  await transports.closeAll();
   for (const id of pipelines) await deletePipelineTopics(id);
 });
 
