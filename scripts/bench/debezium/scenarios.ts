@@ -1,0 +1,131 @@
+/**
+ * The scenarios through Debezium, each in a Connect worker of its own (so its peak memory is its own), on
+ * the table scripts/bench-mysql-source.ts uses, filled with the same rows. Times run from the connector's
+ * creation (or resumption) over REST until its topic holds every row, polled every 50 ms: the JVM's start
+ * is left out, the connector's own start (connections, schema reads) is in, as our pipeline's is.
+ */
+import { randomUUID } from 'node:crypto';
+import mysql from 'mysql2/promise';
+import { connectionOptions } from '../../../connectors/mysql/connection.ts';
+import { sleep } from '../../stack/process.ts';
+import type { StackEnv } from '../../stack/env.ts';
+import { BenchTopics } from '../kafka-topics.ts';
+import type { Figure } from '../report.ts';
+import { createWideTable, loadWideRows, WIDE_TABLE } from '../wide-table.ts';
+import { jdbcSinkConfig } from './jdbc-sink.ts';
+import { changeTopic, heartbeatTopic, mariaDbSourceConfig } from './mariadb-source.ts';
+import { ConnectWorker } from './worker.ts';
+
+const POLL_MS = 50;
+
+/** Polls until `topic` holds `count` records, failing fast when the connector fails; the seconds from `since`. */
+async function untilRecords(worker: ConnectWorker, topics: BenchTopics, connector: string, topic: string, count: number, since: number): Promise<number> {
+  for (let polls = 0; (await topics.records(topic)) < count; polls++) {
+    if (polls % 20 === 0) await worker.assertHealthy(connector);
+    await sleep(POLL_MS);
+  }
+  return (performance.now() - since) / 1000;
+}
+
+/** A scratch database and topic prefix, a worker, and cleanup of all three whatever happens. */
+async function withScratch<T>(env: StackEnv, use: (scratch: { db: string; prefix: string; admin: mysql.Connection; worker: ConnectWorker; topics: BenchTopics }) => Promise<T>): Promise<T> {
+  const run = randomUUID().slice(0, 8);
+  const db = `bench_dbz_${run}`;
+  const prefix = `bench_dbz_${run}`;
+  const admin = await mysql.createConnection(connectionOptions(env.MYSQL_URL));
+  const topics = await BenchTopics.connect(env);
+  let worker: ConnectWorker | undefined;
+  try {
+    await createWideTable(admin, db);
+    worker = await ConnectWorker.start(run, env);
+    return await use({ db, prefix, admin, worker, topics });
+  } finally {
+    await worker?.stop();
+    await topics.deleteAll(prefix);
+    await topics.deleteAll(heartbeatTopic(prefix));
+    await topics.close();
+    await admin.query('DROP DATABASE IF EXISTS ??', [db]);
+    await admin.end();
+  }
+}
+
+/** Initial snapshot of `rows` rows into Kafka as Avro. */
+export function debeziumSnapshot(env: StackEnv, rows: number): Promise<Figure> {
+  return withScratch(env, async ({ db, prefix, admin, worker, topics }) => {
+    await loadWideRows(admin, db, 1, rows);
+    const connector = `${prefix}-snapshot`;
+    const started = performance.now();
+    await worker.createConnector(connector, mariaDbSourceConfig(env, { prefix, db, snapshotMode: 'initial' }));
+    const topic = changeTopic(prefix, db, WIDE_TABLE);
+    const seconds = await untilRecords(worker, topics, connector, topic, rows, started);
+    const peakRssMb = worker.peakRssMb();
+    await topics.assertConfluentAvro(topic);
+    return { count: rows, seconds, perSecond: Math.round(rows / seconds), peakRssMb };
+  });
+}
+
+/**
+ * Streaming a binlog backlog into Kafka, as bench-mysql-source.ts measures ours: the connector starts on
+ * the empty table (no snapshot), stores an offset (its heartbeats), is stopped; `rows` rows are inserted;
+ * it is resumed and timed until their events are in the topic.
+ */
+export function debeziumStreaming(env: StackEnv, rows: number): Promise<Figure> {
+  return withScratch(env, async ({ db, prefix, admin, worker, topics }) => {
+    const connector = `${prefix}-streaming`;
+    await worker.createConnector(connector, mariaDbSourceConfig(env, { prefix, db, snapshotMode: 'no_data' }));
+    await untilRecords(worker, topics, connector, heartbeatTopic(prefix), 1, performance.now());
+    // A heartbeat's offset is stored at the next flush (offset.flush.interval.ms=1000); stopping flushes too.
+    await sleep(1500);
+    await worker.setConnectorState(connector, 'stop', 'STOPPED');
+    await loadWideRows(admin, db, 1, rows);
+    const started = performance.now();
+    await worker.setConnectorState(connector, 'resume', 'RUNNING');
+    const seconds = await untilRecords(worker, topics, connector, changeTopic(prefix, db, WIDE_TABLE), rows, started);
+    return { count: rows, seconds, perSecond: Math.round(rows / seconds), peakRssMb: worker.peakRssMb() };
+  });
+}
+
+/** Partitions of the apply scenario's topic and tasks of the JDBC sink: one task per partition, as our sink runs. */
+const APPLY_PARTITIONS = 8;
+
+/**
+ * The JDBC sink applying `rows` snapshot events from earliest into an empty MariaDB database. The topic is
+ * filled first by the source connector in a worker of its own, so the sink's worker's memory is the sink's.
+ * Timed from the sink's creation until the target table holds every row (counted every 200 ms).
+ * The target table exists beforehand, empty.
+ */
+export function debeziumApply(env: StackEnv, rows: number): Promise<Figure> {
+  return withScratch(env, async ({ db, prefix, admin, worker, topics }) => {
+    await loadWideRows(admin, db, 1, rows);
+    const source = `${prefix}-source`;
+    const topic = changeTopic(prefix, db, WIDE_TABLE);
+    await worker.createConnector(source, mariaDbSourceConfig(env, { prefix, db, snapshotMode: 'initial', partitions: APPLY_PARTITIONS }));
+    await untilRecords(worker, topics, source, topic, rows, performance.now());
+    await worker.stop();
+
+    const target = `${db}_target`;
+    // Created here rather than by the sink's schema evolution: the sink looks the table up without naming
+    // the database, finds the source's `wide` and never creates its own.
+    await createWideTable(admin, target);
+    const sinkWorker = await ConnectWorker.start(`${prefix}-sink`, env);
+    try {
+      const sink = `${prefix}-jdbc`;
+      const started = performance.now();
+      await sinkWorker.createConnector(sink, jdbcSinkConfig(env, { topic, db: target, tasks: APPLY_PARTITIONS }));
+      for (let polls = 0; (await targetRows(admin, target)) < rows; polls++) {
+        if (polls % 5 === 0) await sinkWorker.assertHealthy(sink);
+        await sleep(200);
+      }
+      const seconds = (performance.now() - started) / 1000;
+      return { count: rows, seconds, perSecond: Math.round(rows / seconds), peakRssMb: sinkWorker.peakRssMb() };
+    } finally {
+      await sinkWorker.stop();
+      await admin.query('DROP DATABASE IF EXISTS ??', [target]);
+    }
+  });
+}
+
+async function targetRows(admin: mysql.Connection, db: string): Promise<number> {
+  const [counted] = await admin.query(`SELECT COUNT(*) AS n FROM \`${db}\`.${WIDE_TABLE}`);
+  return Number((counted as Array<{ n: number }>)[0]!.n);
+}

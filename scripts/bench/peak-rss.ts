@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs';
+
+const SAMPLE_MS = 100;
+
+/**
+ * The peak resident memory of a running process, from the kernel's high-water mark (VmHWM in
+ * /proc/<pid>/status). VmHWM only grows, so sampling it misses nothing but the last interval before the
+ * process exits; call `sample()` after the figures are printed to close that gap.
+ */
+export class PeakRss {
+  private peakKb = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly pid: number) {
+    this.timer = setInterval(() => this.sample(), SAMPLE_MS);
+  }
+
+  /** The peak so far, in MB. */
+  peakMb(): number {
+    this.sample();
+    return Math.round(this.peakKb / 1024);
+  }
+
+  sample(): void {
+    try {
+      const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+      this.peakKb = Math.max(this.peakKb, Number(/^VmHWM:\s+(\d+)/m.exec(status)?.[1] ?? 0));
+    } catch {
+      // The process has exited: its last sample stands.
+    }
+  }
+
+  /** Stops sampling; the peak in MB. */
+  stop(): number {
+    clearInterval(this.timer);
+    return this.peakMb();
+  }
+}
