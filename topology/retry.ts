@@ -7,7 +7,8 @@ import { CdcError } from './errors.ts';
  * - a rebalance in progress is marked non-retriable by KafkaJS (the consumer must rejoin), but for the
  *   work that met it (a commit, a send) it only means "again in a moment";
  * - KafkaJSNumberOfRetriesExceeded is KafkaJS giving up its own retries: retriable when what it gave up
- *   on was (a broker down for longer than KafkaJS waits), so the topology's backoff takes over.
+ *   on was (a broker down for longer than KafkaJS waits), so the topology's backoff takes over; so is a
+ *   KafkaJSNonRetriableError that nested KafkaJS retriers wrap around a retriable cause.
  * Everything else is fatal and is rethrown at once.
  */
 export function isRetriable(error: unknown): boolean {
@@ -16,6 +17,9 @@ export function isRetriable(error: unknown): boolean {
   const kafka = error as Error & { retriable?: boolean; type?: string };
   if (kafka.type === 'REBALANCE_IN_PROGRESS') return true;
   if (error.name === 'KafkaJSNumberOfRetriesExceeded') return isRetriable(error.cause);
+  // An outer KafkaJS retrier wraps an inner one's KafkaJSNumberOfRetriesExceeded in a KafkaJSNonRetriableError
+  // whose cause is what failed (a producer's connect while the broker is down): KafkaJS giving up too.
+  if (error.name === 'KafkaJSNonRetriableError' && error.cause instanceof Error && error.cause !== error && (error.cause as { retriable?: boolean }).retriable === true) return true;
   return kafka.retriable === true;
 }
 

@@ -70,6 +70,15 @@ test('what is retriable: our errors say so themselves; KafkaJS errors by their f
   const exhausted = (cause: Error) => new kafkajs.KafkaJSNumberOfRetriesExceeded(cause, { retryCount: 5, retryTime: 1000 });
   assert.equal(isRetriable(exhausted(new kafkajs.KafkaJSConnectionError('broker down'))), true);
   assert.equal(isRetriable(exhausted(new kafkajs.KafkaJSNonRetriableError('fenced'))), false);
+  // Nested KafkaJS retriers (found by test/faults/broker.it.test.ts: a producer connecting while the broker
+  // is down ended `cdc run`): the outer one wraps the inner one's give-up in a KafkaJSNonRetriableError whose
+  // cause is the connection error.
+  // (KafkaJS's constructors take the cause as an option its types leave out.)
+  const NonRetriable = kafkajs.KafkaJSNonRetriableError as unknown as new (error: Error, options: { cause: Error }) => Error;
+  const connectionError = new kafkajs.KafkaJSConnectionError('connect ECONNREFUSED');
+  assert.equal(isRetriable(new NonRetriable(exhausted(connectionError), { cause: connectionError })), true);
+  const invalid = new Error('Invalid topic');
+  assert.equal(isRetriable(new NonRetriable(invalid, { cause: invalid })), false);
 
   // Only KafkaJS's own errors are trusted with a `retriable` property.
   assert.equal(isRetriable(Object.assign(new Error('looks retriable'), { retriable: true })), false);

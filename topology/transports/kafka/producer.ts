@@ -65,9 +65,19 @@ async function connectedProducer(kafka: Kafka, transactionalId: string | undefin
  * retries of the ones it has and drop them, reporting success. A new epoch starts sequences afresh.
  */
 export async function kafkaProducer(kafka: Kafka, transactionalId?: string): Promise<Producer> {
-  let current: Promise<KafkaJSProducer> = connectedProducer(kafka, transactionalId);
+  let current: Promise<KafkaJSProducer> | undefined = connectedProducer(kafka, transactionalId);
+  // After a failure the next send connects a new producer (after the old one has disconnected). Connecting
+  // only when a send needs it means a broker that is down fails that send, never a background promise
+  // nobody awaits (an unhandled rejection ends the process).
+  let retiring: Promise<unknown> = Promise.resolve();
   const sendOnce = async (records: readonly OutgoingRecord[]) => {
-    const producer = await current;
+    let producer: KafkaJSProducer;
+    try {
+      producer = await (current ??= retiring.then(() => connectedProducer(kafka, transactionalId)));
+    } catch (error) {
+      current = undefined;
+      throw error;
+    }
     try {
       if (transactionalId === undefined) {
         for (const chunk of chunks(records)) await producer.sendBatch({ topicMessages: topicMessages(chunk), acks: ALL_REPLICAS });
@@ -83,10 +93,8 @@ export async function kafkaProducer(kafka: Kafka, transactionalId?: string): Pro
         throw error;
       }
     } catch (error) {
-      current = producer.disconnect().then(
-        () => connectedProducer(kafka, transactionalId),
-        () => connectedProducer(kafka, transactionalId),
-      );
+      retiring = producer.disconnect().catch(() => {});
+      current = undefined;
       throw error;
     }
   };
@@ -101,7 +109,8 @@ export async function kafkaProducer(kafka: Kafka, transactionalId?: string): Pro
     },
     close: async () => {
       await previous;
-      await (await current.catch(() => undefined))?.disconnect();
+      await retiring;
+      await (await current?.catch(() => undefined))?.disconnect();
     },
   };
 }
