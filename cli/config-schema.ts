@@ -98,6 +98,8 @@ export const configSchema = z.strictObject({
     replicationFactor: z.number().int().min(1).default(1),
     /** Change events and their token in one Kafka transaction (exactly-once into Kafka). */
     transactions: z.boolean().default(true),
+    /** How long a consumer group waits for a silent (killed) process before its partitions and sources move. */
+    sessionTimeoutMs: z.number().int().min(6_000).max(300_000).default(30_000),
   }),
   schemaRegistry: z.strictObject({
     url: url(['http', 'https'], 'the schema registry'),

@@ -49,6 +49,7 @@ export function buildPipeline(config: PipelineConfig, options: { log?: Logger } 
   const transport = new KafkaTransport({
     ...kafkaClientOptions(config),
     replicationFactor: config.kafka.replicationFactor,
+    sessionTimeoutMs: config.kafka.sessionTimeoutMs,
     ...(log ? { logger: log } : {}),
   });
   return { topology: builder.build(), transport };

@@ -41,6 +41,43 @@ export async function checkReachable(config: PipelineConfig, needs: Needs): Prom
   if (failed) throw failed.reason;
 }
 
+/**
+ * What a running pipeline failed with, said plainly when Kafka is the cause (CLI exit 3, one line naming
+ * the brokers): a Kafka client error that means the brokers were unavailable (KafkaJS giving up its own
+ * retries, e.g. "Failed to find group coordinator" while a broker is down or still starting), or any Kafka
+ * client error while the brokers do not answer now. Anything else is returned as it is.
+ */
+export async function explainRunFailure(config: PipelineConfig, error: unknown): Promise<unknown> {
+  const chain = causes(error);
+  if (!chain.some((cause) => cause.name.startsWith('KafkaJS'))) return error;
+  if (!kafkaUnavailable(error)) {
+    try {
+      await checkKafka(config);
+      return error;
+    } catch {
+      // The brokers do not answer: they are the cause.
+    }
+  }
+  return new UnreachableError(
+    `kafka ${config.kafka.brokers.join(',')}: unavailable while running (${oneLine(error)}); the pipeline stopped at its last committed tokens and offsets: ` +
+      'run it again once the brokers answer',
+    { cause: error },
+  );
+}
+
+/** KafkaJS errors that say the brokers could not be reached or could not serve (anywhere in the cause chain). */
+const UNAVAILABLE = new Set(['KafkaJSGroupCoordinatorNotFound', 'KafkaJSBrokerNotFound', 'KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSRequestTimeoutError', 'KafkaJSNumberOfRetriesExceeded']);
+
+export function kafkaUnavailable(error: unknown): boolean {
+  return causes(error).some((cause) => UNAVAILABLE.has(cause.name));
+}
+
+function causes(error: unknown): Error[] {
+  const chain: Error[] = [];
+  for (let cause = error; cause instanceof Error && !chain.includes(cause); cause = cause.cause) chain.push(cause);
+  return chain;
+}
+
 async function checkKafka(config: PipelineConfig): Promise<void> {
   const kafka = new Kafka({ ...kafkaClientOptions(config), logLevel: logLevel.NOTHING, connectionTimeout: TIMEOUT_MS, retry: { retries: 1 } });
   const admin = kafka.admin();

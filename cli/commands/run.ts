@@ -8,7 +8,7 @@ import type { PipelineConfig } from '../config-schema.ts';
 import { serveMetrics } from '../metrics-server.ts';
 import { buildPipeline } from '../pipeline.ts';
 import { showProgress } from '../progress.ts';
-import { checkReachable, needsOfRun } from '../reachability.ts';
+import { checkReachable, explainRunFailure, needsOfRun } from '../reachability.ts';
 
 export interface RunOptions {
   only: StageSelection;
@@ -39,7 +39,9 @@ export async function run(config: PipelineConfig, options: RunOptions, log: Logg
       metrics.lag(group, topic, partition, lag),
     );
     try {
-      await running.done;
+      await running.done.catch(async (error: unknown) => {
+        throw await explainRunFailure(config, error);
+      });
       log.info({ pipeline: config.pipeline }, 'stopped');
     } finally {
       stopLag();

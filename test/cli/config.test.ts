@@ -31,6 +31,7 @@ test('a valid config gets its defaults and its ${ENV} references', () => {
   assert.equal(config.sources[0]!.url, 'mysql://cdc:s3cret@127.0.0.1:3307');
   assert.equal(config.repartition.partitions, 8);
   assert.equal(config.kafka.transactions, true);
+  assert.equal(config.kafka.sessionTimeoutMs, 30_000);
   assert.deepEqual(config.sources[0]!.type === 'mysql' && config.sources[0]!.include, ['*.*']);
   assert.deepEqual(config.sinks[0]!.include, ['*.*']);
 });
@@ -48,6 +49,7 @@ test('each class of config error is one line naming the path', () => {
   assert.equal(errorOf(`${valid}bogus: 1\n`), 'pipeline.yaml: bogus: unknown key (check its spelling; docs/config.md lists the keys)');
   assert.equal(errorOf(valid.replace("kafka: { brokers: ['127.0.0.1:9092'] }\n", '')), 'pipeline.yaml: kafka: missing (expected object)');
   assert.match(errorOf(valid.replace('type: mysql,', "type: mysql, chunkSize: 'big',")), /^pipeline\.yaml: sources\[0\]\.chunkSize: .*expected number/);
+  assert.match(errorOf(valid.replace("brokers: ['127.0.0.1:9092']", "brokers: ['127.0.0.1:9092'], sessionTimeoutMs: 1000")), /^pipeline\.yaml: kafka\.sessionTimeoutMs: .*6000/);
   assert.match(errorOf(valid.replace("brokers: ['127.0.0.1:9092']", "brokers: ['kafka']")), /^pipeline\.yaml: kafka\.brokers\[0\]: expected host:port$/);
   assert.match(errorOf(valid.replace('type: postgres', 'type: oracle')), /^pipeline\.yaml: sinks\[0\]\.type: /);
   assert.match(errorOf('pipeline: [\n'), /^pipeline\.yaml: not valid YAML: /);
