@@ -1,0 +1,551 @@
+/**
+ * Shared by the fault suite (test/faults/*.it.test.ts): pipeline configs for `cdc run` in child processes
+ * (test/cli/support/cli.ts), a recording write load, SIGKILLs aimed at a phase of the pipeline, the
+ * check that every write is in the change topic, `cdc verify`, the dead-letter topic, a private Kafka
+ * broker, and the summary each file prints. Every pipeline, database and topic is named `fault_…`.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { Kafka, logLevel } from 'kafkajs';
+import { BSON } from 'mongodb';
+import type { PipelineConfig } from '../../cli/config-schema.ts';
+import { loadConfig } from '../../cli/config.ts';
+import { formatComparisons, isEqual, verifyPipeline, type TableComparison } from '../../cli/verify.ts';
+import { startService } from '../../scripts/stack/lifecycle.ts';
+import { portOpen, stopService } from '../../scripts/stack/process.ts';
+import { kafkaInstance } from '../../scripts/stack/services/kafka.ts';
+import type { Service } from '../../scripts/stack/service.ts';
+import type { ChangeEvent } from '../../topology/change-event.ts';
+import { withRetry } from '../../topology/retry.ts';
+import { topics } from '../../topology/topics.ts';
+import type { ConsumedRecord } from '../../topology/transport.ts';
+import { readToEnd } from '../../topology/transports/kafka/read-to-end.ts';
+import { BackgroundRun, cdc, writeConfig } from '../cli/support/cli.ts';
+import { avroSerde } from '../connectors/support/repartition-topic.ts';
+import { stackEnv } from '../support/stack-env.ts';
+
+export const env = stackEnv();
+export const SOURCE = 's';
+export const SINK = 'copy';
+
+/** `fault_<name>_<8 hex>`: unique per run, so topics, groups and databases start empty. */
+export function faultName(name: string): string {
+  return `fault_${name}_${randomUUID().slice(0, 8)}`;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The summary
+
+export type KillPhase = 'first token' | 'snapshot' | 'streaming' | 'sink batch';
+
+/** What one file injected and checked; printed with t.diagnostic at its end. */
+export class FaultSummary {
+  readonly kills = new Map<KillPhase, number>();
+  restarts = 0;
+  eventsWritten = 0;
+  rowsVerified = 0;
+  differences = 0;
+  dlqRecords = 0;
+  readonly notes: string[] = [];
+
+  killed(phase: KillPhase): void {
+    this.kills.set(phase, (this.kills.get(phase) ?? 0) + 1);
+  }
+
+  get totalKills(): number {
+    return [...this.kills.values()].reduce((sum, n) => sum + n, 0);
+  }
+
+  /** Adds a `cdc verify --json` result: rows compared and differences found. */
+  verified(results: TableComparison[]): void {
+    for (const result of results) {
+      this.rowsVerified += result.sourceRows;
+      this.differences += result.differences.length + (result.missing ? 1 : 0);
+    }
+  }
+
+  report(t: TestContext, file: string): void {
+    const phases = [...this.kills].map(([phase, n]) => `${phase} ${n}`).join(', ');
+    t.diagnostic(
+      `fault summary (${file}): kills injected ${this.totalKills}${phases ? ` (${phases})` : ''}, restarts ${this.restarts}, ` +
+        `events written ${this.eventsWritten}, rows verified ${this.rowsVerified}, differences ${this.differences}, DLQ records ${this.dlqRecords}`,
+    );
+    for (const note of this.notes) t.diagnostic(note);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Pipeline configs and runs
+
+export type FaultSource =
+  | { type: 'mysql'; url: string; db: string; chunkSize: number; snapshot?: string }
+  | { type: 'mongodb'; url: string; database: string; chunkSize: number; snapshot?: string };
+export type FaultSink = { type: 'mysql'; url: string } | { type: 'mongodb'; url: string; database: string };
+
+export interface FaultPipelineOptions {
+  pipeline: string;
+  source: FaultSource;
+  sink: FaultSink;
+  /** Default: the stack's. */
+  brokers?: string;
+  partitions?: number;
+}
+
+/**
+ * A config file for one pipeline: source `s`, sink `copy`, 4 partitions, metrics on a free port, and the
+ * broker's minimum session timeout (6 s), so a restart after a SIGKILL waits 6 s, not 30 s, for the
+ * killed process's group memberships to expire. `rewrite` changes it in place (e.g. the snapshot mode).
+ */
+export class FaultConfig {
+  readonly file: string;
+
+  constructor(private options: FaultPipelineOptions) {
+    this.file = writeConfig(this.text());
+  }
+
+  get pipeline(): string {
+    return this.options.pipeline;
+  }
+
+  get config(): PipelineConfig {
+    return loadConfig(this.file);
+  }
+
+  rewrite(change: (options: FaultPipelineOptions) => FaultPipelineOptions): void {
+    this.options = change(this.options);
+    writeFileSync(this.file, this.text());
+  }
+
+  remove(): void {
+    rmSync(dirname(this.file), { recursive: true, force: true });
+  }
+
+  private text(): string {
+    const { pipeline, source, sink } = this.options;
+    const brokers = (this.options.brokers ?? env.KAFKA_BROKERS).split(',').map((broker) => `'${broker}'`).join(', ');
+    const snapshot = source.snapshot ? `, snapshot: ${source.snapshot}` : '';
+    const sourceLine =
+      source.type === 'mysql'
+        ? `{ name: ${SOURCE}, type: mysql, url: '${source.url}', include: ['${source.db}.*'], chunkSize: ${source.chunkSize}${snapshot} }`
+        : `{ name: ${SOURCE}, type: mongodb, url: '${source.url}', database: ${source.database}, chunkSize: ${source.chunkSize}, parallelism: 2${snapshot} }`;
+    const sinkLine = sink.type === 'mysql' ? `{ name: ${SINK}, type: mysql, url: '${sink.url}' }` : `{ name: ${SINK}, type: mongodb, url: '${sink.url}', database: ${sink.database} }`;
+    return `pipeline: ${pipeline}
+kafka: { brokers: [${brokers}], sessionTimeoutMs: 6000 }
+schemaRegistry: { url: '${env.SCHEMA_REGISTRY_URL}' }
+sources:
+  - ${sourceLine}
+repartition: { partitions: ${this.options.partitions ?? 4} }
+sinks:
+  - ${sinkLine}
+metrics: { port: 0 }
+`;
+  }
+}
+
+/**
+ * Every `cdc run` a file started, with the group it belongs to (tests running at once in one file each
+ * use their own), so an `after` hook or a test's cleanup can SIGKILL what still runs, also after a failure.
+ */
+const living = new Map<BackgroundRun, string>();
+const ended = new WeakSet<BackgroundRun>();
+
+export function startRun(file: string, group = file): BackgroundRun {
+  const run = new BackgroundRun(['--config', file]);
+  living.set(run, group);
+  void run.exited.then(() => {
+    living.delete(run);
+    ended.add(run);
+  });
+  return run;
+}
+
+/** SIGKILLs the runs still alive: those of `group` (by default a run's group is its config file), or all. */
+export async function killStrayRuns(group?: string): Promise<void> {
+  const stray = [...living].filter(([, of]) => group === undefined || of === group).map(([run]) => run);
+  for (const run of stray) run.kill();
+  await Promise.all(stray.map((run) => run.exited));
+}
+
+function hasExited(run: BackgroundRun): boolean {
+  return ended.has(run);
+}
+
+/** Runs every cleanup step, each even when one before it failed, so a cleanup never hides the test's own failure. */
+export async function cleanUp(...steps: Array<() => unknown>): Promise<void> {
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (error) {
+      console.error(`cleanup: ${(error as Error).message}`);
+    }
+  }
+}
+
+/** The exit code of a run expected to end by itself; fails after `deadlineMs` with what it printed. */
+export async function exitOf(run: BackgroundRun, what: string, deadlineMs = 60_000): Promise<number | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`cdc run did not exit within ${deadlineMs / 1000} s (${what}):\n${tail(run, 25)}`)), deadlineMs)));
+  try {
+    return await Promise.race([run.exited, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The last lines of a run's output, for failure messages. */
+export function tail(run: BackgroundRun, lines = 15): string {
+  return run.output.trim().split('\n').slice(-lines).join('\n');
+}
+
+/** Sum of a metric's samples whose labels contain `labels` (e.g. `sink="copy"`), from a run's /metrics. */
+export async function metric(run: BackgroundRun, name: string, labels = ''): Promise<number> {
+  const { url } = await run.waitForLog('the metrics address', (line) => line.msg === 'metrics listening');
+  const scrape = async (attempt: number): Promise<string> => {
+    try {
+      return await (await fetch(String(url))).text();
+    } catch (error) {
+      // A scrape can fail on a busy machine; a process that exited is the real failure.
+      await Promise.race([run.exited, new Promise((resolve) => setTimeout(resolve, 200))]);
+      if (hasExited(run) || attempt === 10) throw new Error(`cannot read ${name} of cdc run (exit code ${hasExited(run) ? String(await run.exited) : 'none: it runs'})\n${tail(run)}`, { cause: error });
+      return scrape(attempt + 1);
+    }
+  };
+  const text = await scrape(1);
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (labels && !line.slice(name.length, line.lastIndexOf(' ')).includes(labels)) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+/** Waits until `check` holds, polling every `everyMs`; fails after `deadlineMs` saying what never happened. */
+export async function until(what: string, check: () => boolean | Promise<boolean>, deadlineMs = 60_000, everyMs = 50): Promise<void> {
+  const giveUp = Date.now() + deadlineMs;
+  while (!(await check())) {
+    if (Date.now() > giveUp) throw new Error(`never happened within ${deadlineMs / 1000} s: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+const logged = (run: BackgroundRun, msg: string) => run.logs.some((line) => line.msg === msg);
+
+/**
+ * Waits for `phase` in `run` and SIGKILLs it there, after a random 0-150 ms so kills do not always land
+ * on the same step. Returns false without killing when the phase is over already (a snapshot that
+ * finished). The phases, as seen from outside:
+ * - first token: the source logged its first token as committed (before the snapshot's first read);
+ * - snapshot: snapshot rows are counted and the source does not stream yet;
+ * - streaming: the source streams and has written 20 events since this process started;
+ * - sink batch: the sink has applied 2 batches in this process and applies more (a backlog).
+ */
+export async function killDuring(run: BackgroundRun, phase: KillPhase, summary: FaultSummary, deadlineMs = 90_000): Promise<boolean> {
+  const what = `${phase} of ${run.logs.find((line) => line.pipeline)?.pipeline ?? 'the run'}`;
+  try {
+    if (phase === 'first token') {
+      await run.waitForLog('the first token committed', (line) => line.msg === 'token committed', deadlineMs);
+    } else if (phase === 'snapshot') {
+      let over = false;
+      await until(`snapshot rows counted (${what})`, async () => {
+        if (logged(run, 'streaming')) return (over = true);
+        if (hasExited(run)) throw new Error(`the run exited (${what})`);
+        return (await metric(run, 'cdc_snapshot_rows_total').catch(() => 0)) > 0;
+      }, deadlineMs, 20);
+      if (over) return false;
+    } else if (phase === 'streaming') {
+      await run.waitForLog('the source streams', (line) => line.msg === 'streaming', deadlineMs);
+      await until(`20 events streamed (${what})`, async () => (await metric(run, 'cdc_events_out_total', `stage="source:${SOURCE}"`)) >= 20, deadlineMs);
+    } else {
+      await until(`2 sink batches applied (${what})`, async () => (await metric(run, 'cdc_sink_apply_seconds_count', `sink="${SINK}"`)) >= 2, deadlineMs, 20);
+    }
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${tail(run)}`, { cause: error });
+  }
+  await new Promise((resolve) => setTimeout(resolve, Math.random() * 150));
+  if (phase === 'snapshot' && logged(run, 'streaming')) return false;
+  run.kill();
+  await run.exited;
+  summary.killed(phase);
+  return true;
+}
+
+/**
+ * Runs the pipeline of `file` through `plan`: starts `cdc run`, kills it in each phase in turn, restarting
+ * after every kill (a phase already over is skipped and the same process goes on). Returns the process
+ * that runs after the last kill. `onStart` is told about each process (the first one included).
+ */
+export async function killThrough(file: string, plan: readonly KillPhase[], summary: FaultSummary, onStart: (run: BackgroundRun) => void = () => {}): Promise<BackgroundRun> {
+  let current: BackgroundRun | undefined;
+  let started = 0;
+  for (const phase of plan) {
+    if (current === undefined) {
+      current = startRun(file);
+      if (started++ > 0) summary.restarts++;
+      onStart(current);
+    }
+    if (await killDuring(current, phase, summary)) current = undefined;
+  }
+  if (current === undefined) {
+    current = startRun(file);
+    summary.restarts++;
+    onStart(current);
+  }
+  return current;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Convergence and `cdc verify`
+
+/**
+ * Resolves once `cdc verify`'s comparison (in this process) finds the sink equal to the source, then runs
+ * `cdc verify --json` as a user would and returns its tables (exit 0 asserted by the caller via `code`).
+ */
+export async function untilVerified(config: FaultConfig, deadlineMs = 120_000): Promise<{ code: number | null; results: TableComparison[]; output: string }> {
+  const giveUp = Date.now() + deadlineMs;
+  for (;;) {
+    const results = await verifyPipeline(config.config).catch((error: unknown) => error as Error);
+    if (!(results instanceof Error) && isEqual(results)) break;
+    if (Date.now() > giveUp) {
+      throw new Error(`the sink never equalled the source within ${deadlineMs / 1000} s:\n${results instanceof Error ? results.message : formatComparisons(results)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  return verifyCli(config);
+}
+
+export async function verifyCli(config: FaultConfig): Promise<{ code: number | null; results: TableComparison[]; output: string }> {
+  const verified = await cdc(['verify', '--json', '--config', config.file]);
+  let results: TableComparison[] = [];
+  try {
+    results = JSON.parse(verified.stdout) as TableComparison[];
+  } catch {
+    // Not JSON: the exit code and output say why.
+  }
+  return { code: verified.code, results, output: verified.stdout + verified.stderr };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Topics
+
+/** The committed records of a topic, from its start to its end now; none when it does not exist. */
+export async function readTopic(topic: string, brokers = env.KAFKA_BROKERS): Promise<ConsumedRecord[]> {
+  const kafka = new Kafka({ brokers: brokers.split(','), clientId: 'fault-reader', logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    if (!(await admin.listTopics()).includes(topic)) return [];
+    const records: ConsumedRecord[] = [];
+    await withRetry(`read ${topic}`, async () => {
+      records.length = 0;
+      await readToEnd(kafka, admin, topic, (record) => records.push(record), 100);
+    });
+    return records;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function deleteTopics(pipeline: string, brokers = env.KAFKA_BROKERS): Promise<void> {
+  const admin = new Kafka({ brokers: brokers.split(','), clientId: 'fault-admin', logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const mine = (await admin.listTopics()).filter((topic) => topic.startsWith(`${pipeline}.`));
+    if (mine.length > 0) await admin.deleteTopics({ topics: mine });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The source's change events, decoded through the registry; a record that does not decode fails. */
+export async function changeEvents(pipeline: string, brokers?: string): Promise<ChangeEvent[]> {
+  const records = await readTopic(topics.change(pipeline, SOURCE), brokers);
+  return (await avroSerde(pipeline).decode(records)).map((event, i) => {
+    if (event instanceof Error) throw new Error(`${records[i]!.topic}/${records[i]!.partition}@${records[i]!.offset} does not decode: ${event.message}`);
+    return event;
+  });
+}
+
+export interface DeadLetter {
+  stage: string;
+  reason: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  value: Buffer | null;
+}
+
+export async function deadLetters(pipeline: string, brokers?: string): Promise<DeadLetter[]> {
+  const header = (record: ConsumedRecord, name: string) => String(record.headers[name] ?? '');
+  return (await readTopic(topics.deadLetter(pipeline), brokers)).map((record) => ({
+    stage: header(record, 'cdc.dlq.stage'),
+    reason: header(record, 'cdc.dlq.reason'),
+    topic: header(record, 'cdc.dlq.topic'),
+    partition: Number(header(record, 'cdc.dlq.partition')),
+    offset: header(record, 'cdc.dlq.offset'),
+    value: record.value,
+  }));
+}
+
+/**
+ * Checks that every change the writer made is in the change topic as a streamed event: events are taken
+ * once per source position (a restart writes some twice), described like the writer's changes, and the
+ * two multisets must be equal (nothing missing, nothing invented). Returns the events compared.
+ */
+export async function missingFromChangeTopic(pipeline: string, written: readonly string[], describe: (event: ChangeEvent) => string, brokers?: string): Promise<{ missing: string[]; extra: string[]; events: number }> {
+  const seen = new Set<string>();
+  const counts = new Map<string, number>();
+  let events = 0;
+  const byPosition = new Map<string, string>();
+  for (const event of await changeEvents(pipeline, brokers)) {
+    if (event.op === 'r') continue;
+    const earlier = byPosition.get(event.source.position);
+    if (earlier !== undefined && earlier !== describe(event)) throw new Error(`two changes at source position ${event.source.position}: ${earlier} and ${describe(event)}`);
+    byPosition.set(event.source.position, describe(event));
+    if (seen.has(event.source.position)) continue;
+    seen.add(event.source.position);
+    events++;
+    const change = describe(event);
+    counts.set(change, (counts.get(change) ?? 0) + 1);
+  }
+  const missing: string[] = [];
+  for (const change of written) {
+    const left = counts.get(change) ?? 0;
+    if (left === 0) missing.push(change);
+    else counts.set(change, left - 1);
+  }
+  const extra = [...counts].flatMap(([change, n]) => Array<string>(n).fill(change));
+  return { missing, extra, events };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The write load
+
+/**
+ * Until stopped, calls `round` (one source transaction, or a few single writes) and records the changes
+ * it says it made, as strings the change-topic check compares (`c 12 7`, `d 3`); a short pause between
+ * rounds. A failed round fails `stop()`.
+ */
+export class LoadWriter {
+  readonly written: string[] = [];
+  private stopped = false;
+  private readonly done: Promise<void>;
+
+  constructor(round: (n: number) => Promise<string[]>, pauseMs = 10) {
+    this.done = (async () => {
+      for (let n = 0; !this.stopped; n++) {
+        this.written.push(...(await round(n)));
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      }
+    })();
+    this.done.catch(() => {});
+  }
+
+  async stop(): Promise<string[]> {
+    this.stopped = true;
+    await this.done;
+    return this.written;
+  }
+}
+
+/** A seeded choice from a live key set, for writers that update and delete existing keys. */
+export class KeySet {
+  private readonly keys: number[];
+  private state: number;
+
+  constructor(count: number, seed = 1) {
+    this.keys = Array.from({ length: count }, (_, i) => i + 1);
+    this.state = seed;
+  }
+
+  add(key: number): void {
+    this.keys.push(key);
+  }
+
+  pick(): number {
+    this.state = (Math.imul(this.state, 1_103_515_245) + 12_345) >>> 0;
+    return this.keys[this.state % this.keys.length]!;
+  }
+
+  remove(key: number): void {
+    const i = this.keys.indexOf(key);
+    this.keys[i] = this.keys[this.keys.length - 1]!;
+    this.keys.pop();
+  }
+}
+
+/** MySQL events as the MySQL writers describe their changes: `c id v`, `u id v`, `d id`. */
+export function describeMySqlChange(event: ChangeEvent): string {
+  const id = Number(event.key.id);
+  return event.op === 'd' ? `d ${id}` : `${event.op} ${id} ${Number(event.after!.v)}`;
+}
+
+/** MongoDB events as `c id`, `u id`, `d id` (update post-images are looked up later, so no value). */
+export function describeMongoChange(event: ChangeEvent): string {
+  return `${event.op} ${Number(BSON.EJSON.parse(event.key._id as string, { relaxed: true }))}`;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// A private Kafka broker
+
+/**
+ * A Kafka broker of one test, started from the stack's own service code (scripts/stack/services/kafka.ts)
+ * on free ports with a data dir of its own, for the test that stops a broker: the stack's shared one,
+ * which other tests use at the same time, is never touched. Only the pid it started is ever signalled.
+ */
+export class PrivateKafka {
+  private constructor(
+    private readonly service: Service,
+    private readonly dir: string,
+  ) {}
+
+  static async start(name: string): Promise<PrivateKafka> {
+    const dir = mkdtempSync(join(tmpdir(), `rxcdc-${name}-`));
+    const service = kafkaInstance({ name: `kafka-${name}`, port: await freePortPair(), dir });
+    const broker = new PrivateKafka(service, dir);
+    try {
+      await startService(service);
+    } catch (error) {
+      await broker.remove();
+      throw error;
+    }
+    return broker;
+  }
+
+  get brokers(): string {
+    return this.service.endpoint;
+  }
+
+  /** SIGTERM: a controlled shutdown, as an operator stops a broker. */
+  async stop(): Promise<void> {
+    await stopService(this.service, 30_000);
+  }
+
+  async restart(): Promise<void> {
+    await startService(this.service);
+  }
+
+  async remove(): Promise<void> {
+    await stopService(this.service, 5_000);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A port the OS gives out whose next port is free too (the controller's). */
+async function freePortPair(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const { port: given } = server.address() as AddressInfo;
+        server.close(() => resolve(given));
+      });
+    });
+    if (port < 65_535 && !(await portOpen(port + 1))) return port;
+  }
+}
