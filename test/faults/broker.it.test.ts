@@ -82,7 +82,7 @@ test('the broker stopped for 20 s under writes: cdc run either rides it out or e
     // starting again) ends the run: `cdc run` exits 3 with one line naming the brokers, and a new run
     // resumes from the committed tokens and offsets.
     const stoppedAt = Date.now();
-    await broker!.stop();
+    await broker!.shutdown(30_000);
     const exitedWhileDown = await Promise.race([run.exited.then(() => Date.now() - stoppedAt), new Promise<undefined>((resolve) => setTimeout(resolve, DOWN_MS))]);
     await broker!.restart();
     const downFor = Math.round((Date.now() - stoppedAt) / 1000);

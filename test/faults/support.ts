@@ -5,20 +5,15 @@
  * broker, and the summary each file prints. Every pipeline, database and topic is named `fault_…`.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { TestContext } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { BSON } from 'mongodb';
 import type { PipelineConfig } from '../../cli/config-schema.ts';
 import { loadConfig } from '../../cli/config.ts';
 import { formatComparisons, isEqual, verifyPipeline, type TableComparison } from '../../cli/verify.ts';
-import { startService } from '../../scripts/stack/lifecycle.ts';
-import { portOpen, stopService } from '../../scripts/stack/process.ts';
 import { kafkaInstance } from '../../scripts/stack/services/kafka.ts';
-import type { Service } from '../../scripts/stack/service.ts';
 import type { ChangeEvent } from '../../topology/change-event.ts';
 import { withRetry } from '../../topology/retry.ts';
 import { topics } from '../../topology/topics.ts';
@@ -26,6 +21,7 @@ import type { ConsumedRecord } from '../../topology/transport.ts';
 import { readToEnd } from '../../topology/transports/kafka/read-to-end.ts';
 import { BackgroundRun, cdc, writeConfig } from '../cli/support/cli.ts';
 import { avroSerde } from '../connectors/support/repartition-topic.ts';
+import { PrivateServer, startPrivateServer } from '../support/private-server.ts';
 import { stackEnv } from '../support/stack-env.ts';
 
 export const env = stackEnv();
@@ -492,60 +488,19 @@ export function describeMongoChange(event: ChangeEvent): string {
 // ---------------------------------------------------------------------------------------------------
 // A private Kafka broker
 
-/**
- * A Kafka broker of one test, started from the stack's own service code (scripts/stack/services/kafka.ts)
- * on free ports with a data dir of its own, for the test that stops a broker: the stack's shared one,
- * which other tests use at the same time, is never touched. Only the pid it started is ever signalled.
- */
-export class PrivateKafka {
-  private constructor(
-    private readonly service: Service,
-    private readonly dir: string,
-  ) {}
-
-  static async start(name: string): Promise<PrivateKafka> {
-    const dir = mkdtempSync(join(tmpdir(), `rxcdc-${name}-`));
-    const service = kafkaInstance({ name: `kafka-${name}`, port: await freePortPair(), dir });
-    const broker = new PrivateKafka(service, dir);
-    try {
-      await startService(service);
-    } catch (error) {
-      await broker.remove();
-      throw error;
-    }
-    return broker;
+/** A Kafka broker of one test (test/support/private-server.ts), for the test that stops a broker. */
+export class PrivateKafka extends PrivateServer {
+  static start(name: string): Promise<PrivateKafka> {
+    // The broker's port and the controller's, the next one.
+    return startPrivateServer(
+      name,
+      (port, dir) => kafkaInstance({ name: `kafka-${name}`, port, dir }),
+      (service, dir) => new PrivateKafka(service, dir),
+      2,
+    );
   }
 
   get brokers(): string {
     return this.service.endpoint;
-  }
-
-  /** SIGTERM: a controlled shutdown, as an operator stops a broker. */
-  async stop(): Promise<void> {
-    await stopService(this.service, 30_000);
-  }
-
-  async restart(): Promise<void> {
-    await startService(this.service);
-  }
-
-  async remove(): Promise<void> {
-    await stopService(this.service, 5_000);
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-/** A port the OS gives out whose next port is free too (the controller's). */
-async function freePortPair(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const { port: given } = server.address() as AddressInfo;
-        server.close(() => resolve(given));
-      });
-    });
-    if (port < 65_535 && !(await portOpen(port + 1))) return port;
   }
 }
