@@ -4,6 +4,12 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { bigintLong } from '../../serdes/avro-codecs.ts';
 import type { StackEnv } from '../stack/env.ts';
 
+/** Rethrows a KafkaJS deleteGroups error unless every group it names was simply not found. */
+function ignoreGroupsNotFound(error: unknown): void {
+  const groups = (error as { groups?: Array<{ error?: { type?: string } }> }).groups;
+  if (!groups?.every((group) => group.error === undefined || group.error?.type === 'GROUP_ID_NOT_FOUND')) throw error;
+}
+
 export class BenchTopics {
   private constructor(private readonly kafka: Kafka, private readonly admin: Admin, private readonly registryUrl: string) {}
 
@@ -48,10 +54,13 @@ export class BenchTopics {
     }
   }
 
-  /** Deletes the topics and the registry subjects whose names start with `prefix`: runs leave nothing behind. */
+  /** Deletes the topics, consumer groups and registry subjects whose names start with `prefix`: runs leave nothing behind. */
   async deleteAll(prefix: string): Promise<void> {
     const topics = (await this.admin.listTopics()).filter((topic) => topic.startsWith(prefix));
     if (topics.length > 0) await this.admin.deleteTopics({ topics });
+    const groups = (await this.admin.listGroups()).groups.map(({ groupId }) => groupId).filter((group) => group.startsWith(prefix));
+    // A group the coordinator already dropped (no members, no offsets) is gone: that is the aim.
+    if (groups.length > 0) await this.admin.deleteGroups(groups).catch(ignoreGroupsNotFound);
     const subjects = (await (await fetch(`${this.registryUrl}/subjects`)).json()) as string[];
     for (const subject of subjects.filter((name) => name.startsWith(prefix))) {
       await fetch(`${this.registryUrl}/subjects/${encodeURIComponent(subject)}`, { method: 'DELETE' });

@@ -1,0 +1,215 @@
+/**
+ * The end-to-end streaming load, one definition for ours and Debezium's runs: a 4-column `events` table
+ * written by four connections with inserts, updates and deletes in 1-row and 100-row transactions, either
+ * as a backlog (`writeBacklog`) or at a fixed rate (`writeAtFixedRate`), and the target polled for
+ * commit → visible latency (`watchLatency`) or compared with the source (`sameRows`).
+ *
+ * Each row carries the writer's clock (`written_us`, taken as its statement is built, a millisecond or so
+ * before COMMIT); the target is polled every 10 ms for rows newer than the last seen, so a row's latency
+ * is commit → visible in the target, over-counted by at most the poll interval and the poll's own time.
+ */
+import mysql from 'mysql2/promise';
+import { connectionOptions } from '../../connectors/mysql/connection.ts';
+import { sleep } from '../stack/process.ts';
+
+export const EVENTS_TABLE = 'events';
+export const WRITERS = 4;
+const TICK_MS = 100;
+const LATENCY_POLL_MS = 10;
+
+/** The source table; `withIndex` for a target, where the latency poll looks rows up by `written_us`. */
+export async function createEventsTable(admin: mysql.Connection, db: string, withIndex = false): Promise<void> {
+  await admin.query('CREATE DATABASE IF NOT EXISTS ??', [db]);
+  await admin.query(
+    `CREATE TABLE \`${db}\`.${EVENTS_TABLE} (id BIGINT PRIMARY KEY, v INT, pad VARCHAR(40), written_us BIGINT${withIndex ? ', INDEX written (written_us)' : ''})`,
+  );
+}
+
+/** Microseconds since the epoch, finer than Date.now(). */
+export const nowUs = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
+
+/**
+ * mulberry32: a seeded generator, so the rows each writer updates are the same in every run and ours and
+ * Debezium get the same change load (only the clock values differ).
+ */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+/**
+ * One connection writing its own ids (`first`, `first + WRITERS`, ...), so no statement waits on another
+ * connection's rows. Its oldest rows are deleted first and updates pick among the rest, so every
+ * statement changes a row (and makes an event).
+ */
+export class Writer {
+  private inserted = 0;
+  private deleted = 0;
+  private readonly random: () => number;
+
+  private constructor(
+    private readonly connection: mysql.Connection,
+    private readonly db: string,
+    private readonly first: number,
+  ) {
+    this.random = seeded(first);
+  }
+
+  /** `WRITERS` writers on `db`. */
+  static async openAll(url: string, db: string): Promise<Writer[]> {
+    const writers: Writer[] = [];
+    for (let first = 1; first <= WRITERS; first++) writers.push(new Writer(await mysql.createConnection(connectionOptions(url)), db, first));
+    return writers;
+  }
+
+  /** One transaction of `inserts` new rows, or of one update of an existing row; the rows it changed. */
+  async transaction(inserts: number): Promise<number> {
+    await this.connection.beginTransaction();
+    if (inserts > 0) {
+      const rows = Array.from({ length: inserts }, () => [this.id(this.inserted++), 0, 'x'.repeat(30), nowUs()]);
+      await this.connection.query(`INSERT INTO \`${this.db}\`.${EVENTS_TABLE} (id, v, pad, written_us) VALUES ?`, [rows]);
+    } else {
+      const row = this.deleted + Math.floor(this.random() * (this.inserted - this.deleted));
+      await this.connection.query(`UPDATE \`${this.db}\`.${EVENTS_TABLE} SET v = v + 1, written_us = ? WHERE id = ?`, [nowUs(), this.id(row)]);
+    }
+    await this.connection.commit();
+    return Math.max(inserts, 1);
+  }
+
+  async deleteOldest(): Promise<number> {
+    await this.connection.query(`DELETE FROM \`${this.db}\`.${EVENTS_TABLE} WHERE id = ?`, [this.id(this.deleted++)]);
+    return 1;
+  }
+
+  close(): Promise<void> {
+    return this.connection.end();
+  }
+
+  private id(nth: number): number {
+    return this.first + nth * WRITERS;
+  }
+}
+
+/** About `changes` row changes: 100-row inserts alternating with 1-row updates, every 20th statement a delete. */
+export async function writeBacklog(writers: Writer[], changes: number): Promise<number> {
+  const perWriter = Math.ceil(changes / writers.length);
+  const counts = await Promise.all(
+    writers.map(async (writer) => {
+      let written = 0;
+      for (let round = 0; written < perWriter; round++) {
+        written += round % 20 === 19 ? await writer.deleteOldest() : await writer.transaction(round % 2 === 0 ? 100 : 0);
+      }
+      return written;
+    }),
+  );
+  return counts.reduce((sum, count) => sum + count, 0);
+}
+
+/**
+ * Writes at `rate` rows/s for `seconds`: every 100 ms five one-row updates and transactions of up to 100
+ * inserts for the rest, spread over the writers. `alive` throws when the system under test failed.
+ * Returns the rate reached.
+ */
+export async function writeAtFixedRate(writers: Writer[], rate: number, seconds: number, alive: () => void | Promise<void>): Promise<number> {
+  const perTick = Math.round((rate * TICK_MS) / 1000);
+  const tickWork: number[] = [0, 0, 0, 0, 0];
+  for (let rows = 5; rows < perTick; rows += 100) tickWork.push(Math.min(100, perTick - rows));
+  const started = performance.now();
+  let rows = 0;
+  for (let tick = 0; tick < (seconds * 1000) / TICK_MS; tick++) {
+    const tickStart = performance.now();
+    const done = await Promise.all(
+      writers.map(async (writer, k) => {
+        let written = 0;
+        for (let next = k; next < tickWork.length; next += writers.length) written += await writer.transaction(tickWork[next]!);
+        return written;
+      }),
+    );
+    rows += done.reduce((sum, count) => sum + count, 0);
+    await alive();
+    const spent = performance.now() - tickStart;
+    if (spent < TICK_MS) await sleep(TICK_MS - spent);
+  }
+  return rows / ((performance.now() - started) / 1000);
+}
+
+export interface LatencyWatch {
+  /** The newest `written_us` seen in the target. */
+  seen(): number;
+  /** Stops polling; the latencies in ms, sorted. */
+  stop(): Promise<number[]>;
+}
+
+/** Polls `db`.events every 10 ms for rows written after `from` (µs), until stopped. */
+export function watchLatency(url: string, db: string, from: number): LatencyWatch {
+  const latenciesMs: number[] = [];
+  let seen = from;
+  let polling = true;
+  const done = (async () => {
+    const reader = await mysql.createConnection(connectionOptions(url));
+    try {
+      while (polling) {
+        const [rows] = (await reader.query(`SELECT written_us FROM \`${db}\`.${EVENTS_TABLE} WHERE written_us > ?`, [seen])) as unknown as [Array<{ written_us: number }>];
+        const visibleAt = nowUs();
+        for (const { written_us: written } of rows) {
+          latenciesMs.push((visibleAt - Number(written)) / 1000);
+          seen = Math.max(seen, Number(written));
+        }
+        await sleep(LATENCY_POLL_MS);
+      }
+    } finally {
+      await reader.end();
+    }
+  })();
+  return {
+    seen: () => seen,
+    async stop() {
+      polling = false;
+      await done;
+      return latenciesMs.sort((a, b) => a - b);
+    },
+  };
+}
+
+/** The newest `written_us` in `db`.events (0 when empty). */
+export async function newestWrite(admin: mysql.Connection, db: string): Promise<number> {
+  const [[{ newest }]] = (await admin.query(`SELECT COALESCE(MAX(written_us), 0) AS newest FROM \`${db}\`.${EVENTS_TABLE}`)) as unknown as [[{ newest: number }]];
+  return Number(newest);
+}
+
+/**
+ * True when the target holds the source's rows: same count, same sum of `v` (updates) and of `written_us`
+ * (each write's clock). One query per side, the same check for ours and Debezium.
+ */
+export async function sameRows(admin: mysql.Connection, source: string, target: string): Promise<boolean> {
+  const digest = async (db: string) => {
+    const [[row]] = (await admin.query(
+      `SELECT COUNT(*) AS n, COALESCE(SUM(v), 0) AS v, COALESCE(SUM(written_us), 0) AS w FROM \`${db}\`.${EVENTS_TABLE}`,
+    )) as unknown as [[Record<string, unknown>]];
+    return `${row.n}/${row.v}/${row.w}`;
+  };
+  return (await digest(source)) === (await digest(target));
+}
+
+export interface Latency {
+  /** The rate the writers reached (asked: `rate`). */
+  ratePerSecond: number;
+  samples: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+}
+
+/** Percentiles of sorted latencies (ms). A row updated twice between two polls is one sample. */
+export function latencyOf(sortedMs: number[], ratePerSecond: number): Latency {
+  if (sortedMs.length === 0) throw new Error('no row of the latency run became visible in the target');
+  const at = (p: number) => Math.round(sortedMs[Math.min(sortedMs.length - 1, Math.floor((p / 100) * sortedMs.length))]!);
+  return { ratePerSecond: Math.round(ratePerSecond), samples: sortedMs.length, p50: at(50), p95: at(95), p99: at(99), max: Math.round(sortedMs.at(-1)!) };
+}

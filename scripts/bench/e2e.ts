@@ -1,0 +1,86 @@
+/**
+ * End-to-end streaming, MariaDB → CDC system → MariaDB, one procedure for ours (scripts/bench-streaming-e2e.ts)
+ * and Debezium's (scripts/bench/debezium/scenarios.ts), which differ only in how the system is started,
+ * paused and resumed:
+ * - sustained: `changes` row changes written (scripts/bench/change-load.ts) while the system is paused, then
+ *   rows/s from its resumption until the target holds the source's rows (count and sums, polled every 250 ms);
+ * - latency: writes at a fixed `rate` for `seconds`, commit → visible in the target per row, until the
+ *   newest row written is visible.
+ */
+import mysql from 'mysql2/promise';
+import { connectionOptions } from '../../connectors/mysql/connection.ts';
+import type { StackEnv } from '../stack/env.ts';
+import { createEventsTable, latencyOf, newestWrite, sameRows, watchLatency, Writer, writeAtFixedRate, writeBacklog, type Latency } from './change-load.ts';
+import { until } from './pipeline.ts';
+
+const SAME_ROWS_POLL_MS = 250;
+
+export interface E2eLoad {
+  changes: number;
+  rate: number;
+  seconds: number;
+}
+
+export interface E2eResult {
+  /** Row changes of the backlog. */
+  written: number;
+  sustainedSeconds: number;
+  latency: Latency;
+}
+
+/** The system under test, from `source` into `target` (both databases exist, with the events table). */
+export interface E2eSystem {
+  start(): Promise<void>;
+  /** Stops reading the source, its position kept. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  /** Throws when the system failed. */
+  alive(): void | Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Creates `source` and `target` (the target's table pre-created, with the index the latency poll needs),
+ * runs both measures through `system`, and drops both databases whatever happens.
+ */
+export async function runE2e(env: StackEnv, load: E2eLoad, dbs: { source: string; target: string }, system: E2eSystem): Promise<E2eResult> {
+  const { source, target } = dbs;
+  const admin = await mysql.createConnection(connectionOptions(env.MYSQL_URL));
+  let writers: Writer[] = [];
+  let started = false;
+  try {
+    await createEventsTable(admin, source);
+    await createEventsTable(admin, target, true);
+    writers = await Writer.openAll(env.MYSQL_URL, source);
+    await system.start();
+    started = true;
+    // A first row through, so the system has a position to resume from.
+    await writers[0]!.transaction(1);
+    await until('the first row in the target', () => system.alive(), () => sameRows(admin, source, target), 50, 120_000);
+
+    await system.pause();
+    const written = await writeBacklog(writers, load.changes);
+    const sustainedStart = performance.now();
+    await system.resume();
+    await until('the target to hold the backlog', () => system.alive(), () => sameRows(admin, source, target), SAME_ROWS_POLL_MS);
+    const sustainedSeconds = (performance.now() - sustainedStart) / 1000;
+
+    const latency = watchLatency(env.MYSQL_URL, target, await newestWrite(admin, target));
+    let sorted: number[];
+    let reached: number;
+    try {
+      reached = await writeAtFixedRate(writers, load.rate, load.seconds, () => system.alive());
+      const newest = await newestWrite(admin, source);
+      await until('the last rows of the latency run in the target', () => system.alive(), () => latency.seen() >= newest, 50, 300_000);
+    } finally {
+      sorted = await latency.stop();
+    }
+    return { written, sustainedSeconds, latency: latencyOf(sorted, reached) };
+  } finally {
+    if (started) await system.stop();
+    for (const writer of writers) await writer.close();
+    await admin.query('DROP DATABASE IF EXISTS ??', [source]);
+    await admin.query('DROP DATABASE IF EXISTS ??', [target]);
+    await admin.end();
+  }
+}
