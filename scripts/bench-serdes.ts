@@ -68,7 +68,7 @@ const records: RawRecord[] = encoded.map(({ key, value }, i) => ({ topic: 'order
 
 const encodeRate = await rate(() => serde.encode('orders', events));
 const decodeRate = await rate(() => serde.decode(records));
-const bytes = encoded.reduce((sum, r) => sum + r.key.length + r.value.length, 0) / BATCH;
+const bytes = encoded.reduce((sum, r) => sum + (r.key?.length ?? 0) + r.value.length, 0) / BATCH;
 console.log(`10-column row (update: before + after), ${BATCH}-event batches, ${bytes.toFixed(0)} bytes/event on the wire`);
 console.log(`encode: ${Math.round(encodeRate).toLocaleString('en-US')} events/s`);
 console.log(`decode: ${Math.round(decodeRate).toLocaleString('en-US')} events/s`);

@@ -9,7 +9,7 @@ import type { ChangeEvent, Row, TableSchema } from '../topology/change-event.ts'
 import { CdcError } from '../topology/errors.ts';
 import type { EncodedRecord, EventSerde, RawRecord } from '../topology/serde.ts';
 import { CONNECTOR_ATTR, fullName, tableEventSchemas, type EventSchemas, type RecordSchema } from './avro-schema.ts';
-import { avroType, EnvelopeCodec, KeyCodec } from './change-event-codec.ts';
+import { avroType, EnvelopeCodec, KeyCodec, type AvroEnvelope } from './change-event-codec.ts';
 import { assertBackward } from './compatibility.ts';
 import { DecodeError } from './errors.ts';
 import { collectionEventSchemas } from './mongo-avro-schema.ts';
@@ -78,7 +78,8 @@ export class AvroEventSerde implements EventSerde {
     for (let i = 0; i < events.length; i++) {
       const event = events[i] as ChangeEvent;
       const writer = this.cachedWriter(topic, event) ?? (await this.prepareWriter(topic, event));
-      records[i] = { key: this.frame(writer.keyId, writer.key, writer.key.toAvro(event.key), event), value: this.frame(writer.valueId, writer.value, writer.value.toAvro(event), event) };
+      const key = event.op === 't' ? null : this.frame(writer.keyId, writer.key, writer.key.toAvro(event.key), event);
+      records[i] = { key, value: this.frame(writer.valueId, writer.value, writer.value.toAvro(event), event) };
     }
     return records;
   }
@@ -184,16 +185,20 @@ export class AvroEventSerde implements EventSerde {
   }
 
   private decodeRecord(record: RawRecord): ChangeEvent | DecodeError {
-    if (record.key === null) return new DecodeError(record, 'record has no key');
     if (record.value === null) return new DecodeError(record, 'record has no value (a tombstone)');
-    const keyReader = this.keyReader(record.key);
+    const keyReader = record.key === null ? undefined : this.keyReader(record.key);
     if (typeof keyReader === 'string') return new DecodeError(record, `key: ${keyReader}`);
     const valueReader = this.valueReader(record.topic, record.value);
     if (typeof valueReader === 'string') return new DecodeError(record, `value: ${valueReader}`);
     try {
-      const key = keyReader.fromAvro(readPayload(record.key, keyReader.type) as Record<string, unknown>);
-      const envelope = readPayload(record.value, valueReader.codec.type, valueReader.resolver);
-      return valueReader.codec.fromAvro(envelope as Parameters<EnvelopeCodec['fromAvro']>[0], key as Row);
+      const envelope = readPayload(record.value, valueReader.codec.type, valueReader.resolver) as AvroEnvelope;
+      // Only a truncate has no key: a row's record without one cannot be applied to any row.
+      if (keyReader === undefined) {
+        if (envelope.op !== 't') return new DecodeError(record, `record has no key (op ${JSON.stringify(envelope.op)})`);
+        return valueReader.codec.fromAvro(envelope, {});
+      }
+      const key = keyReader.fromAvro(readPayload(record.key!, keyReader.type) as Record<string, unknown>);
+      return valueReader.codec.fromAvro(envelope, key as Row);
     } catch (error) {
       return new DecodeError(record, (error as Error).message, { cause: error });
     }

@@ -104,7 +104,7 @@ interface AvroSource {
   tx_id: string | null;
 }
 
-interface AvroEnvelope {
+export interface AvroEnvelope {
   before: unknown;
   after: unknown;
   source: AvroSource;
@@ -112,7 +112,7 @@ interface AvroEnvelope {
   ts_ms: number;
 }
 
-const OPS = new Set<string>(['c', 'u', 'd', 'r']);
+const OPS = new Set<string>(['c', 'u', 'd', 'r', 't']);
 
 export class EnvelopeCodec {
   readonly type: Type;

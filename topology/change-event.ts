@@ -3,8 +3,16 @@
  * Close to Debezium's envelope (op/before/after/source/ts_ms) so its consumers understand ours.
  */
 
-/** c = insert, u = update, d = delete, r = snapshot read (Debezium's letters). */
-export type Op = 'c' | 'u' | 'd' | 'r';
+/**
+ * c = insert, u = update, d = delete, r = snapshot read, t = truncate (Debezium's letters).
+ *
+ * A `t` event says: every row of its table that its source wrote before `source.position` is gone. Its
+ * `key` is empty and `before`/`after` are null. Sources emit one after each table's snapshot (at the
+ * snapshot's position, which its rows carry too), so a fresh snapshot taken after the log was lost
+ * also removes the rows deleted in the lost log; and MySQL/MariaDB sources emit one for TRUNCATE TABLE.
+ * Topics carry it to every partition (it has no row to hash), so it follows each partition's older rows.
+ */
+export type Op = 'c' | 'u' | 'd' | 'r' | 't';
 
 /**
  * Column values in their canonical JavaScript form, shared by sources, serdes and sinks:
@@ -88,4 +96,11 @@ export interface ChangeEvent {
 /** Positions are built so that plain string order is source order (fixed-width fields). */
 export function comparePositions(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A `t` event (see Op): the rows of `source.table` that its source wrote before `source.position` are gone. */
+export function truncateEvent(source: SourceInfo, schema: TableSchema | undefined): ChangeEvent {
+  const event: ChangeEvent = { op: 't', key: {}, before: null, after: null, source, tsMs: Date.now() };
+  if (schema !== undefined) event.schema = schema;
+  return event;
 }

@@ -4,6 +4,7 @@ import type { SourceToken } from './token.ts';
 import type { OutgoingRecord, Producer } from './transport.ts';
 import type { TopicTokenStore } from './token-store.ts';
 import { partitionForKey } from './murmur2.ts';
+import { placeRecords } from './record-placement.ts';
 import { TokenCommitError } from './errors.ts';
 import { withRetry } from './retry.ts';
 
@@ -67,6 +68,6 @@ export class ChangeWriter implements BatchWriter {
     if (events.length === 0) return [];
     const partitions = this.options.partitionsOf(topic);
     const encoded = await this.options.serde.encode(topic, events);
-    return encoded.map(({ key, value }) => ({ topic, partition: partitionForKey(key, partitions), key, value }));
+    return placeRecords(topic, partitions, events, encoded, (i) => partitionForKey(encoded[i]!.key!, partitions));
   }
 }

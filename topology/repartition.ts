@@ -3,6 +3,7 @@ import type { EventSerde } from './serde.ts';
 import type { OutgoingRecord } from './transport.ts';
 import { encodeRowKey } from './key-encoding.ts';
 import { partitionForKey } from './murmur2.ts';
+import { placeRecords } from './record-placement.ts';
 
 /**
  * Re-keys events by table + primary key into `partitions` partitions with the Java default partitioner
@@ -13,8 +14,9 @@ import { partitionForKey } from './murmur2.ts';
  * must not move partitions when it does. A Java client computes the same partition by hashing the same
  * canonical bytes. The record key itself is the Avro key in the Confluent wire format, so the repartition
  * topic reads like every other topic (and MongoDB deletes, whose value holds no document, keep their `_id`).
+ * A `t` event goes to every partition (record-placement.ts).
  */
 export async function repartitionRecords(serde: EventSerde, topic: string, partitions: number, events: readonly ChangeEvent[]): Promise<OutgoingRecord[]> {
   const encoded = await serde.encode(topic, events);
-  return encoded.map(({ key, value }, i) => ({ topic, partition: partitionForKey(encodeRowKey(events[i]!), partitions), key, value }));
+  return placeRecords(topic, partitions, events, encoded, (i) => partitionForKey(encodeRowKey(events[i]!), partitions));
 }

@@ -10,7 +10,8 @@ export interface RawRecord {
 }
 
 export interface EncodedRecord {
-  key: Buffer;
+  /** Null for a `t` event, which has no row key (as Debezium writes truncates). */
+  key: Buffer | null;
   value: Buffer;
 }
 

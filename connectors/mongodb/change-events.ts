@@ -9,7 +9,7 @@
  * (`create`, `createIndexes`, ... shown only with showExpandedEvents) carry no document change.
  */
 import { BSON, type ChangeStreamDocument, type Document } from 'mongodb';
-import type { ChangeEvent, Op, Row } from '../../topology/change-event.ts';
+import { truncateEvent, type ChangeEvent, type Op, type Row } from '../../topology/change-event.ts';
 import { fromTimestamp } from './position.ts';
 
 /** Reads the server needs for update events that arrive without their document's identity or image (document-lookup.ts). */
@@ -51,6 +51,11 @@ export const TYPE_PRESERVING_READ = { promoteValues: false, promoteLongs: false,
 export function snapshotReadEvent(origin: EventOrigin, collection: string, document: Document, position: string): ChangeEvent {
   const now = Date.now();
   return makeEvent(origin, collection, 'r', document._id, null, document, { position, tsMs: now, snapshot: true });
+}
+
+/** After a collection's last snapshot chunk: the documents written before the snapshot's position are gone unless the snapshot wrote them again. */
+export function snapshotDoneEvent(origin: EventOrigin, collection: string, position: string): ChangeEvent {
+  return truncateEvent({ connector: 'mongodb', name: origin.sourceName, db: origin.database, table: collection, position, tsMs: Date.now(), snapshot: true }, undefined);
 }
 
 /**

@@ -105,6 +105,8 @@ export class MongoSink implements SinkConnector {
     const db = this.client.db(this.options.database);
     const documents = db.collection(name);
     const tombstones = db.collection(`${name}__cdc_tombstones`);
+    // A `t` event: the documents its source wrote before it go (see SqlSink.truncate), then the batch's newer actions apply.
+    if (table.truncatedBefore !== undefined) await documents.deleteMany({ [POSITION_FIELD]: { $lt: table.truncatedBefore } });
     const columns = new Map(table.schema?.columns.map((column) => [column.name, column]) ?? []);
     const rejected: RejectedRecord[] = [];
     const items: Item[] = [];

@@ -25,7 +25,7 @@ import { PositionLostError, SourceMisconfiguredError, UnreachableError } from '.
 import { redactUrls } from '../../topology/redact.ts';
 import { coversCollection, parseMongoSourceConfig, redactMessage, type MongoSourceConfig, type MongoSourceConfigInput } from './config.ts';
 import { asPositionLost, openChangeStream, type OpenedChangeStream, type StreamSettings, type StreamStart, type StreamTarget } from './change-streams.ts';
-import { snapshotReadEvent, streamedEvent, type DocumentLookup, type EventOrigin, type StreamEnd } from './change-events.ts';
+import { snapshotDoneEvent, snapshotReadEvent, streamedEvent, type DocumentLookup, type EventOrigin, type StreamEnd } from './change-events.ts';
 import { ServerDocumentLookup } from './document-lookup.ts';
 import { chunkKey, readChunk } from './snapshot.ts';
 import {
@@ -152,7 +152,10 @@ export class MongoSource implements SourceConnector {
             chunks: state.chunks + (last === undefined ? 0 : 1),
             ...(last === undefined ? (state.lastKey === undefined ? {} : { lastKey: state.lastKey }) : { lastKey: chunkKey(last) }),
           };
-          if (!stopped) subscriber.next({ kind: 'chunkDone', table: collection, progress: state });
+          if (stopped) return;
+          // Before the token that marks the collection done, so no restart can skip it.
+          if (state.done) subscriber.next({ kind: 'row', event: snapshotDoneEvent(this.origin(), collection, from.position) });
+          subscriber.next({ kind: 'chunkDone', table: collection, progress: state });
         }
       };
       const run = async () => {

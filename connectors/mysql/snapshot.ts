@@ -1,6 +1,6 @@
 import { Observable, type Subscriber } from 'rxjs';
 import type { Pool, PoolConnection } from 'mysql2';
-import type { ChangeEvent, Row, SourceInfo, Value } from '../../topology/change-event.ts';
+import { truncateEvent, type ChangeEvent, type Row, type SourceInfo, type Value } from '../../topology/change-event.ts';
 import type { FlowControl } from '../../topology/flow-control.ts';
 import type { LogPosition, SnapshotItem } from '../../topology/source.ts';
 import type { TableSnapshotProgress } from '../../topology/token.ts';
@@ -75,6 +75,7 @@ class ChunkReader {
     if (keyColumns.length === 0) {
       this.settings.warn(`table ${name} has no primary key and no configured key: snapshotting it in one pass, which restarts from its beginning if interrupted`);
       const rows = await this.chunk(table, select, []);
+      this.tableDone(table);
       this.subscriber.next({ kind: 'chunkDone', table: name, progress: { done: true, rows: rows.count, chunks: 1 } });
       return;
     }
@@ -94,8 +95,22 @@ class ChunkReader {
         chunks: progress.chunks + (read.count > 0 ? 1 : 0),
         lastKey: read.last === undefined ? progress.lastKey : encodeKey(read.last, keyColumns),
       };
+      if (progress.done) this.tableDone(table);
       this.subscriber.next({ kind: 'chunkDone', table: name, progress });
     }
+  }
+
+  /**
+   * The table's `t` event, after its last row and before the token that marks it done (so no restart
+   * skips it): rows written before the snapshot's position are gone unless the snapshot wrote them again.
+   * This is what removes, after a re-snapshot, the rows deleted in a binlog that was lost.
+   */
+  private tableDone(table: CapturedTable): void {
+    this.subscriber.next({ kind: 'row', event: truncateEvent(this.sourceInfo(table, Date.now()), table.schema) });
+  }
+
+  private sourceInfo({ schema }: CapturedTable, now: number): SourceInfo {
+    return { connector: 'mysql', name: this.settings.sourceName, db: schema.db, table: schema.table, position: this.from.position, tsMs: now, snapshot: true };
   }
 
   /** Streams one query's rows out as `r` events; resolves with their count and the last row. */
@@ -107,15 +122,7 @@ class ChunkReader {
     const { schema, keyColumns, convert } = table;
     const now = Date.now();
     // One SourceInfo for the whole chunk: every `r` row of it has the same one.
-    const source: SourceInfo = {
-      connector: 'mysql',
-      name: this.settings.sourceName,
-      db: schema.db,
-      table: schema.table,
-      position: this.from.position,
-      tsMs: now,
-      snapshot: true,
-    };
+    const source = this.sourceInfo(table, now);
     let count = 0;
     let last: Row | undefined;
     try {

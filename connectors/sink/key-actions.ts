@@ -28,6 +28,11 @@ export interface TableActions {
   sourceTable: string;
   schema: TableSchema | undefined;
   keyColumns: string[];
+  /**
+   * The newest `t` position of the batch: the target's rows written before it go first, and the batch's
+   * actions older than it are dropped (the truncate removes what they would write).
+   */
+  truncatedBefore?: string;
   /** One action per key, newest position wins. */
   actions: KeyAction[];
 }
@@ -84,6 +89,13 @@ export function reduceBatch(batch: readonly SinkRecord[]): { tables: TableAction
     }
     // The newest schema of the batch is the one the target must be able to hold.
     if (event.schema) table.schema = event.schema;
+    if (event.op === 't') {
+      const position = event.source.position;
+      if (table.truncatedBefore === undefined || comparePositions(table.truncatedBefore, position) < 0) table.truncatedBefore = position;
+      continue;
+    }
+    // A truncate's empty key names no columns: a row event of the table that comes after it does.
+    if (table.keyColumns.length === 0) table.keyColumns = keyColumns;
     let actions: KeyAction[];
     try {
       actions = actionsOf(record, keyColumns);
@@ -98,9 +110,14 @@ export function reduceBatch(batch: readonly SinkRecord[]): { tables: TableAction
     }
   }
   return {
-    tables: [...tables.values()].map(({ byKey, ...table }) => ({ ...table, actions: [...byKey.values()] })),
+    tables: [...tables.values()].map(({ byKey, ...table }) => ({ ...table, actions: newerThanTruncate([...byKey.values()], table.truncatedBefore) })),
     rejected,
   };
+}
+
+function newerThanTruncate(actions: KeyAction[], truncatedBefore: string | undefined): KeyAction[] {
+  if (truncatedBefore === undefined) return actions;
+  return actions.filter((action) => comparePositions(action.position, truncatedBefore) >= 0);
 }
 
 function actionsOf(record: SinkRecord, keyColumns: readonly string[]): KeyAction[] {
@@ -123,6 +140,9 @@ function actionsOf(record: SinkRecord, keyColumns: readonly string[]): KeyAction
       const beforeKey = keyOf(event.before);
       return encodeValues(beforeKey) === afterAction.keyId ? [afterAction] : [make(beforeKey, null), afterAction];
     }
+    case 't':
+      // Truncates are no key's action: reduceBatch keeps them per table.
+      return [];
   }
 }
 

@@ -87,16 +87,23 @@ export class SqlSink implements SinkConnector {
     let broken = false;
     try {
       const work: Array<{ target: Target; table: TableActions }> = [];
-      for (const table of tables) work.push({ target: await this.target(connection, table), table });
+      for (const table of tables) {
+        // A truncate of a table that has no target yet removes nothing: it needs no target either.
+        if (table.actions.length === 0 && !(await this.hasTarget(connection, table))) continue;
+        work.push({ target: await this.target(connection, table), table });
+      }
       work.sort((a, b) => (a.target.table < b.target.table ? -1 : a.target.table > b.target.table ? 1 : 0));
       await connection.query('BEGIN');
       try {
         // Locks in table-name order, all before any write: two batches never wait on each other in a cycle.
         for (const { target, table } of work) {
-          const exclusive = target.uniqueKeys.length > 0 || table.actions.some(removesAnotherPartitionsKey);
+          const exclusive = target.uniqueKeys.length > 0 || table.truncatedBefore !== undefined || table.actions.some(removesAnotherPartitionsKey);
           await connection.query(this.dialect.lockStatement(exclusive), [target.table]);
         }
-        for (const { target, table } of work) rejected.push(...(await this.applyTable(connection, target, table.actions)));
+        for (const { target, table } of work) {
+          if (table.truncatedBefore !== undefined) await this.truncate(connection, target, table.truncatedBefore);
+          rejected.push(...(await this.applyTable(connection, target, table.actions)));
+        }
         await connection.query('COMMIT');
       } catch (error) {
         await connection.query('ROLLBACK').catch(() => {
@@ -125,6 +132,14 @@ export class SqlSink implements SinkConnector {
     if (error instanceof CdcError) return error;
     if (this.dialect.isTransient(error)) return new TransientError(`${this.name}: ${describe(error)}`, { cause: error });
     return error;
+  }
+
+  /**
+   * A `t` event: the rows its source wrote before `position` go. Rows the sink did not write (no
+   * position) stay, and so do tombstones: they are older than any row that can still arrive.
+   */
+  private async truncate(connection: SqlConnection, target: Target, position: string): Promise<void> {
+    await connection.query(`DELETE FROM ${this.dialect.qualified(target.table)} WHERE ${this.dialect.quote(POSITION_COLUMN)} < ${this.dialect.placeholder(1)}`, [position]);
   }
 
   private async applyTable(connection: SqlConnection, target: Target, actions: readonly KeyAction[]): Promise<RejectedRecord[]> {
@@ -322,8 +337,17 @@ export class SqlSink implements SinkConnector {
     return setUp;
   }
 
+  private async hasTarget(connection: SqlConnection, table: TableActions): Promise<boolean> {
+    const sourceId = `${table.sourceDb}.${table.sourceTable}`;
+    return this.targets.has(sourceId) || (await this.dialect.targetColumns(connection, this.targetName(sourceId, table))).length > 0;
+  }
+
+  private targetName(sourceId: string, table: TableActions): string {
+    return this.options.tableMap?.[sourceId] ?? table.sourceTable;
+  }
+
   private async setUpTarget(connection: SqlConnection, sourceId: string, table: TableActions): Promise<Target> {
-    const name = this.options.tableMap?.[sourceId] ?? table.sourceTable;
+    const name = this.targetName(sourceId, table);
     const tombstones = this.tombstoneTable(name);
     let columns = await this.dialect.targetColumns(connection, name);
     if (columns.length === 0) {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import avsc from 'avsc';
 import type { TableSchema } from '../../topology/change-event.ts';
-import type { RawRecord } from '../../topology/serde.ts';
+import type { EncodedRecord, RawRecord } from '../../topology/serde.ts';
 import { AvroEventSerde } from '../../serdes/avro-serde.ts';
 import { tableEventSchemas } from '../../serdes/avro-schema.ts';
 import { DecodeError, SchemaIncompatibleError } from '../../serdes/errors.ts';
@@ -26,7 +26,7 @@ function newSerde(extra: { readerSchemas?: ReadonlyMap<string, ReturnType<typeof
   return new AvroEventSerde({ registry: ConfluentSchemaRegistry.fromArgs({ host: url }), prefix: 'srv', ...extra });
 }
 
-function records(topic: string, encoded: Array<{ key: Buffer; value: Buffer }>): RawRecord[] {
+function records(topic: string, encoded: readonly EncodedRecord[]): RawRecord[] {
   return encoded.map(({ key, value }, i) => ({ topic, partition: 0, offset: String(i), key, value }));
 }
 

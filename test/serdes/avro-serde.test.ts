@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BSON } from 'mongodb';
-import type { ChangeEvent, TableSchema } from '../../topology/change-event.ts';
-import type { RawRecord } from '../../topology/serde.ts';
+import { truncateEvent, type ChangeEvent, type TableSchema } from '../../topology/change-event.ts';
+import type { EncodedRecord, RawRecord } from '../../topology/serde.ts';
 import { CdcError } from '../../topology/errors.ts';
 import { AvroEventSerde } from '../../serdes/avro-serde.ts';
 import { tableEventSchemas } from '../../serdes/avro-schema.ts';
@@ -15,7 +15,7 @@ import { plainEvent } from './plain.ts';
 
 const TOPIC = 'cdc.shop.all';
 
-function records(topic: string, encoded: Array<{ key: Buffer; value: Buffer }>): RawRecord[] {
+function records(topic: string, encoded: readonly EncodedRecord[]): RawRecord[] {
   return encoded.map(({ key, value }, i) => ({ topic, partition: 3, offset: String(100 + i), key, value }));
 }
 
@@ -110,6 +110,19 @@ test('a bad record becomes a DecodeError with its coordinates; the others decode
     assert.deepEqual([error.topic, error.partition, error.offset], [TOPIC, 1, String(20 + i)]);
     assert.match(error.reason, reason);
   });
+});
+
+test('a truncate has no record key (as Debezium writes it) and round-trips; a row record without a key is a DecodeError', async () => {
+  const serde = new AvroEventSerde({ registry: new MemoryRegistry(), prefix: 'srv' });
+  const table = allTypesTable('shop', 'all');
+  const [row] = allTypesEvents(table);
+  const truncate = truncateEvent({ ...row!.source, position: '005', snapshot: false }, table);
+  const [rowRecord, truncateRecord] = await serde.encode(TOPIC, [row!, truncate]);
+  assert.equal(truncateRecord!.key, null);
+  const decoded = await serde.decode(records(TOPIC, [truncateRecord!, { key: null, value: rowRecord!.value }]));
+  assert.deepEqual(plainEvent(decoded[0]!), truncate);
+  assert.ok(decoded[1] instanceof DecodeError);
+  assert.match(decoded[1].reason, /no key \(op "r"\)/);
 });
 
 function withColumns(table: TableSchema, columns: TableSchema['columns']): TableSchema {

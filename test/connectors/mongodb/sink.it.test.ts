@@ -5,6 +5,7 @@ import { MongoSink } from '../../../connectors/mongodb/sink.ts';
 import type { TableSchema } from '../../../topology/change-event.ts';
 import { record } from '../support/records.ts';
 import { scratchMongo, type Scratch } from '../support/targets.ts';
+import { truncateConverges } from '../support/truncate-scenario.ts';
 
 let target: Scratch & { client: MongoClient };
 
@@ -55,4 +56,14 @@ test('with BIGINT keys, a replayed older event never moves a document back, and 
   }
   const [doc] = await documents.find({}, { promoteLongs: false }).toArray();
   assert.ok(doc!._id instanceof Long, 'the key is stored as a 64-bit integer');
+});
+
+test('a truncate removes the documents written before its position and keeps newer ones, in any batch order; one of a collection never written removes nothing', async (t) => {
+  const sink = new MongoSink({ name: 'mongodb-truncate', url: target.url, database: target.name, collectionMap: { 'shop.items': 'items_truncate' } });
+  await sink.start();
+  t.after(() => sink.close());
+  const db = target.client.db(target.name);
+  await truncateConverges(sink, {
+    rows: async () => (await db.collection('items_truncate').find().sort({ _id: 1 }).toArray()).map((doc) => [doc._id, doc.note, doc.__cdc_pos]),
+  });
 });

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { BSON, MongoClient, type Db } from 'mongodb';
 import type { Observable, Subscription } from 'rxjs';
 import type { ChangeEvent } from '../../../topology/change-event.ts';
-import type { LogPosition, SnapshotItem, StreamItem } from '../../../topology/source.ts';
+import type { LogPosition, StreamItem } from '../../../topology/source.ts';
 import { stackEnv } from '../../support/stack-env.ts';
 
 export interface TestDatabase {
@@ -95,9 +95,7 @@ export function changesOf(items: StreamItem[]): ChangeEvent[] {
   return items.flatMap((item) => (item.kind === 'change' ? [item.event] : []));
 }
 
-export function rowsOf(items: SnapshotItem[]): ChangeEvent[] {
-  return items.flatMap((item) => (item.kind === 'row' ? [item.event] : []));
-}
+export { snapshotRows as rowsOf } from '../../support/snapshot-items.ts';
 
 export function lastCommit(items: StreamItem[]): LogPosition {
   const commits = items.flatMap((item) => (item.kind === 'commit' ? [item.position] : []));
@@ -106,12 +104,30 @@ export function lastCommit(items: StreamItem[]): LogPosition {
   return last;
 }
 
+/** Per map applyInOrder filled, the position that wrote each `_id` (what a sink's `__cdc_pos` holds). */
+const writtenAt = new WeakMap<Map<string, string>, Map<string, string>>();
+
 /** Applies events in order the way an idempotent sink does: a map from canonical `_id` to canonical document. */
 export function applyInOrder(events: ChangeEvent[], into = new Map<string, string>()): Map<string, string> {
+  let positions = writtenAt.get(into);
+  if (positions === undefined) writtenAt.set(into, (positions = new Map()));
   for (const event of events) {
+    if (event.op === 't') {
+      for (const [id, position] of positions) {
+        if (position >= event.source.position) continue;
+        into.delete(id);
+        positions.delete(id);
+      }
+      continue;
+    }
     const id = event.key._id as string;
-    if (event.op === 'd') into.delete(id);
-    else into.set(id, (event.after as { doc: string }).doc);
+    if (event.op === 'd') {
+      into.delete(id);
+      positions.delete(id);
+    } else {
+      into.set(id, (event.after as { doc: string }).doc);
+      positions.set(id, event.source.position);
+    }
   }
   return into;
 }

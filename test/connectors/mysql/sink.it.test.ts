@@ -4,6 +4,7 @@ import type mysql from 'mysql2/promise';
 import { createMySqlSink } from '../../../connectors/mysql/sink.ts';
 import type { TableSchema } from '../../../topology/change-event.ts';
 import { record, typedRow, typedSchema } from '../support/records.ts';
+import { truncateConverges } from '../support/truncate-scenario.ts';
 import { scratchMariaDb, type Scratch } from '../support/targets.ts';
 
 let target: Scratch & { connection: mysql.Connection };
@@ -64,6 +65,15 @@ test('duplicates and a replayed older insert after a delete converge (tombstones
   await sink.apply([update]);
   const [rows] = await target.connection.query('SELECT id FROM items_replay');
   assert.deepEqual(rows, []);
+});
+
+test('a truncate removes the rows written before its position and keeps newer ones, in any batch order; one of a table with no target is nothing', async (t) => {
+  const sink = createMySqlSink({ name: 'mariadb-truncate', url: target.url, manageTables: true, tableMap: { 'shop.items': 'items_truncate' } });
+  t.after(() => sink.close());
+  await truncateConverges(sink, {
+    rows: async () => (await target.connection.query({ sql: 'SELECT id, note, __cdc_pos FROM items_truncate ORDER BY id', rowsAsArray: true }))[0] as unknown[][],
+    exists: async (table) => ((await target.connection.query('SHOW TABLES LIKE ?', [table]))[0] as unknown[]).length > 0,
+  });
 });
 
 test('a target that cannot be reached is a retriable error, and nothing is reported as rejected', async (t) => {

@@ -53,7 +53,8 @@ test('SIGKILL during the snapshot of 1M rows under writes: the restart resumes a
           { source: resumed.source, table: resumed.table, chunksSkipped: resumed.chunksSkipped, rowsSkipped: resumed.rowsSkipped },
           { source: SOURCE, table, chunksSkipped: stored.chunks, rowsSkipped: stored.rows },
         );
-        await second.waitForLog('the snapshot finished, the source streams', (line) => line.msg === 'streaming');
+        // 900k rows through source, repartition and sink in one process, at 10k rows/s when another test file runs beside it.
+        await second.waitForLog('the snapshot finished, the source streams', (line) => line.msg === 'streaming', 200_000);
         // The restarted process's own count of the rows its snapshot read: those after the last finished
         // chunk (and the rows the writer added meanwhile), not the whole table again.
         const readAfterRestart = await counterOf(second, 'cdc_snapshot_rows_total', { source: SOURCE, table });

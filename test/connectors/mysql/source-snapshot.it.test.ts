@@ -4,6 +4,7 @@ import { firstValueFrom, toArray, type Observable } from 'rxjs';
 import { FlowControl } from '../../../topology/flow-control.ts';
 import type { SnapshotItem } from '../../../topology/source.ts';
 import type { TableSnapshotProgress } from '../../../topology/token.ts';
+import { snapshotMarks, snapshotRows } from '../../support/snapshot-items.ts';
 import { withSourceDatabase } from './source-fixture.ts';
 
 const CHUNK = 10;
@@ -30,6 +31,9 @@ test('a composite-key table is read in chunks with chunkDone progress, and a res
       ],
     );
     assert.ok(full.events.every((event) => event.op === 'r' && event.source.snapshot && event.source.position === from.position));
+    // The table's truncate at the snapshot's position comes after its last row, before the progress that marks it done.
+    assert.deepEqual(full.marks.slice(-3), ['r', `t ${from.position}`, 'done']);
+    assert.equal(full.marks.filter((mark) => mark.startsWith('t')).length, 1);
 
     const afterFirstChunk = full.progress[0]!;
     const resumed = await read(source.snapshot(from, { [table]: afterFirstChunk }, new FlowControl()));
@@ -39,7 +43,7 @@ test('a composite-key table is read in chunks with chunkDone progress, and a res
     assert.deepEqual(resumed.progress.at(-1), full.progress.at(-1));
 
     const finished = await read(source.snapshot(from, { [table]: full.progress.at(-1)! }, new FlowControl()));
-    assert.equal(finished.events.length, 0, 'a finished table is not read again');
+    assert.deepEqual(finished.marks, [], 'a finished table is not read again, and not truncated again');
   });
 });
 
@@ -59,7 +63,8 @@ test('a table without a key is read in one pass with a warning, or by its config
     assert.deepEqual(finalProgress, { [`${db}.configured`]: 2, [`${db}.keyed`]: 2, [`${db}.keyless`]: 1 });
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /keyless has no primary key/);
-    const keyOf = (table: string) => items.flatMap((item) => (item.kind === 'row' && item.event.source.table === table ? [item.event.key] : []));
+    const keyOf = (table: string) => snapshotRows(items).flatMap((event) => (event.source.table === table ? [event.key] : []));
+    assert.deepEqual(snapshotMarks(items, `${db}.keyless`), ['r', 'r', 'r', `t ${items.find((item) => item.kind === 'row')!.event.source.position}`, 'done']);
     assert.deepEqual(keyOf('configured'), [{ id: 1 }, { id: 2 }, { id: 3 }]);
     assert.deepEqual(keyOf('keyless'), [{}, {}, {}]);
   });
@@ -67,7 +72,8 @@ test('a table without a key is read in one pass with a warning, or by its config
 
 async function read(snapshot: Observable<SnapshotItem>) {
   const items = await firstValueFrom(snapshot.pipe(toArray()));
-  const events = items.flatMap((item) => (item.kind === 'row' ? [item.event] : []));
+  const events = snapshotRows(items);
   const progress: TableSnapshotProgress[] = items.flatMap((item) => (item.kind === 'chunkDone' ? [item.progress] : []));
-  return { events, keys: events.map((event) => event.key), progress };
+  const table = progress.length > 0 ? (items.find((item) => item.kind === 'chunkDone') as { table: string }).table : '';
+  return { events, keys: events.map((event) => event.key), progress, marks: snapshotMarks(items, table) };
 }

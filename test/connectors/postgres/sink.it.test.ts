@@ -4,6 +4,7 @@ import type pg from 'pg';
 import { createPostgresSink } from '../../../connectors/postgres/sink.ts';
 import { record, typedRow, typedSchema } from '../support/records.ts';
 import { scratchPostgres, type Scratch } from '../support/targets.ts';
+import { truncateConverges } from '../support/truncate-scenario.ts';
 
 let target: Scratch & { client: pg.Client };
 
@@ -50,4 +51,13 @@ test('duplicates and a replayed older insert after a delete converge (tombstones
   await sink.apply([update]);
   const result = await target.client.query(`SELECT id FROM "${target.name}".items_replay`);
   assert.deepEqual(result.rows, []);
+});
+
+test('a truncate removes the rows written before its position and keeps newer ones, in any batch order; one of a table with no target is nothing', async (t) => {
+  const sink = createPostgresSink({ name: 'postgres-truncate', url: target.url, schema: target.name, manageTables: true, tableMap: { 'shop.items': 'items_truncate' } });
+  t.after(() => sink.close());
+  await truncateConverges(sink, {
+    rows: async () => (await target.client.query({ text: `SELECT id, note, __cdc_pos FROM "${target.name}".items_truncate ORDER BY id`, rowMode: 'array' })).rows as unknown[][],
+    exists: async (table) => (await target.client.query('SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2', [target.name, table])).rowCount! > 0,
+  });
 });

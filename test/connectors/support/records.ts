@@ -1,4 +1,4 @@
-import type { ChangeEvent, Row, TableSchema } from '../../../topology/change-event.ts';
+import { truncateEvent, type ChangeEvent, type Row, type TableSchema } from '../../../topology/change-event.ts';
 import type { SinkRecord } from '../../../topology/sink.ts';
 
 /** A hand-made record of table `t` at `position` (zero-padded by the caller's numbers). */
@@ -18,6 +18,12 @@ export function record(schema: TableSchema, op: ChangeEvent['op'], before: Row |
     partition: 0,
     offset: String(offset),
   };
+}
+
+/** A hand-made `t` of table `t` at `position`. */
+export function truncateRecord(schema: TableSchema, position: number, offset = position): SinkRecord {
+  const template = record(schema, 'c', null, {}, position, offset);
+  return { ...template, event: truncateEvent(template.event.source, schema) };
 }
 
 /** id INT key, a TINYINT NOT NULL, note VARCHAR(10) NOT NULL, big BIGINT, amount DECIMAL(10,2), at DATETIME(3), raw VARBINARY(8). */
