@@ -12,7 +12,7 @@ import ZongJi, {
   type UpdateRowsEvent,
   type WriteRowsEvent,
 } from '@vlasky/zongji';
-import type { ChangeEvent, Op, Row, TableSchema, Value } from '../../topology/change-event.ts';
+import { truncateEvent, type ChangeEvent, type Op, type Row, type SourceInfo, type TableSchema, type Value } from '../../topology/change-event.ts';
 import { PositionLostError, SourceMisconfiguredError } from '../../topology/errors.ts';
 import type { FlowControl } from '../../topology/flow-control.ts';
 import type { LogPosition, StreamItem } from '../../topology/source.ts';
@@ -21,6 +21,7 @@ import { canonicalRowConverter, columnSchema } from './column-types.ts';
 import { classifyConnectionError } from './connection.ts';
 import { binlogFileIndex, changePosition, eventPositionPrefix, readResume, type BinlogResume } from './position.ts';
 import { qualifiedName, type CapturedTable } from './schema-reader.ts';
+import { truncatedTable } from './sql.ts';
 import type { TableFilter } from './table-filter.ts';
 
 export interface StreamSettings {
@@ -196,10 +197,31 @@ class BinlogReader {
     }
     if (DDL.test(event.query)) {
       for (const name of this.known.keys()) this.stale.add(name);
+      const truncated = truncatedTable(event.query, event.schema);
+      if (truncated !== undefined && this.settings.filter.captures(truncated.db, truncated.table)) return this.truncate(event, truncated);
       return this.commit(event.nextPosition);
     }
     if (COMMIT.test(event.query)) return this.commit(event.nextPosition);
     return undefined;
+  }
+
+  /**
+   * TRUNCATE TABLE of a captured table: a `t` event at the statement's end position (after every change
+   * before it, before every change after it), then the statement's own commit. The schema only names the
+   * event's Avro subject: the one in force from the stream, else the server's. A table gone from the
+   * server before it was ever read has nothing to name it by: its DROP is not captured either.
+   */
+  private async truncate(event: QueryEvent, truncated: { db: string; table: string }): Promise<void> {
+    const name = qualifiedName(truncated.db, truncated.table);
+    const table = this.known.get(name) ?? (await this.settings.loadTable(truncated.db, truncated.table));
+    if (table !== undefined) {
+      const position = changePosition(eventPositionPrefix(this.fileIndex, event.nextPosition), 0);
+      const source: SourceInfo = { connector: 'mysql', name: this.settings.sourceName, db: table.schema.db, table: table.schema.table, position, tsMs: event.timestamp, snapshot: false };
+      if (event.gtid !== undefined) source.txId = event.gtid;
+      this.subscriber.next({ kind: 'change', event: truncateEvent(source, table.schema) });
+      this.txHasChanges = true;
+    }
+    await this.commit(event.nextPosition);
   }
 
   private commit(endPosition: number): Promise<void> | undefined {

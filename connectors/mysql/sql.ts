@@ -21,3 +21,19 @@ export function keyAfterCondition(keyColumns: readonly string[]): { sql: string;
     parameters: (values) => keyColumns.flatMap((_, index) => values.slice(0, index + 1)),
   };
 }
+
+const IDENTIFIER = String.raw`(?:\x60((?:[^\x60]|\x60\x60)+)\x60|([\w$]+))`;
+const TRUNCATE = new RegExp(String.raw`^\s*(?:\/\*.*?\*\/\s*)*TRUNCATE\s+(?:TABLE\s+)?${IDENTIFIER}(?:\s*\.\s*${IDENTIFIER})?\s*;?\s*$`, 'is');
+
+/**
+ * The table a `TRUNCATE [TABLE] [db.]table` statement empties (as the binlog records it), the database
+ * defaulting to the statement's; undefined for any other statement.
+ */
+export function truncatedTable(query: string, defaultDb: string): { db: string; table: string } | undefined {
+  const match = TRUNCATE.exec(query);
+  if (!match) return undefined;
+  const unquote = (quoted: string | undefined, bare: string | undefined) => (quoted !== undefined ? quoted.replaceAll('``', '`') : bare);
+  const first = unquote(match[1], match[2])!;
+  const second = unquote(match[3], match[4]);
+  return second === undefined ? { db: defaultDb, table: first } : { db: first, table: second };
+}

@@ -33,3 +33,25 @@ test('ALTER TABLE ADD COLUMN mid-stream yields a schema item before the next eve
     assert.equal(second.event.schema, schema.schema);
   });
 });
+
+test('TRUNCATE TABLE of a captured table is a t event between the changes before and after it, with its commit; other tables\' truncates are not', { timeout: 60_000 }, async () => {
+  await withSourceDatabase(async ({ db, admin, source: makeSource }) => {
+    await admin.query(`CREATE TABLE \`${db}\`.t (id INT PRIMARY KEY)`);
+    await admin.query(`CREATE TABLE \`${db}\`.ignored (id INT PRIMARY KEY)`);
+    const source = makeSource({ exclude: [`${db}.ignored`] });
+    const from = await source.openLog();
+    await admin.query(`INSERT INTO \`${db}\`.t VALUES (1), (2)`);
+    await admin.query(`TRUNCATE TABLE \`${db}\`.ignored`);
+    await admin.query(`TRUNCATE TABLE \`${db}\`.t`);
+    await admin.query(`INSERT INTO \`${db}\`.t VALUES (3)`);
+
+    const items = await itemsUntil(source.stream(from, new FlowControl()), (item) => item.kind === 'change' && item.event.key.id === 3);
+    const marks = items.map((item) => (item.kind === 'change' ? `${item.event.op} ${item.event.source.table}` : item.kind));
+    assert.deepEqual(marks.slice(marks.indexOf('c t')), ['c t', 'c t', 'commit', 't t', 'commit', 'c t']);
+    const changes = items.flatMap((item) => (item.kind === 'change' ? [item.event] : []));
+    const [truncate] = changes.filter((event) => event.op === 't');
+    assert.deepEqual([truncate!.key, truncate!.before, truncate!.after, truncate!.schema?.table], [{}, null, null, 't']);
+    const positions = changes.map((event) => event.source.position);
+    assert.deepEqual(positions, [...positions].sort(), 'positions in source order');
+  });
+});
