@@ -72,7 +72,7 @@ async function benchSource(collection: Collection<Order>): Promise<Figure[]> {
   try {
     const from = await source.openLog();
     let started = performance.now();
-    const snapshot = await lastValueFrom(source.snapshot(from, {}, flow).pipe(filter((item) => item.kind === 'row'), toArray()));
+    const snapshot = await lastValueFrom(source.snapshot(from, {}, flow).pipe(filter((item) => item.kind === 'row' && item.event.op === 'r'), toArray()));
     figures.push({ phase: 'snapshot', count: snapshot.length, seconds: (performance.now() - started) / 1000 });
 
     await insertRange(collection, documents, documents);

@@ -101,7 +101,7 @@ try {
 
   let snapshotted = 0;
   const snapshotStart = performance.now();
-  await lastValueFrom(connector.snapshot(from, {}, new FlowControl()).pipe(tap((item) => item.kind === 'row' && snapshotted++)), { defaultValue: undefined });
+  await lastValueFrom(connector.snapshot(from, {}, new FlowControl()).pipe(tap((item) => item.kind === 'row' && item.event.op === 'r' && snapshotted++)), { defaultValue: undefined });
   const snapshotAlone = (performance.now() - snapshotStart) / 1000;
   let streamed = 0;
   const streamStart = performance.now();
