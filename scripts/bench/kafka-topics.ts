@@ -42,6 +42,10 @@ export class BenchTopics {
     }
   }
 
+  async createTopic(topic: string, partitions: number): Promise<void> {
+    await this.admin.createTopics({ topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }], waitForLeaders: true });
+  }
+
   /** Records in the topic (sum of its partitions' end offsets), 0 until it exists. */
   async records(topic: string): Promise<number> {
     if (!(await this.admin.listTopics()).includes(topic)) return 0;

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../stack/paths.ts';
+import type { Latency } from './change-load.ts';
 
 export interface Figure {
   /** Rows, events or documents the run moved. */
@@ -11,6 +12,8 @@ export interface Figure {
   perSecond: number;
   /** Peak resident memory of the process that did the work (ours: the Node process; Debezium: the Connect JVM). */
   peakRssMb: number;
+  /** Commit → visible latencies at a fixed rate (end-to-end scenario). */
+  latency?: Latency;
 }
 
 export interface ScenarioResult {

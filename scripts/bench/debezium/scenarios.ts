@@ -10,11 +10,14 @@ import { connectionOptions } from '../../../connectors/mysql/connection.ts';
 import { sleep } from '../../stack/process.ts';
 import type { StackEnv } from '../../stack/env.ts';
 import { BenchTopics } from '../kafka-topics.ts';
+import { runE2e, type E2eLoad } from '../e2e.ts';
 import type { Figure } from '../report.ts';
+import { REPARTITIONS } from '../pipeline.ts';
 import { createWideTable, loadWideRows, WIDE_TABLE } from '../wide-table.ts';
 import { jdbcSinkConfig } from './jdbc-sink.ts';
 import { changeTopic, heartbeatTopic, mariaDbSourceConfig } from './mariadb-source.ts';
 import { ConnectWorker } from './worker.ts';
+import { EVENTS_TABLE } from '../change-load.ts';
 
 const POLL_MS = 50;
 
@@ -36,13 +39,14 @@ async function withScratch<T>(env: StackEnv, use: (scratch: { db: string; prefix
   const topics = await BenchTopics.connect(env);
   let worker: ConnectWorker | undefined;
   try {
-    await createWideTable(admin, db);
     worker = await ConnectWorker.start(run, env);
     return await use({ db, prefix, admin, worker, topics });
   } finally {
     await worker?.stop();
     await topics.deleteAll(prefix);
     await topics.deleteAll(heartbeatTopic(prefix));
+    // The JDBC sink's consumer group is Connect's `connect-<connector>`.
+    await topics.deleteAll(`connect-${prefix}`);
     await topics.close();
     await admin.query('DROP DATABASE IF EXISTS ??', [db]);
     await admin.end();
@@ -52,6 +56,7 @@ async function withScratch<T>(env: StackEnv, use: (scratch: { db: string; prefix
 /** Initial snapshot of `rows` rows into Kafka as Avro. */
 export function debeziumSnapshot(env: StackEnv, rows: number): Promise<Figure> {
   return withScratch(env, async ({ db, prefix, admin, worker, topics }) => {
+    await createWideTable(admin, db);
     await loadWideRows(admin, db, 1, rows);
     const connector = `${prefix}-snapshot`;
     const started = performance.now();
@@ -71,6 +76,7 @@ export function debeziumSnapshot(env: StackEnv, rows: number): Promise<Figure> {
  */
 export function debeziumStreaming(env: StackEnv, rows: number): Promise<Figure> {
   return withScratch(env, async ({ db, prefix, admin, worker, topics }) => {
+    await createWideTable(admin, db);
     const connector = `${prefix}-streaming`;
     await worker.createConnector(connector, mariaDbSourceConfig(env, { prefix, db, snapshotMode: 'no_data' }));
     await untilRecords(worker, topics, connector, heartbeatTopic(prefix), 1, performance.now());
@@ -85,8 +91,10 @@ export function debeziumStreaming(env: StackEnv, rows: number): Promise<Figure> 
   });
 }
 
-/** Partitions of the apply scenario's topic and tasks of the JDBC sink: one task per partition, as our sink runs. */
-const APPLY_PARTITIONS = 8;
+/** Partitions of the change topic a JDBC sink reads and its tasks: one task per partition, as our sink runs at 8 repartitions. */
+const SINK_PARTITIONS = REPARTITIONS;
+/** How often a scenario asks Connect whether its connectors failed, while it polls a database faster. */
+const HEALTH_CHECK_MS = 1000;
 
 /**
  * The JDBC sink applying `rows` snapshot events from earliest into an empty MariaDB database. The topic is
@@ -96,10 +104,11 @@ const APPLY_PARTITIONS = 8;
  */
 export function debeziumApply(env: StackEnv, rows: number): Promise<Figure> {
   return withScratch(env, async ({ db, prefix, admin, worker, topics }) => {
+    await createWideTable(admin, db);
     await loadWideRows(admin, db, 1, rows);
     const source = `${prefix}-source`;
     const topic = changeTopic(prefix, db, WIDE_TABLE);
-    await worker.createConnector(source, mariaDbSourceConfig(env, { prefix, db, snapshotMode: 'initial', partitions: APPLY_PARTITIONS }));
+    await worker.createConnector(source, mariaDbSourceConfig(env, { prefix, db, snapshotMode: 'initial', partitions: SINK_PARTITIONS }));
     await untilRecords(worker, topics, source, topic, rows, performance.now());
     await worker.stop();
 
@@ -111,7 +120,7 @@ export function debeziumApply(env: StackEnv, rows: number): Promise<Figure> {
     try {
       const sink = `${prefix}-jdbc`;
       const started = performance.now();
-      await sinkWorker.createConnector(sink, jdbcSinkConfig(env, { topic, db: target, tasks: APPLY_PARTITIONS }));
+      await sinkWorker.createConnector(sink, jdbcSinkConfig(env, { topic, db: target, tasks: SINK_PARTITIONS }));
       for (let polls = 0; (await targetRows(admin, target)) < rows; polls++) {
         if (polls % 5 === 0) await sinkWorker.assertHealthy(sink);
         await sleep(200);
@@ -128,4 +137,44 @@ export function debeziumApply(env: StackEnv, rows: number): Promise<Figure> {
 async function targetRows(admin: mysql.Connection, db: string): Promise<number> {
   const [counted] = await admin.query(`SELECT COUNT(*) AS n FROM \`${db}\`.${WIDE_TABLE}`);
   return Number((counted as Array<{ n: number }>)[0]!.n);
+}
+
+/**
+ * End to end, as scripts/bench/e2e.ts measures ours: the MariaDB connector (no snapshot) and the JDBC sink
+ * (8 tasks on an 8-partition change topic) in one worker, from the source database into a target one.
+ * Paused and resumed with Connect's stop/resume of both connectors (offsets flushed on stop).
+ */
+export function debeziumE2e(env: StackEnv, load: E2eLoad): Promise<Figure> {
+  return withScratch(env, async ({ db, prefix, worker, topics }) => {
+    const target = `${db}_target`;
+    const source = `${prefix}-source`;
+    const sink = `${prefix}-jdbc`;
+    const topic = changeTopic(prefix, db, EVENTS_TABLE);
+    const connectors = [sink, source];
+    let checkedAt = 0;
+    const result = await runE2e(env, load, { source: db, target }, {
+      async start() {
+        // Created beforehand: a sink subscribed to a missing topic may see it only at its next metadata refresh.
+        await topics.createTopic(topic, SINK_PARTITIONS);
+        await worker.createConnector(source, mariaDbSourceConfig(env, { prefix, db, snapshotMode: 'no_data', partitions: SINK_PARTITIONS }));
+        // Without a snapshot the connector starts at the binlog's end when it connects: rows written before are not its.
+        await untilRecords(worker, topics, source, heartbeatTopic(prefix), 1, performance.now());
+        await worker.createConnector(sink, jdbcSinkConfig(env, { topic, db: target, tasks: SINK_PARTITIONS }));
+      },
+      async pause() {
+        for (const name of connectors) await worker.setConnectorState(name, 'stop', 'STOPPED');
+      },
+      async resume() {
+        for (const name of connectors) await worker.setConnectorState(name, 'resume', 'RUNNING');
+      },
+      async alive() {
+        if (performance.now() - checkedAt < HEALTH_CHECK_MS) return;
+        checkedAt = performance.now();
+        for (const name of connectors) await worker.assertHealthy(name);
+      },
+      // The worker stops (its binlog client with it) before the databases are dropped.
+      stop: () => worker.stop(),
+    });
+    return { count: result.written, seconds: result.sustainedSeconds, perSecond: Math.round(result.written / result.sustainedSeconds), peakRssMb: worker.peakRssMb(), latency: result.latency };
+  });
 }
