@@ -3,24 +3,29 @@
  * same machine, same tables, one run. Prints one table (scenario, ours, Debezium, ratio, peak RSS) and
  * writes it as JSON to bench-results/.
  *
- *   npm run bench -- [--scenarios snapshot,streaming,apply,mongodb] [--rows 100000] [--events 100000] [--documents 20000]
+ *   npm run bench -- [--scenarios snapshot,streaming,e2e,apply,mongodb] [--rows 100000] [--events 100000] [--documents 20000]
+ *                    [--changes 200000] [--rate 5000] [--seconds 20]
  *
  * Scenarios (docs/benchmarks.md says what each measures and what it leaves out):
  * - snapshot: the 10-column MariaDB table into Kafka as Avro (ours: scripts/bench-mysql-source.ts; Debezium's
  *   MariaDB connector, snapshot.mode=initial);
  * - streaming: a binlog backlog of the same rows into Kafka (same script; Debezium stopped, rows inserted, resumed);
- * - apply: events from an 8-partition topic into MariaDB (ours: scripts/bench-sinks-kafka.ts; Debezium's JDBC
- *   sink from a topic its MariaDB connector filled);
+ * - e2e: MariaDB → MariaDB under inserts, updates and deletes: rows/s from a backlog, and commit → visible
+ *   latency at a fixed rate (ours: scripts/bench-streaming-e2e.ts; Debezium's MariaDB connector and JDBC sink
+ *   in one worker; one load and one procedure for both, scripts/bench/e2e.ts);
+ * - apply: snapshot events of the 10-column table from an 8-partition topic into an empty MariaDB table, the
+ *   same rows on both sides (ours: scripts/bench/apply-wide.ts, our source filling our repartition topic;
+ *   Debezium's JDBC sink on a topic its MariaDB connector filled);
  * - mongodb: snapshot and change-stream inserts into Kafka (ours: scripts/bench-mongodb-source.ts --kafka).
  * The issue's sizes are `--rows 1000000 --events 1000000`; the defaults finish in minutes.
  */
 import { parseArgs } from 'node:util';
 import { stackEnv } from './stack/env.ts';
-import { debeziumApply, debeziumSnapshot, debeziumStreaming } from './bench/debezium/scenarios.ts';
-import { oursApply, oursMongo, oursMySql } from './bench/ours.ts';
+import { debeziumApply, debeziumE2e, debeziumSnapshot, debeziumStreaming } from './bench/debezium/scenarios.ts';
+import { oursApply, oursE2e, oursMongo, oursMySql } from './bench/ours.ts';
 import { printTable, writeJson, type Figure, type ScenarioResult } from './bench/report.ts';
 
-const SCENARIOS = ['snapshot', 'streaming', 'apply', 'mongodb'] as const;
+const SCENARIOS = ['snapshot', 'streaming', 'e2e', 'apply', 'mongodb'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values } = parseArgs({
@@ -30,6 +35,10 @@ const { values } = parseArgs({
     events: { type: 'string', default: '100000' },
     // The MongoDB test server rereads its whole oplog per getMore: its rates fall as the oplog grows.
     documents: { type: 'string', default: '20000' },
+    // End to end: the backlog's row changes, and the fixed rate (rows/s) and duration (s) of the latency run.
+    changes: { type: 'string', default: '200000' },
+    rate: { type: 'string', default: '5000' },
+    seconds: { type: 'string', default: '20' },
   },
 });
 const chosen = new Set(values.scenarios.split(',').map((name) => name.trim()));
@@ -45,6 +54,7 @@ const positive = (name: string, value: string) => {
 const rows = positive('rows', values.rows);
 const events = positive('events', values.events);
 const documents = positive('documents', values.documents);
+const e2eLoad = { changes: positive('changes', values.changes), rate: positive('rate', values.rate), seconds: positive('seconds', values.seconds) };
 const env = stackEnv();
 const results: ScenarioResult[] = [];
 
@@ -82,12 +92,23 @@ if (wants('snapshot') || wants('streaming')) {
     });
   }
 }
+if (wants('e2e')) {
+  results.push({
+    scenario: 'e2e (MariaDB → MariaDB)',
+    what:
+      `a backlog of about ${e2eLoad.changes} row changes (100-row inserts, 1-row updates, 5% deletes) from resumption until the target holds the source's rows, rows/s; ` +
+      `latency (ms, commit → visible in the target) at ${e2eLoad.rate} rows/s asked for ${e2eLoad.seconds} s; ours: repartition at 8 partitions, ` +
+      `Debezium: MariaDB connector and JDBC sink (8 tasks, 8-partition topic) in one worker`,
+    ours: await oursE2e(e2eLoad),
+    ...(await debezium('e2e', () => debeziumE2e(env, e2eLoad))),
+  });
+}
 if (wants('apply')) {
   results.push({
     scenario: 'apply (8 partitions → MariaDB)',
     what:
-      `${events} events replayed from earliest into an empty MariaDB database, rows/s; ours: mixed events (50% c, 35% u, 15% d) of a 3-column table, ` +
-      `Debezium (JDBC sink, 8 tasks, upsert): the snapshot events of the 10-column table that its MariaDB connector wrote`,
+      `${events} snapshot events of the 10-column table, the same rows on both sides, from an 8-partition topic into an empty pre-created MariaDB table, ` +
+      `rows/s from the sink's start until the table holds them all; ours: our source's repartition topic, Debezium (JDBC sink, 8 tasks, upsert): its MariaDB connector's topic`,
     ours: await oursApply(events),
     ...(await debezium('apply', () => debeziumApply(env, events))),
   });
@@ -101,4 +122,4 @@ if (wants('mongodb')) {
 
 console.log();
 printTable(results);
-console.log(`JSON: ${writeJson(results, { scenarios: [...chosen], rows, events, documents })}`);
+console.log(`JSON: ${writeJson(results, { scenarios: [...chosen], rows, events, documents, ...e2eLoad })}`);

@@ -3,7 +3,9 @@
  * lines they print are parsed here, so a change to their output fails loudly in `parse` rather than
  * producing a wrong table.
  */
+import { randomUUID } from 'node:crypto';
 import { runScript } from './child.ts';
+import type { E2eLoad } from './e2e.ts';
 import type { Figure } from './report.ts';
 
 /** The first match of `pattern` in a script's output; a missing line is an error naming the pattern. */
@@ -30,12 +32,32 @@ export async function oursMySql(rows: number): Promise<{ snapshot: Figure; strea
   return { snapshot: figure('snapshot into Kafka \\(Avro, registry\\)'), streaming: figure('streaming into Kafka \\(Avro, registry\\)') };
 }
 
-/** `events` mixed change events applied from an 8-partition repartition topic into a MariaDB database. */
-export async function oursApply(events: number): Promise<Figure> {
-  const script = 'bench-sinks-kafka.ts';
-  const { stdout, peakRssMb } = await runScript(script, [String(events), '8', 'MariaDB']);
-  const [, count, seconds, perSecond] = parse(stdout, script, /^MariaDB\s+partitions=8\s+(\d+) events in ([\d.]+) s\s+(\d+) rows\/s/m);
-  return { count: Number(count), seconds: Number(seconds), perSecond: Number(perSecond), peakRssMb };
+/**
+ * `rows` snapshot events of the 10-column table applied from our 8-partition repartition topic into an
+ * empty MariaDB table (scripts/bench/apply-wide.ts): filled and applied in two processes, the second's peak
+ * memory being the sink's.
+ */
+export async function oursApply(rows: number): Promise<Figure> {
+  const script = 'bench/apply-wide.ts';
+  const run = randomUUID().slice(0, 8).replace(/-/g, '');
+  try {
+    await runScript(script, ['fill', '--rows', String(rows), '--run', run]);
+    const { stdout, peakRssMb } = await runScript(script, ['apply', '--rows', String(rows), '--run', run]);
+    const [, count, seconds, perSecond] = parse(stdout, script, /^apply: (\d+) rows in ([\d.]+) s: (\d+) rows\/s$/m);
+    return { count: Number(count), seconds: Number(seconds), perSecond: Number(perSecond), peakRssMb };
+  } finally {
+    await runScript(script, ['clean', '--run', run]);
+  }
+}
+
+/** MariaDB → our pipeline (repartition 8) → MariaDB: sustained rows/s from a backlog and latency at a fixed rate. */
+export async function oursE2e(load: E2eLoad): Promise<Figure> {
+  const script = 'bench-streaming-e2e.ts';
+  const { stdout, peakRssMb } = await runScript(script, ['--changes', String(load.changes), '--rate', String(load.rate), '--seconds', String(load.seconds)]);
+  const [, count, seconds, perSecond] = parse(stdout, script, /^sustained: a backlog of (\d+) row changes .* applied ([\d.]+) s after the restart: (\d+) rows\/s end to end$/m);
+  const [, rate, samples, p50, p95, p99, max] = parse(stdout, script, /^latency at (\d+) rows\/s .*, (\d+) rows seen: p50 (\d+) ms, p95 (\d+) ms, p99 (\d+) ms, max (\d+) ms$/m);
+  const latency = { ratePerSecond: Number(rate), samples: Number(samples), p50: Number(p50), p95: Number(p95), p99: Number(p99), max: Number(max) };
+  return { count: Number(count), seconds: Number(seconds), perSecond: Number(perSecond), peakRssMb, latency };
 }
 
 /** MongoDB snapshot and change-stream inserts into Kafka through the topology (`--kafka`). */

@@ -26,26 +26,52 @@ export interface ScenarioResult {
   notRun?: string;
 }
 
-const ratio = (result: ScenarioResult) => (result.debezium ? `${(result.ours.perSecond / result.debezium.perSecond).toFixed(2)}×` : '-');
+/** ours ÷ Debezium, for a rate (higher is ours faster) or a latency (lower is ours quicker). */
+const ratio = (ours: number, debezium: number | undefined) => (debezium === undefined ? '-' : `${(ours / debezium).toFixed(2)}×`);
+
+const PERCENTILES = ['p50', 'p95', 'p99'] as const;
+
+/** One line per figure: the rate, then, where measured, the latency percentiles (the same run: size and RSS are the rate's line's). */
+function tableRows(result: ScenarioResult): string[][] {
+  const { ours, debezium } = result;
+  const rows = [
+    [
+      result.scenario,
+      String(ours.count),
+      `${ours.perSecond}/s`,
+      debezium ? `${debezium.perSecond}/s` : 'not run',
+      ratio(ours.perSecond, debezium?.perSecond),
+      `${ours.peakRssMb} MB`,
+      debezium ? `${debezium.peakRssMb} MB` : '-',
+    ],
+  ];
+  if (ours.latency) {
+    for (const p of PERCENTILES) {
+      const theirs = debezium?.latency?.[p];
+      rows.push([`  latency ${p}`, '', `${ours.latency[p]} ms`, theirs === undefined ? 'not run' : `${theirs} ms`, ratio(ours.latency[p], theirs), '', '']);
+    }
+  }
+  return rows;
+}
+
+/** What each run did beyond the table: the latency runs' reached rates and samples. */
+function latencyNote({ ours, debezium }: ScenarioResult): string {
+  if (!ours.latency) return '';
+  const side = (name: string, latency: Latency | undefined) => (latency ? `${name} ${latency.ratePerSecond} rows/s reached, ${latency.samples} rows seen, max ${latency.max} ms` : `${name} not run`);
+  return `; latency: ${side('ours', ours.latency)}; ${side('Debezium', debezium?.latency)}`;
+}
 
 export function printTable(results: ScenarioResult[]): void {
-  const header = ['scenario', 'size', 'ours /s', 'Debezium /s', 'ratio', 'ours peak RSS', 'Debezium peak RSS'];
-  const rows = results.map((result) => [
-    result.scenario,
-    String(result.ours.count),
-    String(result.ours.perSecond),
-    result.debezium ? String(result.debezium.perSecond) : 'not run',
-    ratio(result),
-    `${result.ours.peakRssMb} MB`,
-    result.debezium ? `${result.debezium.peakRssMb} MB` : '-',
-  ]);
+  const header = ['scenario', 'size', 'ours', 'Debezium', 'ratio', 'ours peak RSS', 'Debezium peak RSS'];
+  const rows = results.flatMap(tableRows);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const line = (cells: string[]) => `| ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join(' | ')} |`;
   console.log(line(header));
   console.log(`|${widths.map((width, column) => (column === 0 ? '-'.repeat(width + 2) : `${'-'.repeat(width + 1)}:`)).join('|')}|`);
   for (const row of rows) console.log(line(row));
+  console.log('- ratio: ours ÷ Debezium (for rates above 1 is ours faster, for latencies below 1 is ours quicker)');
   for (const result of results) {
-    console.log(`- ${result.scenario}: ${result.what}${result.notRun ? `; Debezium not run: ${result.notRun}` : ''}`);
+    console.log(`- ${result.scenario}: ${result.what}${latencyNote(result)}${result.notRun ? `; Debezium not run: ${result.notRun}` : ''}`);
   }
 }
 

@@ -23,3 +23,12 @@ export async function loadWideRows(admin: Connection, db: string, from: number, 
     );
   }
 }
+
+/** Rows in `db`.wide. */
+export async function countWideRows(admin: Connection, db: string): Promise<number> {
+  const [counted] = await admin.query(`SELECT COUNT(*) AS n FROM \`${db}\`.${WIDE_TABLE}`);
+  return Number((counted as Array<{ n: number }>)[0]!.n);
+}
+
+/** How often an apply run counts the target's rows: its figures are this precise, ours and Debezium's alike. */
+export const APPLY_POLL_MS = 200;

@@ -12,8 +12,8 @@ import type { StackEnv } from '../../stack/env.ts';
 import { BenchTopics } from '../kafka-topics.ts';
 import { runE2e, type E2eLoad } from '../e2e.ts';
 import type { Figure } from '../report.ts';
-import { REPARTITIONS } from '../pipeline.ts';
-import { createWideTable, loadWideRows, WIDE_TABLE } from '../wide-table.ts';
+import { REPARTITIONS, until } from '../pipeline.ts';
+import { APPLY_POLL_MS, countWideRows, createWideTable, loadWideRows, WIDE_TABLE } from '../wide-table.ts';
 import { jdbcSinkConfig } from './jdbc-sink.ts';
 import { changeTopic, heartbeatTopic, mariaDbSourceConfig } from './mariadb-source.ts';
 import { ConnectWorker } from './worker.ts';
@@ -97,10 +97,10 @@ const SINK_PARTITIONS = REPARTITIONS;
 const HEALTH_CHECK_MS = 1000;
 
 /**
- * The JDBC sink applying `rows` snapshot events from earliest into an empty MariaDB database. The topic is
+ * The JDBC sink applying `rows` snapshot events of the 10-column table from earliest into an empty,
+ * pre-created MariaDB table, as scripts/bench/apply-wide.ts times ours on the same rows. The topic is
  * filled first by the source connector in a worker of its own, so the sink's worker's memory is the sink's.
- * Timed from the sink's creation until the target table holds every row (counted every 200 ms).
- * The target table exists beforehand, empty.
+ * Timed from the sink's creation until the target table holds every row.
  */
 export function debeziumApply(env: StackEnv, rows: number): Promise<Figure> {
   return withScratch(env, async ({ db, prefix, admin, worker, topics }) => {
@@ -121,10 +121,7 @@ export function debeziumApply(env: StackEnv, rows: number): Promise<Figure> {
       const sink = `${prefix}-jdbc`;
       const started = performance.now();
       await sinkWorker.createConnector(sink, jdbcSinkConfig(env, { topic, db: target, tasks: SINK_PARTITIONS }));
-      for (let polls = 0; (await targetRows(admin, target)) < rows; polls++) {
-        if (polls % 5 === 0) await sinkWorker.assertHealthy(sink);
-        await sleep(200);
-      }
+      await until('the target to hold every row', () => sinkWorker.assertHealthy(sink), async () => (await countWideRows(admin, target)) >= rows, APPLY_POLL_MS);
       const seconds = (performance.now() - started) / 1000;
       return { count: rows, seconds, perSecond: Math.round(rows / seconds), peakRssMb: sinkWorker.peakRssMb() };
     } finally {
@@ -132,11 +129,6 @@ export function debeziumApply(env: StackEnv, rows: number): Promise<Figure> {
       await admin.query('DROP DATABASE IF EXISTS ??', [target]);
     }
   });
-}
-
-async function targetRows(admin: mysql.Connection, db: string): Promise<number> {
-  const [counted] = await admin.query(`SELECT COUNT(*) AS n FROM \`${db}\`.${WIDE_TABLE}`);
-  return Number((counted as Array<{ n: number }>)[0]!.n);
 }
 
 /**
