@@ -5,8 +5,11 @@
  * commit → visible latency (`watchLatency`) or compared with the source (`sameRows`).
  *
  * Each row carries the writer's clock (`written_us`, taken as its statement is built, a millisecond or so
- * before COMMIT); the target is polled every 10 ms for rows newer than the last seen, so a row's latency
- * is commit → visible in the target, over-counted by at most the poll interval and the poll's own time.
+ * before COMMIT). Latency is measured on marker rows: in each 100 ms tick of the fixed-rate run, each
+ * writer's first transaction (an update) and last (inserts) mark the row they changed last, and the target
+ * is polled every 10 ms for the pending markers by primary key, until their row carries the marked clock.
+ * Every marker is seen, however out of order the target applies (8 partitions apply independently), and
+ * its latency is commit → visible, over-counted by at most the poll interval and the poll's own time.
  */
 import mysql from 'mysql2/promise';
 import { connectionOptions } from '../../connectors/mysql/connection.ts';
@@ -17,11 +20,11 @@ export const WRITERS = 4;
 const TICK_MS = 100;
 const LATENCY_POLL_MS = 10;
 
-/** The source table; `withIndex` for a target, where the latency poll looks rows up by `written_us`. */
-export async function createEventsTable(admin: mysql.Connection, db: string, withIndex = false): Promise<void> {
+/** The table, in the source and (the same definition) in the target. */
+export async function createEventsTable(admin: mysql.Connection, db: string): Promise<void> {
   await admin.query('CREATE DATABASE IF NOT EXISTS ??', [db]);
   await admin.query(
-    `CREATE TABLE \`${db}\`.${EVENTS_TABLE} (id BIGINT PRIMARY KEY, v INT, pad VARCHAR(40), written_us BIGINT${withIndex ? ', INDEX written (written_us)' : ''})`,
+    `CREATE TABLE \`${db}\`.${EVENTS_TABLE} (id BIGINT PRIMARY KEY, v INT, pad VARCHAR(40), written_us BIGINT)`,
   );
 }
 
@@ -52,6 +55,8 @@ export class Writer {
   private inserted = 0;
   private deleted = 0;
   private readonly random: () => number;
+  /** The row the last transaction changed last, and the clock it wrote there. */
+  lastChange: Marker = { id: 0, writtenUs: 0 };
 
   private constructor(
     private readonly connection: mysql.Connection,
@@ -72,11 +77,15 @@ export class Writer {
   async transaction(inserts: number): Promise<number> {
     await this.connection.beginTransaction();
     if (inserts > 0) {
-      const rows = Array.from({ length: inserts }, () => [this.id(this.inserted++), 0, 'x'.repeat(30), nowUs()]);
+      const rows = Array.from({ length: inserts }, () => [this.id(this.inserted++), 0, 'x'.repeat(30), nowUs()] as const);
       await this.connection.query(`INSERT INTO \`${this.db}\`.${EVENTS_TABLE} (id, v, pad, written_us) VALUES ?`, [rows]);
+      const [id, , , writtenUs] = rows.at(-1)!;
+      this.lastChange = { id, writtenUs };
     } else {
-      const row = this.deleted + Math.floor(this.random() * (this.inserted - this.deleted));
-      await this.connection.query(`UPDATE \`${this.db}\`.${EVENTS_TABLE} SET v = v + 1, written_us = ? WHERE id = ?`, [nowUs(), this.id(row)]);
+      const id = this.id(this.deleted + Math.floor(this.random() * (this.inserted - this.deleted)));
+      const writtenUs = nowUs();
+      await this.connection.query(`UPDATE \`${this.db}\`.${EVENTS_TABLE} SET v = v + 1, written_us = ? WHERE id = ?`, [writtenUs, id]);
+      this.lastChange = { id, writtenUs };
     }
     await this.connection.commit();
     return Math.max(inserts, 1);
@@ -113,10 +122,16 @@ export async function writeBacklog(writers: Writer[], changes: number): Promise<
 
 /**
  * Writes at `rate` rows/s for `seconds`: every 100 ms five one-row updates and transactions of up to 100
- * inserts for the rest, spread over the writers. `alive` throws when the system under test failed.
- * Returns the rate reached.
+ * inserts for the rest, spread over the writers; each writer's first and last transaction of a tick are
+ * handed to `mark` once committed. `alive` throws when the system under test failed. Returns the rate reached.
  */
-export async function writeAtFixedRate(writers: Writer[], rate: number, seconds: number, alive: () => void | Promise<void>): Promise<number> {
+export async function writeAtFixedRate(
+  writers: Writer[],
+  rate: number,
+  seconds: number,
+  mark: (marker: Marker) => void,
+  alive: () => void | Promise<void>,
+): Promise<number> {
   const perTick = Math.round((rate * TICK_MS) / 1000);
   const tickWork: number[] = [0, 0, 0, 0, 0];
   for (let rows = 5; rows < perTick; rows += 100) tickWork.push(Math.min(100, perTick - rows));
@@ -127,7 +142,10 @@ export async function writeAtFixedRate(writers: Writer[], rate: number, seconds:
     const done = await Promise.all(
       writers.map(async (writer, k) => {
         let written = 0;
-        for (let next = k; next < tickWork.length; next += writers.length) written += await writer.transaction(tickWork[next]!);
+        for (let next = k; next < tickWork.length; next += writers.length) {
+          written += await writer.transaction(tickWork[next]!);
+          if (next === k || next + writers.length >= tickWork.length) mark(writer.lastChange);
+        }
         return written;
       }),
     );
@@ -139,27 +157,40 @@ export async function writeAtFixedRate(writers: Writer[], rate: number, seconds:
   return rows / ((performance.now() - started) / 1000);
 }
 
+/** A row a transaction changed, and the clock it wrote there: visible in the target once the target's row carries it. */
+export interface Marker {
+  id: number;
+  writtenUs: number;
+}
+
 export interface LatencyWatch {
-  /** The newest `written_us` seen in the target. */
-  seen(): number;
-  /** Stops polling; the latencies in ms, sorted. */
+  /** A committed marker to watch for. */
+  add(marker: Marker): void;
+  /** Markers not yet visible in the target. */
+  pending(): number;
+  /** Stops polling; the markers' latencies in ms, sorted. */
   stop(): Promise<number[]>;
 }
 
-/** Polls `db`.events every 10 ms for rows written after `from` (µs), until stopped. */
-export function watchLatency(url: string, db: string, from: number): LatencyWatch {
+/** Polls `db`.events every 10 ms for the pending markers, until stopped. */
+export function watchLatency(url: string, db: string): LatencyWatch {
   const latenciesMs: number[] = [];
-  let seen = from;
+  let pending: Marker[] = [];
   let polling = true;
   const done = (async () => {
     const reader = await mysql.createConnection(connectionOptions(url));
     try {
       while (polling) {
-        const [rows] = (await reader.query(`SELECT written_us FROM \`${db}\`.${EVENTS_TABLE} WHERE written_us > ?`, [seen])) as unknown as [Array<{ written_us: number }>];
-        const visibleAt = nowUs();
-        for (const { written_us: written } of rows) {
-          latenciesMs.push((visibleAt - Number(written)) / 1000);
-          seen = Math.max(seen, Number(written));
+        if (pending.length > 0) {
+          const asked = pending;
+          const ids = [...new Set(asked.map(({ id }) => id))];
+          const [rows] = (await reader.query(`SELECT id, written_us FROM \`${db}\`.${EVENTS_TABLE} WHERE id IN (?)`, [ids])) as unknown as [Array<{ id: number; written_us: number }>];
+          const visibleAt = nowUs();
+          const current = new Map(rows.map((row) => [Number(row.id), Number(row.written_us)]));
+          const visible = new Set(asked.filter((marker) => (current.get(marker.id) ?? -1) >= marker.writtenUs));
+          for (const marker of visible) latenciesMs.push((visibleAt - marker.writtenUs) / 1000);
+          // Markers added while the query ran stay pending.
+          pending = pending.filter((marker) => !visible.has(marker));
         }
         await sleep(LATENCY_POLL_MS);
       }
@@ -168,19 +199,14 @@ export function watchLatency(url: string, db: string, from: number): LatencyWatc
     }
   })();
   return {
-    seen: () => seen,
+    add: (marker) => void pending.push(marker),
+    pending: () => pending.length,
     async stop() {
       polling = false;
       await done;
       return latenciesMs.sort((a, b) => a - b);
     },
   };
-}
-
-/** The newest `written_us` in `db`.events (0 when empty). */
-export async function newestWrite(admin: mysql.Connection, db: string): Promise<number> {
-  const [[{ newest }]] = (await admin.query(`SELECT COALESCE(MAX(written_us), 0) AS newest FROM \`${db}\`.${EVENTS_TABLE}`)) as unknown as [[{ newest: number }]];
-  return Number(newest);
 }
 
 /**
@@ -200,6 +226,7 @@ export async function sameRows(admin: mysql.Connection, source: string, target: 
 export interface Latency {
   /** The rate the writers reached (asked: `rate`). */
   ratePerSecond: number;
+  /** Markers measured. */
   samples: number;
   p50: number;
   p95: number;
@@ -207,9 +234,9 @@ export interface Latency {
   max: number;
 }
 
-/** Percentiles of sorted latencies (ms). A row updated twice between two polls is one sample. */
+/** Percentiles of sorted latencies (ms). */
 export function latencyOf(sortedMs: number[], ratePerSecond: number): Latency {
-  if (sortedMs.length === 0) throw new Error('no row of the latency run became visible in the target');
+  if (sortedMs.length === 0) throw new Error('the latency run measured no marker');
   const at = (p: number) => Math.round(sortedMs[Math.min(sortedMs.length - 1, Math.floor((p / 100) * sortedMs.length))]!);
   return { ratePerSecond: Math.round(ratePerSecond), samples: sortedMs.length, p50: at(50), p95: at(95), p99: at(99), max: Math.round(sortedMs.at(-1)!) };
 }

@@ -4,13 +4,13 @@
  * paused and resumed:
  * - sustained: `changes` row changes written (scripts/bench/change-load.ts) while the system is paused, then
  *   rows/s from its resumption until the target holds the source's rows (count and sums, polled every 250 ms);
- * - latency: writes at a fixed `rate` for `seconds`, commit → visible in the target per row, until the
- *   newest row written is visible.
+ * - latency: writes at a fixed `rate` for `seconds`, commit → visible in the target of marker rows (80 a
+ *   second, scripts/bench/change-load.ts says which), until every marker is visible.
  */
 import mysql from 'mysql2/promise';
 import { connectionOptions } from '../../connectors/mysql/connection.ts';
 import type { StackEnv } from '../stack/env.ts';
-import { createEventsTable, latencyOf, newestWrite, sameRows, watchLatency, Writer, writeAtFixedRate, writeBacklog, type Latency } from './change-load.ts';
+import { createEventsTable, latencyOf, sameRows, watchLatency, Writer, writeAtFixedRate, writeBacklog, type Latency } from './change-load.ts';
 import { until } from './pipeline.ts';
 
 const SAME_ROWS_POLL_MS = 250;
@@ -40,7 +40,7 @@ export interface E2eSystem {
 }
 
 /**
- * Creates `source` and `target` (the target's table pre-created, with the index the latency poll needs),
+ * Creates `source` and `target` (the target's table pre-created, as Debezium's JDBC sink needs),
  * runs both measures through `system`, and drops both databases whatever happens.
  */
 export async function runE2e(env: StackEnv, load: E2eLoad, dbs: { source: string; target: string }, system: E2eSystem): Promise<E2eResult> {
@@ -50,7 +50,7 @@ export async function runE2e(env: StackEnv, load: E2eLoad, dbs: { source: string
   let started = false;
   try {
     await createEventsTable(admin, source);
-    await createEventsTable(admin, target, true);
+    await createEventsTable(admin, target);
     writers = await Writer.openAll(env.MYSQL_URL, source);
     await system.start();
     started = true;
@@ -65,13 +65,12 @@ export async function runE2e(env: StackEnv, load: E2eLoad, dbs: { source: string
     await until('the target to hold the backlog', () => system.alive(), () => sameRows(admin, source, target), SAME_ROWS_POLL_MS);
     const sustainedSeconds = (performance.now() - sustainedStart) / 1000;
 
-    const latency = watchLatency(env.MYSQL_URL, target, await newestWrite(admin, target));
+    const latency = watchLatency(env.MYSQL_URL, target);
     let sorted: number[];
     let reached: number;
     try {
-      reached = await writeAtFixedRate(writers, load.rate, load.seconds, () => system.alive());
-      const newest = await newestWrite(admin, source);
-      await until('the last rows of the latency run in the target', () => system.alive(), () => latency.seen() >= newest, 50, 300_000);
+      reached = await writeAtFixedRate(writers, load.rate, load.seconds, (marker) => latency.add(marker), () => system.alive());
+      await until('the last markers of the latency run in the target', () => system.alive(), () => latency.pending() === 0, 50, 300_000);
     } finally {
       sorted = await latency.stop();
     }

@@ -55,7 +55,7 @@ export async function oursE2e(load: E2eLoad): Promise<Figure> {
   const script = 'bench-streaming-e2e.ts';
   const { stdout, peakRssMb } = await runScript(script, ['--changes', String(load.changes), '--rate', String(load.rate), '--seconds', String(load.seconds)]);
   const [, count, seconds, perSecond] = parse(stdout, script, /^sustained: a backlog of (\d+) row changes .* applied ([\d.]+) s after the restart: (\d+) rows\/s end to end$/m);
-  const [, rate, samples, p50, p95, p99, max] = parse(stdout, script, /^latency at (\d+) rows\/s .*, (\d+) rows seen: p50 (\d+) ms, p95 (\d+) ms, p99 (\d+) ms, max (\d+) ms$/m);
+  const [, rate, samples, p50, p95, p99, max] = parse(stdout, script, /^latency at (\d+) rows\/s .*, (\d+) markers: p50 (\d+) ms, p95 (\d+) ms, p99 (\d+) ms, max (\d+) ms$/m);
   const latency = { ratePerSecond: Number(rate), samples: Number(samples), p50: Number(p50), p95: Number(p95), p99: Number(p99), max: Number(max) };
   return { count: Number(count), seconds: Number(seconds), perSecond: Number(perSecond), peakRssMb, latency };
 }

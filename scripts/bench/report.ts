@@ -57,7 +57,7 @@ function tableRows(result: ScenarioResult): string[][] {
 /** What each run did beyond the table: the latency runs' reached rates and samples. */
 function latencyNote({ ours, debezium }: ScenarioResult): string {
   if (!ours.latency) return '';
-  const side = (name: string, latency: Latency | undefined) => (latency ? `${name} ${latency.ratePerSecond} rows/s reached, ${latency.samples} rows seen, max ${latency.max} ms` : `${name} not run`);
+  const side = (name: string, latency: Latency | undefined) => (latency ? `${name} ${latency.ratePerSecond} rows/s reached, ${latency.samples} markers, max ${latency.max} ms` : `${name} not run`);
   return `; latency: ${side('ours', ours.latency)}; ${side('Debezium', debezium?.latency)}`;
 }
 
