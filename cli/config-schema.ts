@@ -113,7 +113,8 @@ export const configSchema = z.strictObject({
     subjectNameStrategy: z.enum(['topic', 'record', 'topic-record']).default('topic-record'),
   }),
   sources: z.array(z.discriminatedUnion('type', [mysqlSource, mongodbSource])).min(1),
-  repartition: z.strictObject({ partitions: z.number().int().min(1).max(1024).default(8) }).default({ partitions: 8 }),
+  /** Absent: 8 partitions when there are sinks, and no repartition stage at all without sinks (capture only). */
+  repartition: z.strictObject({ partitions: z.number().int().min(1).max(1024).default(8) }).optional(),
   sinks: z.array(sink).default([]),
   metrics: z
     .strictObject({ port: z.number().int().min(0).max(65535).default(9464), host: z.string().default('127.0.0.1') })

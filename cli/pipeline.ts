@@ -43,7 +43,8 @@ export function buildPipeline(config: PipelineConfig, options: { log?: Logger } 
   });
   const builder = new TopologyBuilder({ pipeline: config.pipeline, serde, exactlyOnce: config.kafka.transactions, ...(log ? { log } : {}) });
   for (const source of config.sources) builder.source(sourceConnector(config.pipeline, source, log), { snapshot: source.snapshot });
-  builder.repartition({ partitions: config.repartition.partitions });
+  const repartition = repartitionOf(config);
+  if (repartition !== undefined) builder.repartition(repartition);
   for (const sink of config.sinks) builder.sink(sinkConnector(sink), ...sinkTableFilter(sink));
 
   const transport = new KafkaTransport({
@@ -53,6 +54,15 @@ export function buildPipeline(config: PipelineConfig, options: { log?: Logger } 
     ...(log ? { logger: log } : {}),
   });
   return { topology: builder.build(), transport };
+}
+
+/**
+ * The repartition stage a config asks for: as given, else 8 partitions when it has sinks (they read the
+ * repartition topic); a config without either only captures into the change topics.
+ */
+export function repartitionOf(config: PipelineConfig): { partitions: number } | undefined {
+  if (config.repartition !== undefined) return config.repartition;
+  return config.sinks.length > 0 ? { partitions: 8 } : undefined;
 }
 
 /** Brokers, client id, TLS and SASL as KafkaJS takes them: for the transport and the reachability check alike. */

@@ -1,9 +1,9 @@
 /**
  * Snapshot and streaming throughput of the MySQL source on the stack's MariaDB for a 10-column table,
  * measured two ways:
- * - into Kafka: the pipeline `cdc run` builds (cli/pipeline.ts: source stage → Avro on the stack's schema
- *   registry → change topic, with the repartition stage (8 partitions) running in the same process), Kafka
- *   transactions on as by default. Snapshot: from start() until the snapshot's last rows and its streaming
+ * - into Kafka: the pipeline `cdc run` builds for a config without sinks (cli/pipeline.ts: source stage →
+ *   Avro on the stack's schema registry → change topic; no repartition stage, like a Debezium source
+ *   connector), Kafka transactions on as by default. Snapshot: from start() until the snapshot's last rows and its streaming
  *   token are durable. Streaming: a pipeline started (snapshot: never) before the rows were inserted, then
  *   stopped, is started again, timed until every inserted row's event is durable in its change topic;
  * - the connector alone: events counted, not written anywhere (where the time goes).
@@ -49,7 +49,6 @@ kafka: { brokers: [${brokers}], transactions: ${transactions} }
 schemaRegistry: { url: '${env.SCHEMA_REGISTRY_URL}' }
 sources:
   - { name: ${SOURCE}, type: mysql, url: '${env.MYSQL_URL}', include: ['${db}.*'], snapshot: ${snapshot} }
-repartition: { partitions: 8 }
 `,
       'bench config',
     ),

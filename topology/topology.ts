@@ -75,6 +75,8 @@ interface SinkSpec {
  *
  * `through` places a plain RxJS operator where it is called: before `repartition()` in the source
  * stage, after it in the repartition stage; `sink(connector, ...operators)` adds operators for one sink.
+ * Without `repartition()` (and then without sinks, which read the repartition topic) the topology only
+ * captures into the change topics, as a Debezium source connector does.
  */
 export class TopologyBuilder {
   private readonly sources: SourceSpec[] = [];
@@ -110,7 +112,7 @@ export class TopologyBuilder {
     const { pipeline } = this.options;
     if (!/^[A-Za-z0-9._-]+$/.test(pipeline)) throw new ConfigError(`pipeline id "${pipeline}" must be letters, digits, '.', '_' or '-' (it names Kafka topics)`);
     if (this.sources.length === 0) throw new ConfigError(`pipeline ${pipeline} has no source`);
-    if (this.partitions === undefined) throw new ConfigError(`pipeline ${pipeline} has no repartition() stage: sinks read the repartition topic`);
+    if (this.partitions === undefined && this.sinks.length > 0) throw new ConfigError(`pipeline ${pipeline} has sinks but no repartition() stage: sinks read the repartition topic`);
     for (const [kind, names] of [
       ['source', this.sources.map((s) => s.connector.name)],
       ['sink', this.sinks.map((s) => s.connector.name)],
@@ -160,7 +162,8 @@ export class Topology {
     private readonly sources: readonly SourceSpec[],
     private readonly sourceOperators: readonly NamedOperator[],
     private readonly repartitionOperators: readonly NamedOperator[],
-    private readonly partitions: number,
+    /** Undefined: no repartition stage (a capture-only topology). */
+    private readonly partitions: number | undefined,
     private readonly sinks: readonly SinkSpec[],
   ) {}
 
@@ -176,7 +179,7 @@ export class Topology {
     return [
       ...this.sources.map((s) => ({ name: topics.change(pipeline, s.connector.name), partitions: changePartitions })),
       ...routed.map((name) => ({ name, partitions: changePartitions })),
-      { name: topics.repartition(pipeline), partitions: this.partitions },
+      ...(this.partitions === undefined ? [] : [{ name: topics.repartition(pipeline), partitions: this.partitions }]),
       tokenTopicSpec(pipeline),
       { name: topics.deadLetter(pipeline), partitions: 1 },
       { name: topics.sourceControl(pipeline), partitions: this.sources.length },
@@ -196,13 +199,17 @@ export class Topology {
         operators: this.sourceOperators.map((op) => op.name),
         outputs: [...changeTopics.map(topic), topic(topics.tokens(pipeline))],
       },
-      {
-        name: 'repartition (re-key by table + primary key, murmur2)',
-        consumerGroup: groups.repartition(pipeline),
-        inputs: changeTopics.map(topic),
-        operators: this.repartitionOperators.map((op) => op.name),
-        outputs: [topic(topics.repartition(pipeline)), topic(topics.deadLetter(pipeline))],
-      },
+      ...(this.partitions === undefined
+        ? []
+        : [
+            {
+              name: 'repartition (re-key by table + primary key, murmur2)',
+              consumerGroup: groups.repartition(pipeline),
+              inputs: changeTopics.map(topic),
+              operators: this.repartitionOperators.map((op) => op.name),
+              outputs: [topic(topics.repartition(pipeline)), topic(topics.deadLetter(pipeline))],
+            },
+          ]),
       ...this.sinks.map((s) => ({
         name: `sink ${s.connector.name}`,
         consumerGroup: groups.sink(pipeline, s.connector.name),
@@ -246,17 +253,19 @@ export class Topology {
     if (only !== 'sinks') {
       ownership = await SourceOwnership.join(transport, pipeline, (index) => this.startSource(index, transport, tokens, partitionsOf, metrics, fail));
       parts.push({ done: ownership.done, stop: () => ownership!.leave() });
-      parts.push(
-        await RepartitionStage.start({
-          pipeline,
-          transport,
-          serde,
-          inputTopics: [...this.sources.map((s) => topics.change(pipeline, s.connector.name)), ...this.routedTopics()],
-          partitions: this.partitions,
-          stage: new OperatorStage(this.repartitionOperators),
-          metrics,
-        }),
-      );
+      if (this.partitions !== undefined) {
+        parts.push(
+          await RepartitionStage.start({
+            pipeline,
+            transport,
+            serde,
+            inputTopics: [...this.sources.map((s) => topics.change(pipeline, s.connector.name)), ...this.routedTopics()],
+            partitions: this.partitions,
+            stage: new OperatorStage(this.repartitionOperators),
+            metrics,
+          }),
+        );
+      }
     }
     if (only !== 'sources') {
       for (const sink of this.sinks) {

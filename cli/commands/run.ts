@@ -6,7 +6,7 @@ import { groups, topics } from '../../topology/topics.ts';
 import type { StageSelection } from '../../topology/topology.ts';
 import type { PipelineConfig } from '../config-schema.ts';
 import { serveMetrics } from '../metrics-server.ts';
-import { buildPipeline } from '../pipeline.ts';
+import { buildPipeline, repartitionOf } from '../pipeline.ts';
 import { showProgress } from '../progress.ts';
 import { checkReachable, explainRunFailure, needsOfRun } from '../reachability.ts';
 
@@ -57,7 +57,7 @@ export async function run(config: PipelineConfig, options: RunOptions, log: Logg
 export function watchedGroups(config: PipelineConfig, only: StageSelection): WatchedGroup[] {
   const { pipeline } = config;
   const watched: WatchedGroup[] = [];
-  if (only !== 'sinks') for (const source of config.sources) watched.push({ group: groups.repartition(pipeline), topic: topics.change(pipeline, source.name) });
+  if (only !== 'sinks' && repartitionOf(config) !== undefined) for (const source of config.sources) watched.push({ group: groups.repartition(pipeline), topic: topics.change(pipeline, source.name) });
   if (only !== 'sources') for (const sink of config.sinks) watched.push({ group: groups.sink(pipeline, sink.name), topic: topics.repartition(pipeline) });
   return watched;
 }

@@ -5,7 +5,7 @@ import { groups, topics } from '../../topology/topics.ts';
 import type { Transport } from '../../topology/transport.ts';
 import type { Logger } from '../../topology/log.ts';
 import type { PipelineConfig } from '../config-schema.ts';
-import { buildPipeline } from '../pipeline.ts';
+import { buildPipeline, repartitionOf } from '../pipeline.ts';
 import { checkReachable } from '../reachability.ts';
 import { formatTable } from '../table.ts';
 
@@ -30,7 +30,7 @@ export async function status(config: PipelineConfig, log: Logger): Promise<Pipel
     const tokens = existing.has(topics.tokens(config.pipeline)) ? await readTokens(transport, config.pipeline) : new Map<string, SourceToken>();
     const { pipeline } = config;
     const stageGroups = [
-      { stage: 'repartition', group: groups.repartition(pipeline), topics: config.sources.map((s) => topics.change(pipeline, s.name)) },
+      ...(repartitionOf(config) === undefined ? [] : [{ stage: 'repartition', group: groups.repartition(pipeline), topics: config.sources.map((s) => topics.change(pipeline, s.name)) }]),
       ...config.sinks.map((sink) => ({ stage: `sink ${sink.name}`, group: groups.sink(pipeline, sink.name), topics: [topics.repartition(pipeline)] })),
     ];
     return {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseConfig } from '../../cli/config.ts';
+import { repartitionOf } from '../../cli/pipeline.ts';
 import { ConfigError } from '../../topology/errors.ts';
 
 const valid = `pipeline: shop
@@ -29,7 +30,7 @@ function errorOf(text: string, withEnv: NodeJS.ProcessEnv = env): string {
 test('a valid config gets its defaults and its ${ENV} references', () => {
   const config = parseConfig(valid, 'pipeline.yaml', env);
   assert.equal(config.sources[0]!.url, 'mysql://cdc:s3cret@127.0.0.1:3307');
-  assert.equal(config.repartition.partitions, 8);
+  assert.equal(repartitionOf(config)?.partitions, 8);
   assert.equal(config.kafka.transactions, true);
   assert.equal(config.kafka.sessionTimeoutMs, 30_000);
   assert.deepEqual(config.sources[0]!.type === 'mysql' && config.sources[0]!.include, ['*.*']);

@@ -238,3 +238,21 @@ test('two processes with one pipeline id split sources and sink partitions; when
   assert.equal(partitionsOf(sinks[1]!).size, 4);
   await second.stop();
 });
+
+test('without repartition() and sinks the topology only captures: the change topic fills, no repartition topic or stage exists', async () => {
+  const db = new FakeDatabase();
+  db.commit([{ op: 'c', table: 'users', id: 1, after: { id: 1, email: 'a@x', name: 'a' } }]);
+  db.commit([{ op: 'c', table: 'users', id: 2, after: { id: 2, email: 'b@x', name: 'b' } }]);
+  const transport = new MemoryTransport();
+  const topology = new TopologyBuilder({ pipeline: 'capture', serde }).source(new FakeSource('main', db)).build();
+  assert.ok(!topology.describe().toString().includes('repartition'), topology.describe().toString());
+  const running = await topology.start(transport);
+  try {
+    await eventually('both rows are in the change topic', () => transport.records('capture.main.changes').length >= 2);
+    assert.equal(transport.records('capture.main.changes').length, 2);
+    assert.ok(!(await transport.listTopics()).includes('capture.repartition'));
+  } finally {
+    await running.stop();
+  }
+  assert.throws(() => new TopologyBuilder({ pipeline: 'capture', serde }).source(new FakeSource('main', db)).sink(new MemorySink('s')).build(), /has sinks but no repartition\(\) stage/);
+});
