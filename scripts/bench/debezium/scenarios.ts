@@ -1,8 +1,9 @@
 /**
  * The scenarios through Debezium, each in a Connect worker of its own (so its peak memory is its own), on
- * the table scripts/bench-mysql-source.ts uses, filled with the same rows. Times run from the connector's
- * creation (or resumption) over REST until its topic holds every row, polled every 50 ms: the JVM's start
- * is left out, the connector's own start (connections, schema reads) is in, as our pipeline's is.
+ * the tables and rows our side uses: the 10-column table of scripts/bench-mysql-source.ts, and for e2e the
+ * load of scripts/bench/change-load.ts. Times run from the connector's creation (or resumption) over REST
+ * until its topic or target holds every row: the JVM's start is left out, the connector's own start
+ * (connections, schema reads) is in, as our pipeline's is.
  */
 import { randomUUID } from 'node:crypto';
 import mysql from 'mysql2/promise';
