@@ -14,6 +14,8 @@
 import mysql from 'mysql2/promise';
 import { connectionOptions } from '../../connectors/mysql/connection.ts';
 import { sleep } from '../stack/process.ts';
+// Seeded, so the rows each writer updates are the same in every run: ours and Debezium get the same change load.
+import { seededRandom } from '../../test/connectors/support/random.ts';
 
 export const EVENTS_TABLE = 'events';
 export const WRITERS = 4;
@@ -32,21 +34,6 @@ export async function createEventsTable(admin: mysql.Connection, db: string): Pr
 export const nowUs = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
 /**
- * mulberry32: a seeded generator, so the rows each writer updates are the same in every run and ours and
- * Debezium get the same change load (only the clock values differ).
- */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
-/**
  * One connection writing its own ids (`first`, `first + WRITERS`, ...), so no statement waits on another
  * connection's rows. Its oldest rows are deleted first and updates pick among the rest, so every
  * statement changes a row (and makes an event).
@@ -63,7 +50,7 @@ export class Writer {
     private readonly db: string,
     private readonly first: number,
   ) {
-    this.random = seeded(first);
+    this.random = seededRandom(first);
   }
 
   /** `WRITERS` writers on `db`. */
