@@ -12,7 +12,7 @@
  *
  * The rows are inserted with INSERT ... SELECT from MariaDB's seq_1_to_N table, 10 000 per transaction, so
  * the streaming runs read 1 000 transactions per 10 million rows. Topics and the database are dropped
- * after; the machine's load average is printed with the figures (the CPU is shared).
+ * after, with their consumer groups and registry subjects; the machine's load average is printed with the figures (the CPU is shared).
  */
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
@@ -26,7 +26,7 @@ import { connectionOptions } from '../connectors/mysql/connection.ts';
 import { FlowControl } from '../topology/flow-control.ts';
 import type { RunningTopology } from '../topology/topology.ts';
 import { stackEnv } from '../test/support/stack-env.ts';
-import { deletePipelineTopics } from '../test/topology/fixtures/kafka-kit.ts';
+import { BenchTopics } from './bench/kafka-topics.ts';
 
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000000' }, transactions: { type: 'string', default: 'true' } } });
 const rows = Number(values.rows);
@@ -125,7 +125,12 @@ try {
   console.log(`load average (1, 5, 15 min): ${loadavg().map((load) => load.toFixed(2)).join(', ')} on a shared machine`);
 } finally {
   await connector.close();
-  for (const id of pipelines) await deletePipelineTopics(id);
+  const leftovers = await BenchTopics.connect(env);
+  try {
+    for (const id of pipelines) await leftovers.deleteAll(id);
+  } finally {
+    await leftovers.close();
+  }
   await admin.query('DROP DATABASE IF EXISTS ??', [db]);
   await admin.end();
 }
