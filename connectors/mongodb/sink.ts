@@ -122,14 +122,14 @@ export class MongoSink implements SinkConnector {
 
     const ids = items.map((item) => item.id);
     const [stored, storedTombstones] = await Promise.all([storedPositions(documents, ids), storedPositions(tombstones, ids)]);
-    const newer = items.filter(({ action, idKey }) => {
-      for (const position of [stored.get(idKey), storedTombstones.get(idKey)]) {
-        if (position !== undefined && comparePositions(position, action.position) >= 0) return false;
-      }
-      return true;
-    });
-    const deletes = newer.filter(({ action }) => action.row === null);
-    const writes = newer.filter(({ action }) => action.row !== null);
+    const olderThan = (position: string | undefined, action: KeyAction) => position === undefined || comparePositions(position, action.position) < 0;
+    // The document and the tombstone are two writes, not one transaction: a batch cut between them (a
+    // crash, a lost connection and the retry) leaves a delete's tombstone without its document removed.
+    // So a delete is still due while either one is older than it, each judged on its own.
+    const deletes = items.filter(({ action, idKey }) => action.row === null && (olderThan(storedTombstones.get(idKey), action) || (stored.has(idKey) && olderThan(stored.get(idKey), action))));
+    const writes = items.filter(({ action, idKey }) => action.row !== null && olderThan(stored.get(idKey), action) && olderThan(storedTombstones.get(idKey), action));
+    // Written by an earlier try of this batch that may have been cut before it settled them.
+    const rewritten = items.filter(({ action, idKey }) => action.row !== null && stored.get(idKey) === action.position);
 
     // Tombstones before the documents: a writer of the key in another partition re-checks them after its write.
     if (deletes.length > 0) {
@@ -138,7 +138,7 @@ export class MongoSink implements SinkConnector {
         { ordered: true },
       );
     }
-    const removals = deletes.filter(({ action, idKey }) => stored.has(idKey) || removesAnotherPartitionsKey(action));
+    const removals = deletes.filter(({ action, idKey }) => (stored.has(idKey) && olderThan(stored.get(idKey), action)) || removesAnotherPartitionsKey(action));
     const operations: AnyBulkWriteOperation<Document>[] = [
       ...removals.map(({ action, id }) => ({
         deleteOne: { filter: removesAnotherPartitionsKey(action) ? byId(id, { [POSITION_FIELD]: { $lt: action.position } }) : byId(id) },
@@ -151,7 +151,7 @@ export class MongoSink implements SinkConnector {
     const failed = await bulkWriteRejecting(documents, operations);
     for (const [index, reason] of failed) rejected.push({ record: operationItems[index]!.action.record, reason });
 
-    const written = writes.filter((_, i) => !failed.has(removals.length + i));
+    const written = [...writes.filter((_, i) => !failed.has(removals.length + i)), ...rewritten];
     if (written.length > 0) await settleWritten(documents, tombstones, written);
     return rejected;
   }

@@ -67,3 +67,19 @@ test('a truncate removes the documents written before its position and keeps new
     rows: async () => (await db.collection('items_truncate').find().sort({ _id: 1 }).toArray()).map((doc) => [doc._id, doc.note, doc.__cdc_pos]),
   });
 });
+
+test('a delete whose batch was cut after its tombstone and before the document went is applied again: the document goes', async (t) => {
+  const sink = new MongoSink({ name: 'mongodb-cut', url: target.url, database: target.name, collectionMap: { 'bank.accounts': 'accounts_cut' } });
+  await sink.start();
+  t.after(() => sink.close());
+  const db = target.client.db(target.name);
+  await sink.apply([record(accounts, 'c', null, { id: 1n, balance: 10 }, 1), record(accounts, 'c', null, { id: 2n, balance: 20 }, 2)]);
+  const remove = record(accounts, 'd', { id: 1n, balance: 10 }, null, 3);
+  // What the cut batch left: the tombstone at the delete's position, the document still there.
+  await db.collection('accounts_cut__cdc_tombstones').insertOne({ _id: new Long(1), __cdc_pos: remove.event.source.position } as never);
+  await sink.apply([remove]);
+  assert.deepEqual((await db.collection('accounts_cut').find().toArray()).map((doc) => Number(doc._id)), [2]);
+  // Replays of the delete and of the older insert change nothing.
+  await sink.apply([record(accounts, 'c', null, { id: 1n, balance: 10 }, 1), remove]);
+  assert.deepEqual((await db.collection('accounts_cut').find().toArray()).map((doc) => Number(doc._id)), [2]);
+});
