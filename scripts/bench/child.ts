@@ -12,13 +12,16 @@ export interface ChildRun {
   peakRssMb: number;
 }
 
+/** The V8 flags bin/cdc.js starts with (its shebang): our scenarios run as the `cdc` command runs. */
+export const CDC_NODE_FLAGS = ['--max-semi-space-size=4'];
+
 /**
  * `node --import tsx scripts/<script> ...args`, its stdout echoed and kept. Node itself rather than the
  * `tsx` launcher, which would fork a second process: the sampled pid is then the one doing the work.
  */
 export function runScript(script: string, args: string[]): Promise<ChildRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts', script), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...CDC_NODE_FLAGS, '--import', 'tsx', join(ROOT, 'scripts', script), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
     const rss = new PeakRss(child.pid!);
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => {
