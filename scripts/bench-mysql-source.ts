@@ -19,14 +19,13 @@ import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import mysql from 'mysql2/promise';
 import { lastValueFrom, takeWhile, tap } from 'rxjs';
-import { parseConfig } from '../cli/config.ts';
-import { buildPipeline } from '../cli/pipeline.ts';
 import { MySqlSource } from '../connectors/mysql/source.ts';
 import { connectionOptions } from '../connectors/mysql/connection.ts';
 import { FlowControl } from '../topology/flow-control.ts';
 import type { RunningTopology } from '../topology/topology.ts';
 import { stackEnv } from '../test/support/stack-env.ts';
 import { BenchTopics } from './bench/kafka-topics.ts';
+import { BENCH_SOURCE, startBenchPipeline, until } from './bench/pipeline.ts';
 
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000000' }, transactions: { type: 'string', default: 'true' } } });
 const rows = Number(values.rows);
@@ -34,47 +33,25 @@ const transactions = values.transactions !== 'false';
 const env = stackEnv();
 const run = randomUUID().slice(0, 8);
 const db = `bench_${run}`;
-const SOURCE = 'bench';
 const admin = await mysql.createConnection(connectionOptions(env.MYSQL_URL));
-const connector = new MySqlSource({ name: SOURCE, url: env.MYSQL_URL, serverId: 100_000 + Math.floor(Math.random() * 1_000_000_000), include: [`${db}.*`] });
+const connector = new MySqlSource({ name: BENCH_SOURCE, url: env.MYSQL_URL, serverId: 100_000 + Math.floor(Math.random() * 1_000_000_000), include: [`${db}.*`] });
 const pipelines = [`bench-mysql-snapshot-${run}`, `bench-mysql-stream-${run}`] as const;
 
-/** The pipeline `cdc run --config` would run for this config: MariaDB → Kafka, no sink. */
-function pipeline(id: string, snapshot: 'initial' | 'never') {
-  const brokers = env.KAFKA_BROKERS.split(',').map((broker) => `'${broker}'`).join(', ');
-  return buildPipeline(
-    parseConfig(
-      `pipeline: ${id}
-kafka: { brokers: [${brokers}], transactions: ${transactions} }
-schemaRegistry: { url: '${env.SCHEMA_REGISTRY_URL}' }
-sources:
-  - { name: ${SOURCE}, type: mysql, url: '${env.MYSQL_URL}', include: ['${db}.*'], snapshot: ${snapshot} }
-`,
-      'bench config',
-    ),
-  );
-}
-
-/** Starts the pipeline, waits for `finished` (checked every 20 ms), stops it; the seconds from start to finished. */
+/** Starts the capture-only pipeline, waits for `finished` (checked every 20 ms), stops it; the seconds from start to finished. */
 async function timed(id: string, snapshot: 'initial' | 'never', finished: (running: RunningTopology) => boolean): Promise<number> {
-  const { topology, transport } = pipeline(id, snapshot);
   const started = performance.now();
-  const running = await topology.start(transport);
-  let failed: unknown;
-  running.done.catch((error: unknown) => (failed = error));
-  while (!finished(running)) {
-    if (failed !== undefined) throw failed;
-    await new Promise((resolve) => setTimeout(resolve, 20));
+  const pipeline = await startBenchPipeline(env, { id, sourceDb: db, snapshot, captureOnly: true, transactions });
+  try {
+    await until(`pipeline ${id} to finish`, () => pipeline.alive(), () => finished(pipeline.running), 20);
+    return (performance.now() - started) / 1000;
+  } finally {
+    await pipeline.stop();
   }
-  const seconds = (performance.now() - started) / 1000;
-  await running.stop();
-  await transport.close();
-  return seconds;
 }
 
-const streaming = (running: RunningTopology) => running.metrics.sources.get(SOURCE)?.phase === 'streaming';
+const streaming = (running: RunningTopology) => running.metrics.sources.get(BENCH_SOURCE)?.phase === 'streaming';
 /** Change events of the source durable in Kafka (the source stage counts a batch once it is acknowledged). */
-const written = (running: RunningTopology) => running.metrics.totals()[`source:${SOURCE}`]?.out ?? 0;
+const written = (running: RunningTopology) => running.metrics.totals()[`source:${BENCH_SOURCE}`]?.out ?? 0;
 
 try {
   await admin.query('CREATE DATABASE ??', [db]);

@@ -123,10 +123,11 @@ export class MongoSink implements SinkConnector {
     const ids = items.map((item) => item.id);
     const [stored, storedTombstones] = await Promise.all([storedPositions(documents, ids), storedPositions(tombstones, ids)]);
     const olderThan = (position: string | undefined, action: KeyAction) => position === undefined || comparePositions(position, action.position) < 0;
+    const documentOlder = ({ action, idKey }: Item) => stored.has(idKey) && olderThan(stored.get(idKey), action);
     // The document and the tombstone are two writes, not one transaction: a batch cut between them (a
     // crash, a lost connection and the retry) leaves a delete's tombstone without its document removed.
     // So a delete is still due while either one is older than it, each judged on its own.
-    const deletes = items.filter(({ action, idKey }) => action.row === null && (olderThan(storedTombstones.get(idKey), action) || (stored.has(idKey) && olderThan(stored.get(idKey), action))));
+    const deletes = items.filter((item) => item.action.row === null && (olderThan(storedTombstones.get(item.idKey), item.action) || documentOlder(item)));
     const writes = items.filter(({ action, idKey }) => action.row !== null && olderThan(stored.get(idKey), action) && olderThan(storedTombstones.get(idKey), action));
     // Written by an earlier try of this batch that may have been cut before it settled them.
     const rewritten = items.filter(({ action, idKey }) => action.row !== null && stored.get(idKey) === action.position);
@@ -138,7 +139,7 @@ export class MongoSink implements SinkConnector {
         { ordered: true },
       );
     }
-    const removals = deletes.filter(({ action, idKey }) => (stored.has(idKey) && olderThan(stored.get(idKey), action)) || removesAnotherPartitionsKey(action));
+    const removals = deletes.filter((item) => documentOlder(item) || removesAnotherPartitionsKey(item.action));
     const operations: AnyBulkWriteOperation<Document>[] = [
       ...removals.map(({ action, id }) => ({
         deleteOne: { filter: removesAnotherPartitionsKey(action) ? byId(id, { [POSITION_FIELD]: { $lt: action.position } }) : byId(id) },

@@ -1,6 +1,7 @@
 /**
  * Our pipeline as `cdc run --config` builds it (cli/pipeline.ts) for one benchmark database: its MySQL
- * source, repartition at 8 partitions and, optionally, a MySQL sink; started in this process.
+ * source, repartition at 8 partitions (unless capture only) and, optionally, a MySQL sink; started in
+ * this process.
  */
 import { parseConfig } from '../../cli/config.ts';
 import { buildPipeline } from '../../cli/pipeline.ts';
@@ -9,6 +10,8 @@ import type { StackEnv } from '../stack/env.ts';
 import { sleep } from '../stack/process.ts';
 
 export const REPARTITIONS = 8;
+/** The source's name in the config. */
+export const BENCH_SOURCE = 'bench';
 /** The sink's name in the config, so `applied` can read its metrics. */
 const SINK = 'copy';
 
@@ -22,6 +25,10 @@ export interface BenchPipelineOptions {
   targetDb?: string;
   /** `cdc run --only`: sources (source and repartition stages) or sinks. */
   only?: StageSelection;
+  /** No repartition stage (and no sink): the source into its change topic, as a Debezium connector runs. */
+  captureOnly?: boolean;
+  /** Kafka transactions, on by default as in the CLI. */
+  transactions?: boolean;
 }
 
 export interface BenchPipeline {
@@ -46,12 +53,11 @@ export async function startBenchPipeline(env: StackEnv, options: BenchPipelineOp
   const { topology, transport } = buildPipeline(
     parseConfig(
       `pipeline: ${options.id}
-kafka: { brokers: [${brokers}] }
+kafka: { brokers: [${brokers}], transactions: ${options.transactions ?? true} }
 schemaRegistry: { url: '${env.SCHEMA_REGISTRY_URL}' }
 sources:
-  - { name: bench, type: mysql, url: '${env.MYSQL_URL}', include: ['${options.sourceDb}.*'], snapshot: ${options.snapshot} }
-repartition: { partitions: ${REPARTITIONS} }
-${sinks}`,
+  - { name: ${BENCH_SOURCE}, type: mysql, url: '${env.MYSQL_URL}', include: ['${options.sourceDb}.*'], snapshot: ${options.snapshot} }
+${options.captureOnly ? '' : `repartition: { partitions: ${REPARTITIONS} }\n`}${sinks}`,
       'bench config',
     ),
   );
