@@ -5,11 +5,11 @@
  * schema work unless a schema is new.
  */
 import type { Resolver } from 'avsc';
-import type { ChangeEvent, Row, TableSchema } from '../topology/change-event.ts';
+import type { ChangeEvent, Row, RowIdentity, TableSchema } from '../topology/change-event.ts';
 import { CdcError } from '../topology/errors.ts';
 import type { EncodedRecord, EventSerde, RawRecord } from '../topology/serde.ts';
 import { CONNECTOR_ATTR, fullName, tableEventSchemas, type EventSchemas, type RecordSchema } from './avro-schema.ts';
-import { avroType, EnvelopeCodec, KeyCodec, type AvroEnvelope } from './change-event-codec.ts';
+import { avroType, EnvelopeCodec, IdentityReader, KeyCodec, type AvroEnvelope } from './change-event-codec.ts';
 import { assertBackward } from './compatibility.ts';
 import { DecodeError } from './errors.ts';
 import { collectionEventSchemas } from './mongo-avro-schema.ts';
@@ -65,6 +65,7 @@ export class AvroEventSerde implements EventSerde {
   private readonly keyReaders = new Map<number, KeyCodec | Unreadable>();
   private readonly valueReaders = new Map<string, Map<number, ValueReader | Unreadable>>();
   private readonly readerCodecs = new Map<string, EnvelopeCodec>();
+  private readonly identityReaders = new Map<number, IdentityReader | Unreadable>();
 
   constructor(options: AvroSerdeOptions) {
     this.registry = options.registry;
@@ -89,6 +90,13 @@ export class AvroEventSerde implements EventSerde {
     const events = new Array<ChangeEvent | Error>(records.length);
     for (let i = 0; i < records.length; i++) events[i] = this.decodeRecord(records[i] as RawRecord);
     return events;
+  }
+
+  async identify(records: readonly RawRecord[]): Promise<Array<RowIdentity | Error>> {
+    await this.loadSchemas(records);
+    const identities = new Array<RowIdentity | Error>(records.length);
+    for (let i = 0; i < records.length; i++) identities[i] = this.identifyRecord(records[i] as RawRecord);
+    return identities;
   }
 
   private cachedWriter(topic: string, event: ChangeEvent): Writer | undefined {
@@ -204,6 +212,38 @@ export class AvroEventSerde implements EventSerde {
     }
   }
 
+  /** As decodeRecord, for the op, table and key only. */
+  private identifyRecord(record: RawRecord): RowIdentity | DecodeError {
+    if (record.value === null) return new DecodeError(record, 'record has no value (a tombstone)');
+    const keyReader = record.key === null ? undefined : this.keyReader(record.key);
+    if (typeof keyReader === 'string') return new DecodeError(record, `key: ${keyReader}`);
+    const reader = this.identityReader(record.value);
+    if (typeof reader === 'string') return new DecodeError(record, `value: ${reader}`);
+    try {
+      const envelope = readPayload(record.value, reader.type, reader.resolver) as Parameters<IdentityReader['identity']>[0];
+      if (keyReader === undefined) {
+        if (envelope.op !== 't') return new DecodeError(record, `record has no key (op ${JSON.stringify(envelope.op)})`);
+        return reader.identity(envelope, {});
+      }
+      return reader.identity(envelope, keyReader.fromAvro(readPayload(record.key!, keyReader.type) as Record<string, unknown>));
+    } catch (error) {
+      return new DecodeError(record, (error as Error).message, { cause: error });
+    }
+  }
+
+  private identityReader(bytes: Buffer): IdentityReader | Unreadable {
+    const bad = frameError(bytes);
+    if (bad !== undefined) return bad;
+    const id = schemaIdOf(bytes);
+    let reader = this.identityReaders.get(id);
+    if (reader === undefined) {
+      const schema = this.schemas.get(id) as RecordSchema | Unreadable;
+      reader = typeof schema === 'string' ? schema : attempt(() => new IdentityReader(envelopeOf(schema)));
+      this.identityReaders.set(id, reader);
+    }
+    return reader;
+  }
+
   private keyReader(bytes: Buffer): KeyCodec | Unreadable {
     const bad = frameError(bytes);
     if (bad !== undefined) return bad;
@@ -232,13 +272,19 @@ export class AvroEventSerde implements EventSerde {
   }
 
   private newValueReader(topic: string, writer: RecordSchema): ValueReader {
-    if (typeof writer[CONNECTOR_ATTR] !== 'string') throw new Error(`${fullName(writer)} is not a change-event envelope`);
+    const envelope = envelopeOf(writer);
     const readerSchema = this.readerSchemas.get(topic);
-    if (readerSchema === undefined) return { codec: new EnvelopeCodec(writer), resolver: undefined };
+    if (readerSchema === undefined) return { codec: new EnvelopeCodec(envelope), resolver: undefined };
     let codec = this.readerCodecs.get(topic);
     if (codec === undefined) this.readerCodecs.set(topic, (codec = new EnvelopeCodec(readerSchema)));
-    return { codec, resolver: codec.type.createResolver(avroType(writer)) };
+    return { codec, resolver: codec.type.createResolver(avroType(envelope)) };
   }
+}
+
+/** The schema, when it is a change-event Envelope of ours; throws otherwise. */
+function envelopeOf(schema: RecordSchema): RecordSchema {
+  if (typeof schema[CONNECTOR_ATTR] !== 'string') throw new Error(`${fullName(schema)} is not a change-event envelope`);
+  return schema;
 }
 
 function nested<K, K2, V>(map: Map<K, Map<K2, V>>, key: K): Map<K2, V> {

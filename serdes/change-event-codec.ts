@@ -5,7 +5,7 @@
  */
 import avsc from 'avsc';
 import type { Type } from 'avsc';
-import type { ChangeEvent, ColumnSchema, Op, Row, SourceInfo, TableSchema } from '../topology/change-event.ts';
+import type { ChangeEvent, ColumnSchema, Op, Row, RowIdentity, SourceInfo, TableSchema } from '../topology/change-event.ts';
 import { CONNECTOR_ATTR, ENVELOPE_VERSION, type FieldSchema, type RecordSchema } from './avro-schema.ts';
 import { bigintLong, DecimalString, UnsignedBigint } from './avro-codecs.ts';
 import { avroColumnType } from './mysql-types.ts';
@@ -114,6 +114,44 @@ export interface AvroEnvelope {
 
 const OPS = new Set<string>(['c', 'u', 'd', 'r', 't']);
 
+function assertOp(op: string): asserts op is Op {
+  if (!OPS.has(op)) throw new Error(`unknown op ${JSON.stringify(op)}`);
+}
+
+type EnvelopeIdentity = Pick<AvroEnvelope, 'op'> & { source: Pick<AvroSource, 'db' | 'table'> };
+
+/**
+ * Reads an Envelope's op and source table and skips the rest (the rows are skipped, not built): avsc
+ * resolves the writer's schema into a reader schema that has only those fields. Avro's resolution rules
+ * match records by full name, so the reader records take the writer's names.
+ */
+export class IdentityReader {
+  readonly type: Type;
+  readonly resolver: avsc.Resolver;
+
+  constructor(writer: RecordSchema) {
+    const source = writer.fields.find((field) => field.name === 'source')?.type;
+    if (!isRecordSchema(source)) throw new Error(`${writer.name} has no source record`);
+    const reader = {
+      type: 'record',
+      name: writer.name,
+      namespace: writer.namespace,
+      fields: [
+        { name: 'op', type: 'string' },
+        { name: 'source', type: { type: 'record', name: source.name, namespace: source.namespace, fields: [{ name: 'db', type: 'string' }, { name: 'table', type: 'string' }] } },
+      ],
+    };
+    this.type = avsc.Type.forSchema(reader as avsc.Schema, typeOptions());
+    this.resolver = this.type.createResolver(avroType(writer));
+  }
+
+  /** Throws when the record is no change event (an op we do not know). */
+  identity(envelope: EnvelopeIdentity, key: Row): RowIdentity {
+    assertOp(envelope.op);
+    return { op: envelope.op, key, source: envelope.source };
+  }
+}
+
 export class EnvelopeCodec {
   readonly type: Type;
   /** The table the rows belong to (MySQL/MariaDB), shared by every event decoded with this codec. */
@@ -159,7 +197,7 @@ export class EnvelopeCodec {
 
   /** Throws when the record is no change event (an op we do not know). */
   fromAvro(envelope: AvroEnvelope, key: Row): ChangeEvent {
-    if (!OPS.has(envelope.op)) throw new Error(`unknown op ${JSON.stringify(envelope.op)}`);
+    assertOp(envelope.op);
     const s = envelope.source;
     const source: SourceInfo = {
       connector: s.connector,

@@ -93,6 +93,16 @@ export interface ChangeEvent {
   topic?: string;
 }
 
+/**
+ * What places a change in a partition: its op, its table and its row key. Every ChangeEvent is one; the
+ * repartition stage reads only this much of a record when no operator follows `repartition()`.
+ */
+export interface RowIdentity {
+  op: Op;
+  key: Row;
+  source: Pick<SourceInfo, 'db' | 'table'>;
+}
+
 /** Positions are built so that plain string order is source order (fixed-width fields). */
 export function comparePositions(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;

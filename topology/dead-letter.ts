@@ -1,4 +1,4 @@
-import type { ChangeEvent } from './change-event.ts';
+import type { ChangeEvent, RowIdentity } from './change-event.ts';
 import type { EventSerde } from './serde.ts';
 import type { ConsumedRecord, OutgoingRecord } from './transport.ts';
 import { topics } from './topics.ts';
@@ -23,8 +23,8 @@ export function deadLetter(pipeline: string, stage: string, record: ConsumedReco
   };
 }
 
-export interface DecodedBatch {
-  events: ChangeEvent[];
+export interface DecodedBatch<T = ChangeEvent> {
+  events: T[];
   /** origins[i] is the record events[i] came from. */
   origins: ConsumedRecord[];
   deadLetters: OutgoingRecord[];
@@ -32,9 +32,22 @@ export interface DecodedBatch {
 
 /** Decodes a batch; what the serde cannot decode becomes dead letters (EventSerde.decode returns Errors in place). */
 export async function decodeOrDeadLetter(serde: EventSerde, pipeline: string, stage: string, records: readonly ConsumedRecord[]): Promise<DecodedBatch> {
-  const decoded = await serde.decode(records);
-  const batch: DecodedBatch = { events: [], origins: [], deadLetters: [] };
-  decoded.forEach((result, i) => {
+  return splitDeadLetters(await serde.decode(records), pipeline, stage, records);
+}
+
+/** The same for EventSerde.identify: the identities of the records it can read, dead letters for the rest. */
+export async function identifyOrDeadLetter(
+  serde: EventSerde,
+  pipeline: string,
+  stage: string,
+  records: readonly ConsumedRecord[],
+): Promise<DecodedBatch<RowIdentity>> {
+  return splitDeadLetters(await serde.identify(records), pipeline, stage, records);
+}
+
+function splitDeadLetters<T>(results: ReadonlyArray<T | Error>, pipeline: string, stage: string, records: readonly ConsumedRecord[]): DecodedBatch<T> {
+  const batch: DecodedBatch<T> = { events: [], origins: [], deadLetters: [] };
+  results.forEach((result, i) => {
     const record = records[i]!;
     if (result instanceof Error) {
       batch.deadLetters.push(deadLetter(pipeline, stage, record, result.message));

@@ -1,4 +1,4 @@
-import type { ChangeEvent } from './change-event.ts';
+import type { ChangeEvent, RowIdentity } from './change-event.ts';
 import type { EncodedRecord, EventSerde, RawRecord } from './serde.ts';
 import { CdcError } from './errors.ts';
 
@@ -24,6 +24,11 @@ export class JsonSerde implements EventSerde {
         return new CdcError('DECODE_FAILED', `cannot decode ${record.topic}/${record.partition}@${record.offset}: ${(error as Error).message}`, { cause: error });
       }
     });
+  }
+
+  /** JSON holds no schema to read part of a record by: the whole event, which is a RowIdentity. */
+  identify(records: readonly RawRecord[]): Promise<Array<RowIdentity | Error>> {
+    return this.decode(records);
   }
 }
 

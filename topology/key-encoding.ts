@@ -1,4 +1,4 @@
-import type { ChangeEvent, Value } from './change-event.ts';
+import type { RowIdentity, Value } from './change-event.ts';
 
 /**
  * The canonical bytes of a row's identity: table + primary key. They are the record key of the
@@ -13,7 +13,7 @@ import type { ChangeEvent, Value } from './change-event.ts';
  * Integers encode the same whether they arrive as number or bigint, so a key compares by value.
  * Column names are left out: the table fixes them, and leaving them out keeps keys short.
  */
-export function encodeRowKey(event: ChangeEvent): Buffer {
+export function encodeRowKey(event: RowIdentity): Buffer {
   const table = `${event.source.db}.${event.source.table}`;
   const parts: Array<[number, Buffer | string]> = [];
   let size = 2 + Buffer.byteLength(table);

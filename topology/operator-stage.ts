@@ -18,9 +18,12 @@ export class OperatorStage {
   private readonly input = new Subject<ChangeEvent>();
   private into: ChangeEvent[] | undefined;
   private failure: unknown;
+  /** True when there are no operators: every event comes out as it went in. */
+  readonly passesThrough: boolean;
 
   constructor(operators: readonly NamedOperator[]) {
-    if (operators.length === 0) return;
+    this.passesThrough = operators.length === 0;
+    if (this.passesThrough) return;
     const names = operators.map((op) => op.name).join(' → ');
     let output = this.input.asObservable();
     for (const { operator } of operators) output = output.pipe(operator);

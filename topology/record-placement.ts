@@ -1,5 +1,4 @@
-import type { ChangeEvent } from './change-event.ts';
-import type { EncodedRecord } from './serde.ts';
+import type { RowIdentity } from './change-event.ts';
 import type { OutgoingRecord } from './transport.ts';
 
 /**
@@ -10,8 +9,8 @@ import type { OutgoingRecord } from './transport.ts';
 export function placeRecords(
   topic: string,
   partitions: number,
-  events: readonly ChangeEvent[],
-  encoded: readonly EncodedRecord[],
+  events: readonly Pick<RowIdentity, 'op'>[],
+  encoded: readonly Pick<OutgoingRecord, 'key' | 'value'>[],
   partitionOf: (index: number) => number,
 ): OutgoingRecord[] {
   const records: OutgoingRecord[] = [];

@@ -1,9 +1,9 @@
 import type { ChangeEvent } from './change-event.ts';
 import type { EventSerde } from './serde.ts';
-import type { Consumer, PartitionBatch, Producer, Transport } from './transport.ts';
-import { decodeOrDeadLetter } from './dead-letter.ts';
+import type { Consumer, OutgoingRecord, PartitionBatch, Producer, Transport } from './transport.ts';
+import { decodeOrDeadLetter, identifyOrDeadLetter } from './dead-letter.ts';
 import { OperatorStage } from './operator-stage.ts';
-import { repartitionRecords } from './repartition.ts';
+import { placeByRowKey, repartitionRecords } from './repartition.ts';
 import { groups, topics } from './topics.ts';
 import { withRetry } from './retry.ts';
 import type { PipelineMetrics } from './metrics.ts';
@@ -19,10 +19,19 @@ export interface RepartitionStageOptions {
   metrics: PipelineMetrics;
 }
 
+interface Placed {
+  records: OutgoingRecord[];
+  deadLetters: OutgoingRecord[];
+}
+
 /**
  * Consumes the change topics in group `<pipeline>.repartition`, runs the operators placed after
  * `repartition()`, and writes each partition's batch to the repartition topic (plus undecodable records
  * to the dead-letter topic) in one send; the input offsets are committed only after its acks.
+ * With no operators after `repartition()`, a record is forwarded with its key and value bytes unchanged:
+ * only its op, table and key are read (EventSerde.identify) to place it, and nothing is re-encoded. Its
+ * schema ids are then those of the change topic's subjects; a reader looks schemas up by id, so it reads
+ * the same events.
  * At least once: a crash between the send and the commit writes the batch again, which the idempotent
  * sinks absorb.
  */
@@ -54,15 +63,28 @@ export class RepartitionStage {
   }
 
   private async forward(batch: PartitionBatch): Promise<void> {
-    const { pipeline, serde, partitions, stage, metrics } = this.options;
+    const { metrics } = this.options;
+    const { records, deadLetters } = this.options.stage.passesThrough ? await this.placeBytes(batch) : await this.reencode(batch);
+    const produced = records.length;
+    records.push(...deadLetters);
+    if (records.length > 0) await withRetry(`repartition ${batch.topic}/${batch.partition}`, () => this.producer.send(records), { signal: batch.signal });
+    metrics.batch('repartition', batch.records.length, produced);
+    metrics.deadLettered('repartition', deadLetters.length);
+  }
+
+  /** Decodes, runs the operators, encodes their outputs. */
+  private async reencode(batch: PartitionBatch): Promise<Placed> {
+    const { pipeline, serde, partitions, stage } = this.options;
     const decoded = await decodeOrDeadLetter(serde, pipeline, 'repartition', batch.records);
     const outputs: ChangeEvent[] = [];
     for (const event of decoded.events) stage.feed(event, outputs);
-    const records = await repartitionRecords(serde, topics.repartition(pipeline), partitions, outputs);
-    const produced = records.length;
-    records.push(...decoded.deadLetters);
-    if (records.length > 0) await withRetry(`repartition ${batch.topic}/${batch.partition}`, () => this.producer.send(records), { signal: batch.signal });
-    metrics.batch('repartition', batch.records.length, produced);
-    metrics.deadLettered('repartition', decoded.deadLetters.length);
+    return { records: await repartitionRecords(serde, topics.repartition(pipeline), partitions, outputs), deadLetters: decoded.deadLetters };
+  }
+
+  /** Places each record by its identity alone and forwards its bytes. */
+  private async placeBytes(batch: PartitionBatch): Promise<Placed> {
+    const { pipeline, serde, partitions } = this.options;
+    const identified = await identifyOrDeadLetter(serde, pipeline, 'repartition', batch.records);
+    return { records: placeByRowKey(topics.repartition(pipeline), partitions, identified.events, identified.origins), deadLetters: identified.deadLetters };
   }
 }

@@ -1,4 +1,4 @@
-import type { ChangeEvent } from './change-event.ts';
+import type { ChangeEvent, RowIdentity } from './change-event.ts';
 import type { EventSerde } from './serde.ts';
 import type { OutgoingRecord } from './transport.ts';
 import { encodeRowKey } from './key-encoding.ts';
@@ -17,6 +17,10 @@ import { placeRecords } from './record-placement.ts';
  * A `t` event goes to every partition (record-placement.ts).
  */
 export async function repartitionRecords(serde: EventSerde, topic: string, partitions: number, events: readonly ChangeEvent[]): Promise<OutgoingRecord[]> {
-  const encoded = await serde.encode(topic, events);
-  return placeRecords(topic, partitions, events, encoded, (i) => partitionForKey(encodeRowKey(events[i]!), partitions));
+  return placeByRowKey(topic, partitions, events, await serde.encode(topic, events));
+}
+
+/** The records `encoded` (same order as `rows`) placed by their rows' keys: a forwarded record keeps its bytes. */
+export function placeByRowKey(topic: string, partitions: number, rows: readonly RowIdentity[], encoded: readonly Pick<OutgoingRecord, 'key' | 'value'>[]): OutgoingRecord[] {
+  return placeRecords(topic, partitions, rows, encoded, (i) => partitionForKey(encodeRowKey(rows[i]!), partitions));
 }

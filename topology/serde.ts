@@ -1,4 +1,4 @@
-import type { ChangeEvent } from './change-event.ts';
+import type { ChangeEvent, RowIdentity } from './change-event.ts';
 
 /** A record as read from a topic, before decoding. */
 export interface RawRecord {
@@ -24,4 +24,10 @@ export interface EncodedRecord {
 export interface EventSerde {
   encode(topic: string, events: readonly ChangeEvent[]): Promise<EncodedRecord[]>;
   decode(records: readonly RawRecord[]): Promise<Array<ChangeEvent | Error>>;
+  /**
+   * Reads only each record's RowIdentity (op, table, row key), as `decode` would give it, without building
+   * the row images: what the repartition stage needs to forward a record's bytes unchanged. Errors in
+   * place as `decode`; a record it accepts may still fail `decode` later (its rows are not read here).
+   */
+  identify(records: readonly RawRecord[]): Promise<Array<RowIdentity | Error>>;
 }

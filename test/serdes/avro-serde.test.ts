@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BSON } from 'mongodb';
-import { truncateEvent, type ChangeEvent, type TableSchema } from '../../topology/change-event.ts';
+import { truncateEvent, type ChangeEvent, type RowIdentity, type TableSchema } from '../../topology/change-event.ts';
 import type { EncodedRecord, RawRecord } from '../../topology/serde.ts';
 import { CdcError } from '../../topology/errors.ts';
 import { AvroEventSerde } from '../../serdes/avro-serde.ts';
@@ -81,7 +81,7 @@ test('MongoDB documents of any shape and any _id type share one schema', async (
   assert.deepEqual([...registry.subjects.values()].map((versions) => versions.length), [1, 1]);
 });
 
-test('a bad record becomes a DecodeError with its coordinates; the others decode', async () => {
+test('a bad record becomes a DecodeError with its coordinates, in decode and identify; the others are read', async () => {
   const serde = new AvroEventSerde({ registry: new MemoryRegistry(), prefix: 'srv' });
   const table = allTypesTable('shop', 'all');
   const [good] = await serde.encode(TOPIC, allTypesEvents(table).slice(0, 1));
@@ -101,15 +101,42 @@ test('a bad record becomes a DecodeError with its coordinates; the others decode
     { topic: TOPIC, partition: 0, offset: '10', key, value },
     ...bad.map(([bytes], i) => ({ topic: TOPIC, partition: 1, offset: String(20 + i), key, value: bytes })),
   ];
-  const decoded = await serde.decode(batch);
-  assert.ok(!(decoded[0] instanceof Error));
-  bad.forEach(([, reason], i) => {
-    const error = decoded[i + 1];
-    assert.ok(error instanceof DecodeError, `record ${i}: ${String(error)}`);
-    assert.equal(error.code, 'DECODE_FAILED');
-    assert.deepEqual([error.topic, error.partition, error.offset], [TOPIC, 1, String(20 + i)]);
-    assert.match(error.reason, reason);
-  });
+  for (const read of ['decode', 'identify'] as const) {
+    const results = await serde[read](batch);
+    assert.ok(!(results[0] instanceof Error), read);
+    bad.forEach(([, reason], i) => {
+      const error = results[i + 1];
+      assert.ok(error instanceof DecodeError, `${read}, record ${i}: ${String(error)}`);
+      assert.equal(error.code, 'DECODE_FAILED');
+      assert.deepEqual([error.topic, error.partition, error.offset], [TOPIC, 1, String(20 + i)]);
+      assert.match(error.reason, reason);
+    });
+  }
+});
+
+test('identify reads the op, table and key that decode reads, for rows, truncates and MongoDB documents', async () => {
+  const serde = new AvroEventSerde({ registry: new MemoryRegistry(), prefix: 'srv' });
+  const table = allTypesTable('shop', 'all');
+  const rows = allTypesEvents(table);
+  const truncate = truncateEvent({ ...rows[0]!.source, position: '005', snapshot: false }, table);
+  const document: ChangeEvent = {
+    op: 'd',
+    key: documentKey(new BSON.ObjectId()),
+    before: null,
+    after: null,
+    source: { connector: 'mongodb', name: 'm', db: 'app', table: 'users', position: '1', tsMs: 1, snapshot: false },
+    tsMs: 2,
+  };
+  const batch = [...records(TOPIC, await serde.encode(TOPIC, [...rows, truncate])), ...records('mongo', await serde.encode('mongo', [document]))];
+  const identityOf = ({ op, key, source }: RowIdentity) => ({ op, key: { ...key }, source: { db: source.db, table: source.table } });
+  const decoded = (await serde.decode(batch)) as ChangeEvent[];
+  assert.deepEqual(((await serde.identify(batch)) as RowIdentity[]).map(identityOf), decoded.map(identityOf));
+  assert.deepEqual(decoded.map(identityOf), [...rows, truncate, document].map(identityOf));
+  // A record's key without a row's value, or an op no change event has, is refused as decode refuses it.
+  const [unknownOp] = await serde.encode(TOPIC, [{ ...rows[1]!, op: 'x' as ChangeEvent['op'] }]);
+  const refused = await serde.identify([{ ...batch[4]!, key: null, value: batch[0]!.value }, { ...batch[0]!, ...unknownOp! }]);
+  assert.match((refused[0] as DecodeError).reason, /no key \(op "r"\)/);
+  assert.match((refused[1] as DecodeError).reason, /unknown op "x"/);
 });
 
 test('a truncate has no record key (as Debezium writes it) and round-trips; a row record without a key is a DecodeError', async () => {
