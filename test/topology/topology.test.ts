@@ -13,7 +13,8 @@ import { CdcError } from '../../topology/errors.ts';
 import { FakeDatabase, FakeSource } from './support/fake-source.ts';
 import { MemorySink } from './support/memory-sink.ts';
 import { eventually } from './support/eventually.ts';
-import type { Row } from '../../topology/change-event.ts';
+import type { ChangeEvent, Row } from '../../topology/change-event.ts';
+import type { EventSerde, RawRecord } from '../../topology/serde.ts';
 
 const serde = new JsonSerde();
 
@@ -128,6 +129,44 @@ test('per-key order holds through repartition with N=8, each key in its murmur2 
   assert.equal(applied.size, 60);
   assert.deepEqual(applied, emitted);
   assert.equal(new Set(transport.records('order.repartition').map((record) => record.partition)).size, 8, 'all 8 partitions used');
+});
+
+/** JsonSerde, counting the records each stage had to decode in full and those it only identified. */
+class CountingSerde implements EventSerde {
+  private readonly json = new JsonSerde();
+  decoded = 0;
+  identified = 0;
+  encode(topic: string, events: readonly ChangeEvent[]) {
+    return this.json.encode(topic, events);
+  }
+  decode(records: readonly RawRecord[]) {
+    this.decoded += records.length;
+    return this.json.decode(records);
+  }
+  identify(records: readonly RawRecord[]) {
+    this.identified += records.length;
+    return this.json.identify(records);
+  }
+}
+
+test('with no operator after repartition() the stage forwards the change topic\'s bytes, only identified; with one it decodes', async () => {
+  for (const withOperator of [false, true]) {
+    const db = new FakeDatabase();
+    for (let id = 0; id < 5; id++) db.commit([{ op: 'c', table: 't', id, after: { id } }]);
+    const counting = new CountingSerde();
+    const transport = new MemoryTransport();
+    const builder = new TopologyBuilder({ pipeline: 'fwd', serde: counting }).source(new FakeSource('src', db)).repartition({ partitions: 3 });
+    if (withOperator) builder.through('all', filter(() => true));
+    const running = await builder.build().start(transport);
+    try {
+      await eventually('5 records in the repartition topic', () => transport.records('fwd.repartition').length >= 5);
+    } finally {
+      await running.stop();
+    }
+    const changes = transport.records('fwd.src.changes').map((record) => record.value!.toString());
+    assert.deepEqual(transport.records('fwd.repartition').map((record) => record.value!.toString()).sort(), changes.sort());
+    assert.deepEqual([counting.decoded, counting.identified], withOperator ? [5, 0] : [0, 5], withOperator ? 'with an operator' : 'without');
+  }
 });
 
 test('a replay from earliest reproduces the same sink state', async () => {
