@@ -33,3 +33,53 @@ test('a record sized to its content encodes the bytes the Kafka record v2 format
   // length 12 (zigzag 24), attributes 0, timestampDelta 2 (4), offsetDelta 1 (2), key length 1 (2) 'k', value length 5 (10) 'value', 0 headers.
   assert.deepEqual([...buffer], [24, 0, 4, 2, 2, 0x6b, 10, ...Buffer.from('value'), 0]);
 });
+
+type Encoder = { buffer: Buffer; writeVarLong(value: number | bigint): Encoder; writeVarInt(value: number): Encoder };
+const Encoder = require('kafkajs/src/protocol/encoder') as { new (): Encoder; sizeOfVarLong(value: number): number; sizeOfVarInt(value: number): number };
+const Decoder = require('kafkajs/src/protocol/decoder') as new (buffer: Buffer) => { readVarLong(): { value: bigint }; readVarInt(): number; offset: number };
+const RecordDecoder = require('kafkajs/src/protocol/recordBatch/record/v0/decoder') as (
+  decoder: InstanceType<typeof Decoder>,
+  batchContext: { firstOffset: string; firstTimestamp: string },
+) => { offset: string; timestamp: string; key: Buffer; value: Buffer; headers: Record<string, Buffer> };
+
+/** Kafka's zigzag varlong, from its definition (BigInt, so no shortcut is shared with the code under test). */
+function varLong(value: bigint): number[] {
+  let zigzag = BigInt.asUintN(64, (value << 1n) ^ (value >> 63n));
+  const bytes: number[] = [];
+  for (; zigzag >= 0x80n; zigzag >>= 7n) bytes.push(Number(zigzag & 0x7fn) | 0x80);
+  return [...bytes, Number(zigzag)];
+}
+
+// Around every byte-length boundary, the 31-bit fast path's edges, and far beyond them.
+const VALUES = [0, 1, -1, 63, -64, 64, -65, 8191, 8192, -8193, 2 ** 20, 2 ** 27, -(2 ** 27), 2 ** 28, 2 ** 30 - 1, -(2 ** 30), 2 ** 30, -(2 ** 30) - 1, 2 ** 31, -(2 ** 31), 2 ** 40, -(2 ** 40), Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER];
+
+test('the patched varint and varlong writers and readers keep the bytes and values of the Kafka protocol', () => {
+  for (const value of VALUES) {
+    const expected = varLong(BigInt(value));
+    assert.deepEqual([...new Encoder().writeVarLong(value).buffer], expected, `writeVarLong(${value})`);
+    assert.equal(Encoder.sizeOfVarLong(value), expected.length, `sizeOfVarLong(${value})`);
+    const decoder = new Decoder(Buffer.from([...expected, 0x2a]));
+    assert.equal(decoder.readVarLong().value, BigInt(value), `readVarLong(${value})`);
+    assert.equal(decoder.offset, expected.length);
+    if (value >= -(2 ** 31) && value < 2 ** 31) {
+      assert.deepEqual([...new Encoder().writeVarInt(value).buffer], expected, `writeVarInt(${value})`);
+      assert.equal(new Decoder(Buffer.from(expected)).readVarInt(), value);
+    }
+  }
+});
+
+test('records decode to their offsets and timestamps (from the batch\'s first ones), keys, values and headers', () => {
+  const batch = { firstOffset: '9007199254740993', firstTimestamp: '1764000000000' };
+  const encoded = [
+    Record({ offsetDelta: 0, timestampDelta: 0, key: Buffer.from('a'), value: Buffer.from('1') }),
+    Record({ offsetDelta: 1, timestampDelta: 2 ** 29, key: Buffer.from('b'), value: Buffer.from('2'), headers: { h: 'x' } } as Parameters<typeof Record>[0]),
+  ];
+  const decoded = encoded.map(({ buffer }) => RecordDecoder(new Decoder(buffer.subarray(1)), batch));
+  assert.deepEqual(
+    decoded.map(({ offset, timestamp, key, value, headers }) => [offset, timestamp, String(key), String(value), Object.keys(headers).map((name) => `${name}=${String(headers[name])}`)]),
+    [
+      ['9007199254740993', '1764000000000', 'a', '1', []],
+      ['9007199254740994', String(1764000000000 + 2 ** 29), 'b', '2', ['h=x']],
+    ],
+  );
+});

@@ -7,7 +7,9 @@ export function topicMessages(records: readonly OutgoingRecord[]): TopicMessages
   for (const record of records) {
     let messages = byTopic.get(record.topic);
     if (!messages) byTopic.set(record.topic, (messages = []));
-    messages.push({ partition: record.partition, key: record.key, value: record.value, ...(record.headers ? { headers: record.headers } : {}) });
+    const message: Message = { partition: record.partition, key: record.key, value: record.value };
+    if (record.headers) message.headers = record.headers;
+    messages.push(message);
   }
   return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }
@@ -26,7 +28,8 @@ export function consumedRecord(topic: string, partition: number, message: KafkaM
 
 function stringHeaders(headers: IHeaders | undefined): Record<string, string> {
   const strings: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) {
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined) continue;
     // A header repeated under one name arrives as an array; the topology never repeats one, the last wins.
     const last = Array.isArray(value) ? value[value.length - 1] : value;
