@@ -7,6 +7,7 @@
  *   token are durable. Streaming: a pipeline started (snapshot: never) before the rows were inserted, then
  *   stopped, is started again, timed until every inserted row's event is durable in its change topic;
  * - the connector alone: events counted, not written anywhere (where the time goes).
+ * Each figure comes with this process's CPU time per row (`process.cpuUsage`), which a shared machine disturbs less.
  *
  *   node --import tsx scripts/bench-mysql-source.ts [--rows 1000000] [--transactions true|false]
  *
@@ -25,7 +26,7 @@ import { FlowControl } from '../topology/flow-control.ts';
 import type { RunningTopology } from '../topology/topology.ts';
 import { stackEnv } from '../test/support/stack-env.ts';
 import { BenchTopics } from './bench/kafka-topics.ts';
-import { BENCH_SOURCE, startBenchPipeline, until } from './bench/pipeline.ts';
+import { BENCH_SOURCE, startBenchPipeline, until, type BenchPipeline } from './bench/pipeline.ts';
 
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000000' }, transactions: { type: 'string', default: 'true' } } });
 const rows = Number(values.rows);
@@ -37,15 +38,31 @@ const admin = await mysql.createConnection(connectionOptions(env.MYSQL_URL));
 const connector = new MySqlSource({ name: BENCH_SOURCE, url: env.MYSQL_URL, serverId: 100_000 + Math.floor(Math.random() * 1_000_000_000), include: [`${db}.*`] });
 const pipelines = [`bench-mysql-snapshot-${run}`, `bench-mysql-stream-${run}`] as const;
 
-/** Starts the capture-only pipeline, waits for `finished` (checked every 20 ms), stops it; the seconds from start to finished. */
-async function timed(id: string, snapshot: 'initial' | 'never', finished: (running: RunningTopology) => boolean): Promise<number> {
+interface Timing {
+  seconds: number;
+  /** This process's CPU time (all its threads, `process.cpuUsage`): steadier than seconds on a shared machine. */
+  cpuMicros: number;
+}
+
+/** Times `work`: wall seconds and this process's CPU. */
+async function timing(work: () => Promise<unknown>): Promise<Timing> {
   const started = performance.now();
-  const pipeline = await startBenchPipeline(env, { id, sourceDb: db, snapshot, captureOnly: true, transactions });
+  const cpuBefore = process.cpuUsage();
+  await work();
+  const cpu = process.cpuUsage(cpuBefore);
+  return { seconds: (performance.now() - started) / 1000, cpuMicros: cpu.user + cpu.system };
+}
+
+/** Starts the capture-only pipeline, waits for `finished` (checked every 20 ms), stops it; timed from start to finished. */
+async function timed(id: string, snapshot: 'initial' | 'never', finished: (running: RunningTopology) => boolean): Promise<Timing> {
+  let pipeline: BenchPipeline | undefined;
   try {
-    await until(`pipeline ${id} to finish`, () => pipeline.alive(), () => finished(pipeline.running), 20);
-    return (performance.now() - started) / 1000;
+    return await timing(async () => {
+      pipeline = await startBenchPipeline(env, { id, sourceDb: db, snapshot, captureOnly: true, transactions });
+      await until(`pipeline ${id} to finish`, () => pipeline!.alive(), () => finished(pipeline!.running), 20);
+    });
   } finally {
-    await pipeline.stop();
+    await pipeline?.stop();
   }
 }
 
@@ -76,25 +93,26 @@ try {
   const streamIntoKafka = await timed(pipelines[1], 'never', (running) => written(running) >= rows);
 
   let snapshotted = 0;
-  const snapshotStart = performance.now();
-  await lastValueFrom(connector.snapshot(from, {}, new FlowControl()).pipe(tap((item) => item.kind === 'row' && item.event.op === 'r' && snapshotted++)), { defaultValue: undefined });
-  const snapshotAlone = (performance.now() - snapshotStart) / 1000;
-  let streamed = 0;
-  const streamStart = performance.now();
-  await lastValueFrom(
-    connector.stream(from, new FlowControl()).pipe(
-      tap((item) => item.kind === 'change' && streamed++),
-      takeWhile(() => streamed < rows),
-    ),
-    { defaultValue: undefined },
+  const snapshotAlone = await timing(() =>
+    lastValueFrom(connector.snapshot(from, {}, new FlowControl()).pipe(tap((item) => item.kind === 'row' && item.event.op === 'r' && snapshotted++)), { defaultValue: undefined }),
   );
-  const streamAlone = (performance.now() - streamStart) / 1000;
+  let streamed = 0;
+  const streamAlone = await timing(() =>
+    lastValueFrom(
+      connector.stream(from, new FlowControl()).pipe(
+        tap((item) => item.kind === 'change' && streamed++),
+        takeWhile(() => streamed < rows),
+      ),
+      { defaultValue: undefined },
+    ),
+  );
   if (snapshotted !== rows || streamed !== rows) throw new Error(`the connector read ${snapshotted} rows and streamed ${streamed}, expected ${rows}`);
 
-  const line = (what: string, seconds: number) => `| ${what.padEnd(44)} | ${seconds.toFixed(1).padStart(7)} | ${String(Math.round(rows / seconds)).padStart(8)} |`;
+  const line = (what: string, { seconds, cpuMicros }: Timing) =>
+    `| ${what.padEnd(44)} | ${seconds.toFixed(1).padStart(7)} | ${String(Math.round(rows / seconds)).padStart(8)} | ${(cpuMicros / rows).toFixed(1).padStart(10)} |`;
   console.log(`${rows} rows (10 columns) in MariaDB on ${new URL(env.MYSQL_URL).host}, loaded in ${loadSeconds.toFixed(1)} s; Kafka transactions ${transactions ? 'on' : 'off'}`);
-  console.log('| run                                          |       s |   rows/s |');
-  console.log('|----------------------------------------------|---------|----------|');
+  console.log('| run                                          |       s |   rows/s | CPU µs/row |');
+  console.log('|----------------------------------------------|---------|----------|------------|');
   console.log(line('snapshot into Kafka (Avro, registry)', snapshotIntoKafka));
   console.log(line('streaming into Kafka (Avro, registry)', streamIntoKafka));
   console.log(line('snapshot, connector alone', snapshotAlone));

@@ -44,10 +44,10 @@ const stop = async () => {
 };
 try {
   const result = await runE2e(env, { changes, rate, seconds }, { source, target }, { start, pause: stop, resume: start, alive: () => pipeline?.alive(), stop });
-  const { written, sustainedSeconds, latency } = result;
+  const { written, sustainedSeconds, sustainedCpuMicrosPerRow, latency } = result;
   console.log('MariaDB → Kafka (Avro) → repartition (8) → MariaDB, one process; Kafka transactions on');
   console.log(
-    `sustained: a backlog of ${written} row changes (1-row and 100-row transactions, 5% deletes) applied ${sustainedSeconds.toFixed(1)} s after the restart: ${Math.round(written / sustainedSeconds)} rows/s end to end`,
+    `sustained: a backlog of ${written} row changes (1-row and 100-row transactions, 5% deletes) applied ${sustainedSeconds.toFixed(1)} s after the restart: ${Math.round(written / sustainedSeconds)} rows/s end to end, ${sustainedCpuMicrosPerRow.toFixed(1)} µs of this process's CPU per row`,
   );
   console.log(
     `latency at ${latency.ratePerSecond} rows/s (asked ${rate}) for ${seconds} s, ${latency.samples} markers: p50 ${latency.p50} ms, p95 ${latency.p95} ms, p99 ${latency.p99} ms, max ${latency.max} ms`,

@@ -7,7 +7,8 @@
  * `--serde avro` (the product's serde, AvroEventSerde on the stack's schema registry): a two-column row
  * whose Confluent-framed Avro value is about 1 KB. `--serde json` (the default, JsonSerde): a 1 KB payload
  * column, about 1.2 KB of JSON. Timed from start() to the moment the repartition topic holds every event;
- * the topics are deleted after. The machine's load average is printed with the figures (the CPU is shared).
+ * the topics are deleted after. The machine's load average is printed with the figures (the CPU is shared);
+ * this process's CPU time per event (both stages, `process.cpuUsage`) depends less on the load than events/s.
  */
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
@@ -81,7 +82,7 @@ async function valueBytes(serde: EventSerde, topic: string): Promise<number> {
   return Math.round(encoded.reduce((sum, record) => sum + record.value.length, 0) / encoded.length);
 }
 
-async function run(exactlyOnce: boolean): Promise<{ seconds: number; eventsPerSecond: number; valueBytes: number }> {
+async function run(exactlyOnce: boolean): Promise<{ seconds: number; eventsPerSecond: number; cpuMicrosPerEvent: number; valueBytes: number }> {
   const pipeline = `bench-${exactlyOnce ? 'eos' : 'alo'}-${randomUUID().slice(0, 8)}`;
   const transport = new KafkaTransport({ brokers, clientId: 'bench', logLevel: 'error' });
   const admin = new Kafka({ brokers, clientId: 'bench-admin', logLevel: logLevel.ERROR }).admin();
@@ -90,6 +91,7 @@ async function run(exactlyOnce: boolean): Promise<{ seconds: number; eventsPerSe
   // Also registers the schemas before the clock starts, as a running pipeline has long done.
   const bytes = await valueBytes(serde, `${pipeline}.gen.changes`);
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const running = await new TopologyBuilder({ pipeline, serde, exactlyOnce })
     .source(new GeneratingSource(total, perTransaction, insert), { snapshot: 'never' })
     .repartition({ partitions: 8 })
@@ -98,11 +100,12 @@ async function run(exactlyOnce: boolean): Promise<{ seconds: number; eventsPerSe
   const repartitioned = async () => (await admin.fetchTopicOffsets(`${pipeline}.repartition`)).reduce((sum, { high }) => sum + Number(high), 0);
   while ((await repartitioned()) < total) await new Promise((resolve) => setTimeout(resolve, 100));
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   await running.stop();
   await transport.close();
   await admin.deleteTopics({ topics: (await admin.listTopics()).filter((topic) => topic.startsWith(`${pipeline}.`)) });
   await admin.disconnect();
-  return { seconds, eventsPerSecond: Math.round(total / seconds), valueBytes: bytes };
+  return { seconds, eventsPerSecond: Math.round(total / seconds), cpuMicrosPerEvent: (cpu.user + cpu.system) / total, valueBytes: bytes };
 }
 
 const load = () => loadavg().map((average) => average.toFixed(2)).join(' ');
@@ -113,11 +116,11 @@ for (const exactlyOnce of [false, true]) {
   const result = await run(exactlyOnce);
   bytes = result.valueBytes;
   rows.push(
-    `| ${exactlyOnce ? 'exactly-once (transactions)' : 'at least once              '} | ${String(total).padStart(8)} | ${result.seconds.toFixed(1).padStart(6)} | ${String(result.eventsPerSecond).padStart(8)} |`,
+    `| ${exactlyOnce ? 'exactly-once (transactions)' : 'at least once              '} | ${String(total).padStart(8)} | ${result.seconds.toFixed(1).padStart(6)} | ${String(result.eventsPerSecond).padStart(8)} | ${result.cpuMicrosPerEvent.toFixed(1).padStart(12)} |`,
   );
 }
 console.log(`source → change topic → repartition (8 partitions), ${serdeName} events of ${bytes} bytes (record value), ${perTransaction} events per source transaction`);
-console.log('| mode                        |   events |      s | events/s |');
-console.log('|-----------------------------|----------|--------|----------|');
+console.log('| mode                        |   events |      s | events/s | CPU µs/event |');
+console.log('|-----------------------------|----------|--------|----------|--------------|');
 for (const row of rows) console.log(row);
 console.log(`load average after: ${load()}`);

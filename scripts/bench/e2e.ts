@@ -25,6 +25,11 @@ export interface E2eResult {
   /** Row changes of the backlog. */
   written: number;
   sustainedSeconds: number;
+  /**
+   * CPU time of this process over the sustained run, µs per row change: what ours costs, as its pipeline
+   * runs in this process (the load is written before, while it is paused). Not Debezium's (another process).
+   */
+  sustainedCpuMicrosPerRow: number;
   latency: Latency;
 }
 
@@ -61,9 +66,11 @@ export async function runE2e(env: StackEnv, load: E2eLoad, dbs: { source: string
     await system.pause();
     const written = await writeBacklog(writers, load.changes);
     const sustainedStart = performance.now();
+    const cpuAtStart = process.cpuUsage();
     await system.resume();
     await until('the target to hold the backlog', () => system.alive(), () => sameRows(admin, source, target), SAME_ROWS_POLL_MS);
     const sustainedSeconds = (performance.now() - sustainedStart) / 1000;
+    const cpu = process.cpuUsage(cpuAtStart);
 
     const latency = watchLatency(env.MYSQL_URL, target);
     let sorted: number[];
@@ -74,7 +81,7 @@ export async function runE2e(env: StackEnv, load: E2eLoad, dbs: { source: string
     } finally {
       sorted = await latency.stop();
     }
-    return { written, sustainedSeconds, latency: latencyOf(sorted, reached) };
+    return { written, sustainedSeconds, sustainedCpuMicrosPerRow: (cpu.user + cpu.system) / written, latency: latencyOf(sorted, reached) };
   } finally {
     if (started) await system.stop();
     for (const writer of writers) await writer.close();

@@ -15,8 +15,8 @@ function parse(stdout: string, script: string, pattern: RegExp): RegExpExecArray
   return match;
 }
 
-/** A row of a `| what | s | rows/s |` table as bench-mysql-source.ts prints it. */
-const tableRow = (what: string) => new RegExp(`^\\| ${what}\\s*\\|\\s*([\\d.]+)\\s*\\|\\s*(\\d+)\\s*\\|$`, 'm');
+/** A row of a `| what | s | rows/s | CPU µs/row |` table as bench-mysql-source.ts prints it. */
+const tableRow = (what: string) => new RegExp(`^\\| ${what}\\s*\\|\\s*([\\d.]+)\\s*\\|\\s*(\\d+)\\s*\\|\\s*[\\d.]+\\s*\\|$`, 'm');
 
 /**
  * Snapshot and binlog streaming of the 10-column table into Kafka (Avro, 8-partition repartition running),
@@ -54,7 +54,7 @@ export async function oursApply(rows: number): Promise<Figure> {
 export async function oursE2e(load: E2eLoad): Promise<Figure> {
   const script = 'bench-streaming-e2e.ts';
   const { stdout, peakRssMb } = await runScript(script, ['--changes', String(load.changes), '--rate', String(load.rate), '--seconds', String(load.seconds)]);
-  const [, count, seconds, perSecond] = parse(stdout, script, /^sustained: a backlog of (\d+) row changes .* applied ([\d.]+) s after the restart: (\d+) rows\/s end to end$/m);
+  const [, count, seconds, perSecond] = parse(stdout, script, /^sustained: a backlog of (\d+) row changes .* applied ([\d.]+) s after the restart: (\d+) rows\/s end to end, [\d.]+ µs of this process's CPU per row$/m);
   const [, rate, samples, p50, p95, p99, max] = parse(stdout, script, /^latency at (\d+) rows\/s .*, (\d+) markers: p50 (\d+) ms, p95 (\d+) ms, p99 (\d+) ms, max (\d+) ms$/m);
   const latency = { ratePerSecond: Number(rate), samples: Number(samples), p50: Number(p50), p95: Number(p95), p99: Number(p99), max: Number(max) };
   return { count: Number(count), seconds: Number(seconds), perSecond: Number(perSecond), peakRssMb, latency };
