@@ -10,22 +10,43 @@ const MIN_INT64 = -(1n << 63n);
 const MAX_INT64 = (1n << 63n) - 1n;
 const MAX_UINT64 = (1n << 64n) - 1n;
 
-// avsc copies the 8 bytes into the varint at once, so one buffer serves every write.
-const longScratch = Buffer.alloc(8);
+// A varint long is at most 10 bytes; views of each length over one scratch buffer, so a write allocates nothing.
+const varintScratch = Buffer.alloc(10);
+const varintViews = Array.from({ length: 11 }, (_, length) => varintScratch.subarray(0, length));
 
-/** Avro `long` as a bigint: avsc's own long refuses values past 2^53 rather than round them. */
-export const bigintLong: Type = avsc.types.LongType.__with({
-  fromBuffer: (buf: Buffer) => buf.readBigInt64LE(0),
-  toBuffer: (value: bigint) => {
-    longScratch.writeBigInt64LE(value);
-    return longScratch;
+/**
+ * Avro `long` as a bigint: avsc's own long refuses values past 2^53 rather than round them. The type
+ * takes the varint's own bytes (avsc's `noUnpack`) rather than an 8-byte two's complement Buffer per
+ * value, and works in numbers while the value fits 28 bits.
+ */
+export const bigintLong: Type = avsc.types.LongType.__with(
+  {
+    fromBuffer: (varint: Buffer) => {
+      if (varint.length <= 4) {
+        let zigzag = 0;
+        for (let i = 0; i < varint.length; i++) zigzag |= (varint[i]! & 0x7f) << (7 * i);
+        return BigInt((zigzag >>> 1) ^ -(zigzag & 1));
+      }
+      let zigzag = 0n;
+      for (let i = varint.length - 1; i >= 0; i--) zigzag = (zigzag << 7n) | BigInt(varint[i]! & 0x7f);
+      zigzag = BigInt.asUintN(64, zigzag);
+      return (zigzag >> 1n) ^ -(zigzag & 1n);
+    },
+    toBuffer: (value: bigint) => {
+      let zigzag = BigInt.asUintN(64, (value << 1n) ^ (value >> 63n));
+      let length = 0;
+      for (; zigzag >= 0x80n; zigzag >>= 7n) varintScratch[length++] = Number(zigzag & 0x7fn) | 0x80;
+      varintScratch[length++] = Number(zigzag);
+      return varintViews[length]!;
+    },
+    fromJSON: (value: number | string | bigint) => BigInt(value),
+    // Only schema defaults (always 0 here) are exported through JSON, so a number is exact enough.
+    toJSON: (value: bigint) => Number(value),
+    isValid: (value: unknown) => typeof value === 'bigint' && value >= MIN_INT64 && value <= MAX_INT64,
+    compare: (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0),
   },
-  fromJSON: (value: number | string | bigint) => BigInt(value),
-  // Only schema defaults (always 0 here) are exported through JSON, so a number is exact enough.
-  toJSON: (value: bigint) => Number(value),
-  isValid: (value: unknown) => typeof value === 'bigint' && value >= MIN_INT64 && value <= MAX_INT64,
-  compare: (a: bigint, b: bigint) => (a < b ? -1 : a > b ? 1 : 0),
-});
+  true,
+);
 
 const PLAIN_DECIMAL = /^(-?)(\d+)(?:\.(\d+))?$/;
 
