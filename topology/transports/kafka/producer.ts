@@ -28,6 +28,15 @@ function chunks(records: readonly OutgoingRecord[]): OutgoingRecord[][] {
   return result;
 }
 
+/**
+ * KafkaJS's own retries of a send, quicker at first than its default (300 ms, then doubling): a transaction
+ * that starts while the broker still writes the previous one's commit markers gets CONCURRENT_TRANSACTIONS
+ * on AddPartitionsToTxn, which clears in milliseconds (the Java producer retries it after 20 ms). At 300 ms
+ * that wait was the p99 of commit-to-sink latency. About as patient in all (25 ms doubling, 9 retries:
+ * ~13 s); what still fails goes to the topology's retry (topology/retry.ts).
+ */
+const PRODUCER_RETRY = { initialRetryTime: 25, retries: 9 };
+
 async function connectedProducer(kafka: Kafka, transactionalId: string | undefined): Promise<KafkaJSProducer> {
   const producer = kafka.producer({
     idempotent: true,
@@ -36,6 +45,7 @@ async function connectedProducer(kafka: Kafka, transactionalId: string | undefin
     allowAutoTopicCreation: false,
     // Every record carries its partition (murmur2.ts); naming a partitioner only silences KafkaJS's v2 notice.
     createPartitioner: Partitioners.DefaultPartitioner,
+    retry: PRODUCER_RETRY,
     ...(transactionalId === undefined ? {} : { transactionalId }),
   });
   await producer.connect();
