@@ -26,6 +26,7 @@ import { FlowControl } from '../topology/flow-control.ts';
 import type { RunningTopology } from '../topology/topology.ts';
 import { stackEnv } from '../test/support/stack-env.ts';
 import { BenchTopics } from './bench/kafka-topics.ts';
+import { ownPeakRssMb } from './bench/peak-rss.ts';
 import { BENCH_SOURCE, startBenchPipeline, until, type BenchPipeline } from './bench/pipeline.ts';
 
 const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000000' }, transactions: { type: 'string', default: 'true' } } });
@@ -90,6 +91,8 @@ try {
   const loadSeconds = (performance.now() - loadStart) / 1000;
 
   const snapshotIntoKafka = await timed(pipelines[0], 'initial', streaming);
+  // The snapshot runs first: the process's peak so far is the snapshot's (the phases after it only add).
+  const snapshotPeakRssMb = ownPeakRssMb();
   const streamIntoKafka = await timed(pipelines[1], 'never', (running) => written(running) >= rows);
 
   let snapshotted = 0;
@@ -117,6 +120,7 @@ try {
   console.log(line('streaming into Kafka (Avro, registry)', streamIntoKafka));
   console.log(line('snapshot, connector alone', snapshotAlone));
   console.log(line('streaming, connector alone', streamAlone));
+  console.log(`peak RSS through the snapshot into Kafka: ${snapshotPeakRssMb} MB`);
   console.log(`load average (1, 5, 15 min): ${loadavg().map((load) => load.toFixed(2)).join(', ')} on a shared machine`);
 } finally {
   await connector.close();

@@ -23,8 +23,7 @@ export class PeakRss {
 
   sample(): void {
     try {
-      const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
-      this.peakKb = Math.max(this.peakKb, Number(/^VmHWM:\s+(\d+)/m.exec(status)?.[1] ?? 0));
+      this.peakKb = Math.max(this.peakKb, highWaterKb(this.pid));
     } catch {
       // The process has exited: its last sample stands.
     }
@@ -35,4 +34,13 @@ export class PeakRss {
     clearInterval(this.timer);
     return this.peakMb();
   }
+}
+
+function highWaterKb(pid: number | 'self'): number {
+  return Number(/^VmHWM:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+}
+
+/** This process's peak resident memory so far, in MB: a script's figure for its phases up to now. */
+export function ownPeakRssMb(): number {
+  return Math.round(highWaterKb('self') / 1024);
 }
