@@ -83,3 +83,37 @@ test('records decode to their offsets and timestamps (from the batch\'s first on
     ],
   );
 });
+
+const crc32C = require('kafkajs/src/protocol/recordBatch/crc32C') as (buffer: Buffer) => number;
+const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0') as { RecordBatch: (batch: { records: unknown[]; firstTimestamp: number; maxTimestamp: number }) => Promise<{ buffer: Buffer }> };
+
+/** CRC-32C from its definition: reflected polynomial 0x82F63B78, one bit at a time. */
+function crc32CByBits(buffer: Buffer): number {
+  let crc = 0xffffffff;
+  for (const byte of buffer) {
+    crc ^= byte;
+    for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+test('the patched CRC-32C (eight bytes per step) is the checksum Kafka defines, for every length and alignment', () => {
+  assert.equal(crc32C(Buffer.from('123456789')), 0xe3069283);
+  const bytes = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 131 + (i >> 3)) & 0xff));
+  for (let length = 0; length <= 40; length++) {
+    for (const start of [0, 1, 3, 7]) assert.equal(crc32C(bytes.subarray(start, start + length)), crc32CByBits(bytes.subarray(start, start + length)), `${length} bytes at ${start}`);
+  }
+  assert.equal(crc32C(bytes), crc32CByBits(bytes));
+});
+
+test('a record batch sized in advance holds its records and a checksum over them', async () => {
+  const records = Array.from({ length: 300 }, (_, i) => Record({ offsetDelta: i, timestampDelta: 0, key: Buffer.from(`k${i}`), value: Buffer.alloc(i, i) }));
+  const { buffer } = await RecordBatch({ records, firstTimestamp: 1, maxTimestamp: 1 });
+  // firstOffset int64, then the batch as length-prefixed bytes: length int32, leader epoch int32, magic, crc, then the body.
+  const body = buffer.subarray(8 + 4 + 4 + 1 + 4);
+  assert.equal(buffer.readInt32BE(8), buffer.length - 12);
+  assert.equal(buffer.readUInt32BE(8 + 4 + 4 + 1), crc32CByBits(body));
+  const recordBytes = Buffer.concat(records.map((record) => record.buffer));
+  assert.deepEqual(body.subarray(body.length - recordBytes.length), recordBytes);
+  assert.equal(body.readInt32BE(body.length - recordBytes.length - 4), 300);
+});
