@@ -4,7 +4,7 @@
  */
 import avsc from 'avsc';
 import type { Type } from 'avsc';
-import { bigintToBytes, bytesToBigint } from './twos-complement.ts';
+import { bigintToBytes, bytesToBigint, integerToBytes } from './twos-complement.ts';
 
 const MIN_INT64 = -(1n << 63n);
 const MAX_INT64 = (1n << 63n) - 1n;
@@ -66,7 +66,10 @@ export class DecimalString extends avsc.types.LogicalType {
     const fraction = match[3] ?? '';
     // More fraction digits than the column's scale would be silently cut: refuse instead.
     if (fraction.length > this.scale) return undefined;
-    return bigintToBytes(BigInt(`${match[1]}${match[2]}${fraction.padEnd(this.scale, '0')}`));
+    const digits = `${match[2]}${fraction.padEnd(this.scale, '0')}`;
+    // 14 digits stay below 2^47: most decimals are written in numbers.
+    if (digits.length <= 14) return integerToBytes(match[1] === '-' ? -Number(digits) : Number(digits));
+    return bigintToBytes(BigInt(`${match[1]}${digits}`));
   }
 
   protected override _fromValue(bytes: Buffer): string {

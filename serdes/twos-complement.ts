@@ -10,6 +10,18 @@ export function bigintToBytes(value: bigint): Buffer {
   return bytes;
 }
 
+/** The largest magnitude `integerToBytes` takes: 6 bytes (Buffer.writeIntBE's limit) hold |value| < 2^47. */
+export const MAX_SMALL_INTEGER = 2 ** 47 - 1;
+
+/** bigintToBytes for an integer of magnitude at most MAX_SMALL_INTEGER, in numbers: no BigInt or hex text per value. */
+export function integerToBytes(value: number): Buffer {
+  let length = 1;
+  while (value >= 2 ** (8 * length - 1) || value < -(2 ** (8 * length - 1))) length++;
+  const bytes = Buffer.allocUnsafe(length);
+  bytes.writeIntBE(value, 0, length);
+  return bytes;
+}
+
 /** Even-length hex whose first bit is 0, so the bytes read back as non-negative. */
 function nonNegativeHex(value: bigint): string {
   let hex = value.toString(16);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bigintToBytes, bytesToBigint } from '../../serdes/twos-complement.ts';
+import { bigintToBytes, bytesToBigint, integerToBytes, MAX_SMALL_INTEGER } from '../../serdes/twos-complement.ts';
 
 // Java's BigInteger.valueOf(n).toByteArray(), which Avro decimal readers use.
 const JAVA_BYTES: Array<[bigint, string]> = [
@@ -33,5 +33,13 @@ test('values around every byte boundary up to 2^216 round-trip', () => {
     for (const value of [(1n << bits) - 1n, 1n << bits, -(1n << bits), -(1n << bits) - 1n]) {
       assert.equal(bytesToBigint(bigintToBytes(value)), value);
     }
+  }
+});
+
+test('integerToBytes writes the bytes bigintToBytes writes, at every length up to its limit', () => {
+  const values = [0, -0, MAX_SMALL_INTEGER, -MAX_SMALL_INTEGER - 1];
+  for (let bits = 1; bits <= 47; bits++) values.push(2 ** bits - 1, 2 ** bits, -(2 ** bits), -(2 ** bits) - 1, Math.floor(2 ** bits / 3));
+  for (const value of values.filter((v) => Math.abs(v) <= MAX_SMALL_INTEGER + 1 && v <= MAX_SMALL_INTEGER)) {
+    assert.equal(integerToBytes(value).toString('hex'), bigintToBytes(BigInt(value)).toString('hex'), String(value));
   }
 });
