@@ -75,14 +75,19 @@ export class PipelineMetrics {
     this.total(`source:${source}`).out += events.length;
     let table = '';
     let rows = 0;
-    // Snapshot batches come table by table: count runs of one table, one label lookup per run.
+    let lastSource: ChangeEvent['source'] | undefined;
+    // Snapshot batches come table by table: count runs of one table, one label lookup per run. The rows
+    // of one snapshot chunk share one SourceInfo object, so the name is worked out once per chunk.
     for (const event of events) {
       if (event.op !== 'r') continue;
-      const name = snapshotTableName(state, event);
-      if (name !== table) {
-        this.countSnapshotRows(source, state, table, rows);
-        table = name;
-        rows = 0;
+      if (event.source !== lastSource) {
+        lastSource = event.source;
+        const name = snapshotTableName(state, event);
+        if (name !== table) {
+          this.countSnapshotRows(source, state, table, rows);
+          table = name;
+          rows = 0;
+        }
       }
       rows++;
     }
