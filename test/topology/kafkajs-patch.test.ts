@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { test } from 'node:test';
 
 const require = createRequire(import.meta.url);
-type Message = { partition: number; key: Buffer; value: Buffer };
+type Message = { partition?: number; key: Buffer; value: Buffer };
 const groupMessagesPerPartition = require('kafkajs/src/producer/groupMessagesPerPartition') as (options: {
   topic: string;
   partitionMetadata: unknown[];
@@ -19,13 +19,24 @@ const Record = require('kafkajs/src/protocol/recordBatch/record/v0') as (record:
 test('the patched grouping keeps each partition\'s messages in order, in linear time', () => {
   const messages = Array.from({ length: 200_000 }, (_, i) => ({ partition: i % 3 === 0 ? 1 : 0, key: Buffer.from([i % 256]), value: Buffer.alloc(0) }));
   const started = performance.now();
-  const grouped = groupMessagesPerPartition({ topic: 't', partitionMetadata: [{}], messages, partitioner: ({ message }) => message.partition });
+  const grouped = groupMessagesPerPartition({ topic: 't', partitionMetadata: [{}], messages, partitioner: ({ message }) => message.partition! });
   // A complexity check, not a benchmark: linear takes tens of ms, the unpatched reduce (a copy of the
   // partition's array per message) minutes.
   assert.ok(performance.now() - started < 5_000, 'grouping is linear');
   assert.deepEqual(Object.keys(grouped), ['0', '1']);
   assert.deepEqual(grouped[0], messages.filter((m) => m.partition === 0));
   assert.deepEqual(grouped[1], messages.filter((m) => m.partition === 1));
+});
+
+test('the patched grouping takes explicit partitions as they are, asks the partitioner for the rest, and keeps a one-partition array', () => {
+  const explicit = [0, 1, 2].map((i) => ({ partition: 4, key: Buffer.from([i]), value: Buffer.alloc(0) }));
+  const group = (messages: Message[]) =>
+    groupMessagesPerPartition({ topic: 't', partitionMetadata: [{}], messages, partitioner: ({ message }) => (message.key[0]! % 2 === 0 ? 0 : 1) });
+  assert.equal(group(explicit)[4], explicit);
+  const implicit = [0, 1, 2].map((i) => ({ key: Buffer.from([i]), value: Buffer.alloc(0) }));
+  assert.deepEqual(group(implicit), { 0: [implicit[0], implicit[2]], 1: [implicit[1]] });
+  assert.deepEqual(group([implicit[0]!, explicit[1]!]), { 0: [implicit[0]], 4: [explicit[1]] });
+  assert.deepEqual(group([]), {});
 });
 
 test('a record sized to its content encodes the bytes the Kafka record v2 format defines', () => {
