@@ -10,6 +10,9 @@ const MIN_INT64 = -(1n << 63n);
 const MAX_INT64 = (1n << 63n) - 1n;
 const MAX_UINT64 = (1n << 64n) - 1n;
 
+// Longs whose zigzag value (twice the magnitude) is still an exact double: |value| < 2^52.
+const NUMBER_ZIGZAG_LIMIT = 1n << 52n;
+
 // A varint long is at most 10 bytes; views of each length over one scratch buffer, so a write allocates nothing.
 const varintScratch = Buffer.alloc(10);
 const varintViews = Array.from({ length: 11 }, (_, length) => varintScratch.subarray(0, length));
@@ -33,8 +36,16 @@ export const bigintLong: Type = avsc.types.LongType.__with(
       return (zigzag >> 1n) ^ -(zigzag & 1n);
     },
     toBuffer: (value: bigint) => {
-      let zigzag = BigInt.asUintN(64, (value << 1n) ^ (value >> 63n));
       let length = 0;
+      if (value > -NUMBER_ZIGZAG_LIMIT && value < NUMBER_ZIGZAG_LIMIT) {
+        // In numbers (each BigInt operation allocates): the zigzag value is below 2^53, exact in a double.
+        const number = Number(value);
+        let zigzag = number >= 0 ? number * 2 : -number * 2 - 1;
+        for (; zigzag >= 0x80; zigzag = Math.floor(zigzag / 0x80)) varintScratch[length++] = (zigzag % 0x80) | 0x80;
+        varintScratch[length++] = zigzag;
+        return varintViews[length]!;
+      }
+      let zigzag = BigInt.asUintN(64, (value << 1n) ^ (value >> 63n));
       for (; zigzag >= 0x80n; zigzag >>= 7n) varintScratch[length++] = Number(zigzag & 0x7fn) | 0x80;
       varintScratch[length++] = Number(zigzag);
       return varintViews[length]!;
@@ -59,17 +70,45 @@ export class DecimalString extends avsc.types.LogicalType {
     this.scale = (schema as { scale?: number }).scale ?? 0;
   }
 
+  // avsc asks for a nullable column's bytes twice per value (to pick the union branch, then to write).
+  private lastValue: string | undefined;
+  private lastBytes: Buffer | undefined;
+
   protected override _toValue(value: unknown): Buffer | undefined {
     if (typeof value !== 'string') return undefined;
-    const match = PLAIN_DECIMAL.exec(value);
-    if (match === null) return undefined;
-    const fraction = match[3] ?? '';
+    if (value !== this.lastValue) {
+      this.lastBytes = this.unscaledBytes(value);
+      this.lastValue = value;
+    }
+    return this.lastBytes;
+  }
+
+  /** The unscaled value's bytes of a plain decimal string; undefined for anything else. */
+  private unscaledBytes(value: string): Buffer | undefined {
+    // One pass over the characters: the digits as a number (exact up to 14 of them), where the point is.
+    const negative = value.charCodeAt(0) === 45; /* - */
+    let digits = 0;
+    let fractionDigits = -1;
+    let unscaled = 0;
+    for (let i = negative ? 1 : 0; i < value.length; i++) {
+      const code = value.charCodeAt(i);
+      if (code === 46 /* . */ && fractionDigits < 0 && digits > 0 && i < value.length - 1) {
+        fractionDigits = 0;
+        continue;
+      }
+      if (code < 48 || code > 57) return undefined;
+      digits++;
+      if (fractionDigits >= 0) fractionDigits++;
+      unscaled = unscaled * 10 + (code - 48);
+    }
+    if (digits === 0) return undefined;
+    const fraction = Math.max(fractionDigits, 0);
     // More fraction digits than the column's scale would be silently cut: refuse instead.
-    if (fraction.length > this.scale) return undefined;
-    const digits = `${match[2]}${fraction.padEnd(this.scale, '0')}`;
+    if (fraction > this.scale) return undefined;
     // 14 digits stay below 2^47: most decimals are written in numbers.
-    if (digits.length <= 14) return integerToBytes(match[1] === '-' ? -Number(digits) : Number(digits));
-    return bigintToBytes(BigInt(`${match[1]}${digits}`));
+    if (digits + this.scale - fraction <= 14) return integerToBytes((negative ? -unscaled : unscaled) * 10 ** (this.scale - fraction));
+    const [, sign, integer, fractionText = ''] = PLAIN_DECIMAL.exec(value)!;
+    return bigintToBytes(BigInt(`${sign}${integer}${fractionText.padEnd(this.scale, '0')}`));
   }
 
   protected override _fromValue(bytes: Buffer): string {

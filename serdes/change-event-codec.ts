@@ -174,26 +174,36 @@ export class EnvelopeCodec {
     }
   }
 
+  /**
+   * The event as this codec's Avro record, in one object the codec reuses: valid until the next call, which
+   * is all encoding needs (it writes the record before it encodes the next event) and saves two objects per event.
+   */
   toAvro(event: ChangeEvent): AvroEnvelope {
-    const source = event.source;
-    return {
-      before: this.rowToAvro(event.before),
-      after: this.rowToAvro(event.after),
-      source: {
-        version: ENVELOPE_VERSION,
-        connector: source.connector,
-        name: source.name,
-        ts_ms: source.tsMs,
-        snapshot: source.snapshot ? 'true' : 'false',
-        db: source.db,
-        table: source.table,
-        position: source.position,
-        tx_id: source.txId ?? null,
-      },
-      op: event.op,
-      ts_ms: event.tsMs,
-    };
+    const { envelope } = this;
+    const { source } = envelope;
+    const from = event.source;
+    envelope.before = this.rowToAvro(event.before);
+    envelope.after = this.rowToAvro(event.after);
+    source.connector = from.connector;
+    source.name = from.name;
+    source.ts_ms = from.tsMs;
+    source.snapshot = from.snapshot ? 'true' : 'false';
+    source.db = from.db;
+    source.table = from.table;
+    source.position = from.position;
+    source.tx_id = from.txId ?? null;
+    envelope.op = event.op;
+    envelope.ts_ms = event.tsMs;
+    return envelope;
   }
+
+  private readonly envelope: AvroEnvelope = {
+    before: null,
+    after: null,
+    source: { version: ENVELOPE_VERSION, connector: 'mysql', name: '', ts_ms: 0, snapshot: 'false', db: '', table: '', position: '', tx_id: null },
+    op: 'c',
+    ts_ms: 0,
+  };
 
   /** Throws when the record is no change event (an op we do not know). */
   fromAvro(envelope: AvroEnvelope, key: Row): ChangeEvent {

@@ -19,7 +19,11 @@ export class WireWriter {
       scratch[0] = MAGIC_BYTE;
       scratch.writeUInt32BE(schemaId, 1);
       const end = type.encode(value, scratch, HEADER_SIZE);
-      if (end >= 0) return Buffer.from(scratch.subarray(0, end));
+      if (end >= 0) {
+        const framed = Buffer.allocUnsafe(end);
+        scratch.copy(framed, 0, 0, end);
+        return framed;
+      }
       // A negative end is minus the bytes missing.
       this.scratch = Buffer.allocUnsafe(Math.max(scratch.length * 2, scratch.length - end));
     }
