@@ -232,54 +232,46 @@ export class AvroEventSerde implements EventSerde {
   }
 
   private identityReader(bytes: Buffer): IdentityReader | Unreadable {
-    const bad = frameError(bytes);
-    if (bad !== undefined) return bad;
-    const id = schemaIdOf(bytes);
-    let reader = this.identityReaders.get(id);
-    if (reader === undefined) {
-      const schema = this.schemas.get(id) as RecordSchema | Unreadable;
-      reader = typeof schema === 'string' ? schema : attempt(() => new IdentityReader(envelopeOf(schema)));
-      this.identityReaders.set(id, reader);
-    }
-    return reader;
+    return this.readerFor(bytes, this.identityReaders, newIdentityReader, '');
   }
 
   private keyReader(bytes: Buffer): KeyCodec | Unreadable {
-    const bad = frameError(bytes);
-    if (bad !== undefined) return bad;
-    const id = schemaIdOf(bytes);
-    let reader = this.keyReaders.get(id);
-    if (reader === undefined) {
-      const schema = this.schemas.get(id) as RecordSchema | Unreadable;
-      reader = typeof schema === 'string' ? schema : attempt(() => new KeyCodec(schema));
-      this.keyReaders.set(id, reader);
-    }
-    return reader;
+    return this.readerFor(bytes, this.keyReaders, newKeyCodec, '');
   }
 
   private valueReader(topic: string, bytes: Buffer): ValueReader | Unreadable {
+    return this.readerFor(bytes, nested(this.valueReaders, topic), this.newValueReader, topic);
+  }
+
+  /**
+   * The reader `make` builds from the writer schema `bytes` name (once per schema id, kept in `cache`), or
+   * why there is none: a bad header, an unknown id, a schema it cannot read.
+   */
+  private readerFor<R>(bytes: Buffer, cache: Map<number, R | Unreadable>, make: (schema: RecordSchema, topic: string) => R, topic: string): R | Unreadable {
     const bad = frameError(bytes);
     if (bad !== undefined) return bad;
     const id = schemaIdOf(bytes);
-    const byId = nested(this.valueReaders, topic);
-    let reader = byId.get(id);
+    let reader = cache.get(id);
     if (reader === undefined) {
       const schema = this.schemas.get(id) as RecordSchema | Unreadable;
-      reader = typeof schema === 'string' ? schema : attempt(() => this.newValueReader(topic, schema));
-      byId.set(id, reader);
+      reader = typeof schema === 'string' ? schema : attempt(() => make(schema, topic));
+      cache.set(id, reader);
     }
     return reader;
   }
 
-  private newValueReader(topic: string, writer: RecordSchema): ValueReader {
+  private readonly newValueReader = (writer: RecordSchema, topic: string): ValueReader => {
     const envelope = envelopeOf(writer);
     const readerSchema = this.readerSchemas.get(topic);
     if (readerSchema === undefined) return { codec: new EnvelopeCodec(envelope), resolver: undefined };
     let codec = this.readerCodecs.get(topic);
     if (codec === undefined) this.readerCodecs.set(topic, (codec = new EnvelopeCodec(readerSchema)));
     return { codec, resolver: codec.type.createResolver(avroType(envelope)) };
-  }
+  };
 }
+
+const newKeyCodec = (schema: RecordSchema): KeyCodec => new KeyCodec(schema);
+const newIdentityReader = (schema: RecordSchema): IdentityReader => new IdentityReader(envelopeOf(schema));
 
 /** The schema, when it is a change-event Envelope of ours; throws otherwise. */
 function envelopeOf(schema: RecordSchema): RecordSchema {
