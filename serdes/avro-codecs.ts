@@ -20,7 +20,7 @@ const varintViews = Array.from({ length: 11 }, (_, length) => varintScratch.suba
 /**
  * Avro `long` as a bigint: avsc's own long refuses values past 2^53 rather than round them. The type
  * takes the varint's own bytes (avsc's `noUnpack`) rather than an 8-byte two's complement Buffer per
- * value, and works in numbers while the value fits 28 bits.
+ * value, and works in numbers where they are exact: reading up to 28 bits, writing below 2^52.
  */
 export const bigintLong: Type = avsc.types.LongType.__with(
   {
@@ -58,8 +58,6 @@ export const bigintLong: Type = avsc.types.LongType.__with(
   },
   true,
 );
-
-const PLAIN_DECIMAL = /^(-?)(\d+)(?:\.(\d+))?$/;
 
 /** Avro `decimal` (bytes) as the exact plain-notation string MySQL prints, with `scale` fraction digits. */
 export class DecimalString extends avsc.types.LogicalType {
@@ -107,8 +105,7 @@ export class DecimalString extends avsc.types.LogicalType {
     if (fraction > this.scale) return undefined;
     // 14 digits stay below 2^47: most decimals are written in numbers.
     if (digits + this.scale - fraction <= 14) return integerToBytes((negative ? -unscaled : unscaled) * 10 ** (this.scale - fraction));
-    const [, sign, integer, fractionText = ''] = PLAIN_DECIMAL.exec(value)!;
-    return bigintToBytes(BigInt(`${sign}${integer}${fractionText.padEnd(this.scale, '0')}`));
+    return bigintToBytes(BigInt(value.replace('.', '')) * 10n ** BigInt(this.scale - fraction));
   }
 
   protected override _fromValue(bytes: Buffer): string {

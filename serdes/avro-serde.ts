@@ -4,7 +4,7 @@
  * TableSchema object and by id, so encoding or decoding a batch is one pass with no HTTP call and no
  * schema work unless a schema is new.
  */
-import type { Resolver } from 'avsc';
+import type { Resolver, Type } from 'avsc';
 import type { ChangeEvent, Row, RowIdentity, TableSchema } from '../topology/change-event.ts';
 import { CdcError } from '../topology/errors.ts';
 import type { EncodedRecord, EventSerde, RawRecord } from '../topology/serde.ts';
@@ -38,10 +38,14 @@ interface Writer {
   value: EnvelopeCodec;
 }
 
-interface ValueReader {
-  codec: EnvelopeCodec;
+/** How to read one writer schema's values: the Avro type (and resolver) to decode with, then `read`. */
+interface EnvelopeReader<R> {
+  type: Type;
   resolver: Resolver | undefined;
+  read(envelope: AvroEnvelope, key: Row): R;
 }
+
+type ValueReader = EnvelopeReader<ChangeEvent>;
 
 /** A schema id that cannot be read, with the reason every record carrying it gets. */
 type Unreadable = string;
@@ -193,39 +197,28 @@ export class AvroEventSerde implements EventSerde {
   }
 
   private decodeRecord(record: RawRecord): ChangeEvent | DecodeError {
-    if (record.value === null) return new DecodeError(record, 'record has no value (a tombstone)');
-    const keyReader = record.key === null ? undefined : this.keyReader(record.key);
-    if (typeof keyReader === 'string') return new DecodeError(record, `key: ${keyReader}`);
-    const valueReader = this.valueReader(record.topic, record.value);
-    if (typeof valueReader === 'string') return new DecodeError(record, `value: ${valueReader}`);
-    try {
-      const envelope = readPayload(record.value, valueReader.codec.type, valueReader.resolver) as AvroEnvelope;
-      // Only a truncate has no key: a row's record without one cannot be applied to any row.
-      if (keyReader === undefined) {
-        if (envelope.op !== 't') return new DecodeError(record, `record has no key (op ${JSON.stringify(envelope.op)})`);
-        return valueReader.codec.fromAvro(envelope, {});
-      }
-      const key = keyReader.fromAvro(readPayload(record.key!, keyReader.type) as Record<string, unknown>);
-      return valueReader.codec.fromAvro(envelope, key as Row);
-    } catch (error) {
-      return new DecodeError(record, (error as Error).message, { cause: error });
-    }
+    return this.readRecord(record, record.value && this.valueReader(record.topic, record.value));
   }
 
   /** As decodeRecord, for the op, table and key only. */
   private identifyRecord(record: RawRecord): RowIdentity | DecodeError {
-    if (record.value === null) return new DecodeError(record, 'record has no value (a tombstone)');
+    return this.readRecord(record, record.value && this.identityReader(record.value));
+  }
+
+  /** A record's key, and its value read by `reader` (null for a record without a value). */
+  private readRecord<R>(record: RawRecord, reader: EnvelopeReader<R> | Unreadable | null): R | DecodeError {
+    if (reader === null) return new DecodeError(record, 'record has no value (a tombstone)');
     const keyReader = record.key === null ? undefined : this.keyReader(record.key);
     if (typeof keyReader === 'string') return new DecodeError(record, `key: ${keyReader}`);
-    const reader = this.identityReader(record.value);
     if (typeof reader === 'string') return new DecodeError(record, `value: ${reader}`);
     try {
-      const envelope = readPayload(record.value, reader.type, reader.resolver) as Parameters<IdentityReader['identity']>[0];
+      const envelope = readPayload(record.value!, reader.type, reader.resolver) as AvroEnvelope;
+      // Only a truncate has no key: a row's record without one cannot be applied to any row.
       if (keyReader === undefined) {
         if (envelope.op !== 't') return new DecodeError(record, `record has no key (op ${JSON.stringify(envelope.op)})`);
-        return reader.identity(envelope, {});
+        return reader.read(envelope, {});
       }
-      return reader.identity(envelope, keyReader.fromAvro(readPayload(record.key!, keyReader.type) as Record<string, unknown>));
+      return reader.read(envelope, keyReader.fromAvro(readPayload(record.key!, keyReader.type) as Record<string, unknown>));
     } catch (error) {
       return new DecodeError(record, (error as Error).message, { cause: error });
     }
@@ -263,11 +256,15 @@ export class AvroEventSerde implements EventSerde {
   private readonly newValueReader = (writer: RecordSchema, topic: string): ValueReader => {
     const envelope = envelopeOf(writer);
     const readerSchema = this.readerSchemas.get(topic);
-    if (readerSchema === undefined) return { codec: new EnvelopeCodec(envelope), resolver: undefined };
+    if (readerSchema === undefined) return envelopeReader(new EnvelopeCodec(envelope), undefined);
     let codec = this.readerCodecs.get(topic);
     if (codec === undefined) this.readerCodecs.set(topic, (codec = new EnvelopeCodec(readerSchema)));
-    return { codec, resolver: codec.type.createResolver(avroType(envelope)) };
+    return envelopeReader(codec, codec.type.createResolver(avroType(envelope)));
   };
+}
+
+function envelopeReader(codec: EnvelopeCodec, resolver: Resolver | undefined): ValueReader {
+  return { type: codec.type, resolver, read: (envelope, key) => codec.fromAvro(envelope, key) };
 }
 
 const newKeyCodec = (schema: RecordSchema): KeyCodec => new KeyCodec(schema);

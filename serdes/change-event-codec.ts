@@ -118,8 +118,6 @@ function assertOp(op: string): asserts op is Op {
   if (!OPS.has(op)) throw new Error(`unknown op ${JSON.stringify(op)}`);
 }
 
-type EnvelopeIdentity = Pick<AvroEnvelope, 'op'> & { source: Pick<AvroSource, 'db' | 'table'> };
-
 /**
  * Reads an Envelope's op and source table and skips the rest (the rows are skipped, not built): avsc
  * resolves the writer's schema into a reader schema that has only those fields. Avro's resolution rules
@@ -145,8 +143,8 @@ export class IdentityReader {
     this.resolver = this.type.createResolver(avroType(writer));
   }
 
-  /** Throws when the record is no change event (an op we do not know). */
-  identity(envelope: EnvelopeIdentity, key: Row): RowIdentity {
+  /** The identity in an Envelope read with `type` (only op and source.db/table are there); throws for an unknown op. */
+  read(envelope: Pick<AvroEnvelope, 'op' | 'source'>, key: Row): RowIdentity {
     assertOp(envelope.op);
     return { op: envelope.op, key, source: envelope.source };
   }
