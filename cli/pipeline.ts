@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { MongoSink } from '../connectors/mongodb/sink.ts';
 import { MongoSource } from '../connectors/mongodb/source.ts';
-import { createMySqlSink } from '../connectors/mysql/sink.ts';
+import { MySqlSink } from '../connectors/mysql/sink.ts';
 import { MySqlSource } from '../connectors/mysql/source.ts';
-import { createPostgresSink } from '../connectors/postgres/sink.ts';
+import { PostgresSink } from '../connectors/postgres/sink.ts';
 import { AvroEventSerde } from '../serdes/avro-serde.ts';
 import { ConfluentSchemaRegistry } from '../serdes/registry.ts';
 import { recordNameStrategy, topicNameStrategy, topicRecordNameStrategy } from '../serdes/subject-name.ts';
@@ -105,9 +105,9 @@ function sinkTableFilter(sink: SinkConfig) {
 function sinkConnector(sink: SinkConfig): SinkConnector {
   switch (sink.type) {
     case 'mysql':
-      return createMySqlSink({ name: sink.name, url: sink.url, tableMap: sink.tables, manageTables: sink.createTables });
+      return new MySqlSink({ name: sink.name, url: sink.url, tableMap: sink.tables, manageTables: sink.createTables });
     case 'postgres':
-      return createPostgresSink({ name: sink.name, url: sink.url, schema: sink.schema, tableMap: sink.tables, manageTables: sink.createTables });
+      return new PostgresSink({ name: sink.name, url: sink.url, schema: sink.schema, tableMap: sink.tables, manageTables: sink.createTables });
     case 'mongodb':
       return new MongoSink({ name: sink.name, url: sink.url, database: sink.database, collectionMap: sink.tables });
   }

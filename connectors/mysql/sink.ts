@@ -112,40 +112,42 @@ function stringLiteral(value: string): string {
  * and temporal values as strings (canonical values), and run at READ COMMITTED, so each statement
  * of a batch sees what earlier batches of other partitions committed (under the apply lock).
  */
-export function createMySqlSink(options: MySqlSinkOptions): SqlSink {
-  const pool = mysql.createPool({
-    uri: options.url,
-    connectionLimit: options.connections ?? 8,
-    dateStrings: true,
-    supportBigNumbers: true,
-    bigNumberStrings: true,
-    typeCast(field, next) {
-      if (field.type === 'LONGLONG') {
-        const text = field.string();
-        return text === null ? null : BigInt(text);
-      }
-      return next();
-    },
-  });
-  pool.on('connection', (connection) => {
-    connection.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
-  });
-  return new SqlSink(
-    options,
-    mysqlDialect,
-    async () => {
-      const connection = await pool.getConnection();
-      return {
-        async query(sql, params = []) {
-          const [rows] = await connection.query(sql, [...params]);
-          return Array.isArray(rows) ? (rows as Record<string, unknown>[]) : [];
-        },
-        release(broken) {
-          if (broken) connection.destroy();
-          else connection.release();
-        },
-      };
-    },
-    () => pool.end(),
-  );
+export class MySqlSink extends SqlSink {
+  constructor(options: MySqlSinkOptions) {
+    const pool = mysql.createPool({
+      uri: options.url,
+      connectionLimit: options.connections ?? 8,
+      dateStrings: true,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      typeCast(field, next) {
+        if (field.type === 'LONGLONG') {
+          const text = field.string();
+          return text === null ? null : BigInt(text);
+        }
+        return next();
+      },
+    });
+    pool.on('connection', (connection) => {
+      connection.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED');
+    });
+    super(
+      options,
+      mysqlDialect,
+      async () => {
+        const connection = await pool.getConnection();
+        return {
+          async query(sql, params = []) {
+            const [rows] = await connection.query(sql, [...params]);
+            return Array.isArray(rows) ? (rows as Record<string, unknown>[]) : [];
+          },
+          release(broken) {
+            if (broken) connection.destroy();
+            else connection.release();
+          },
+        };
+      },
+      () => pool.end(),
+    );
+  }
 }

@@ -157,23 +157,25 @@ const canonicalTypes = {
 };
 
 /** The PostgreSQL sink: SqlSink over a pg pool (READ COMMITTED, the server's default). */
-export function createPostgresSink(options: PostgresSinkOptions): SqlSink {
-  const pool = new pg.Pool({ connectionString: options.url, max: options.connections ?? 8, types: canonicalTypes as pg.CustomTypesConfig });
-  // An idle client that loses its server emits 'error': the pool drops it, and the next batch reconnects.
-  pool.on('error', () => {});
-  return new SqlSink(
-    options,
-    postgresDialect(options.schema ?? 'public'),
-    async () => {
-      const client = await pool.connect();
-      return {
-        async query(sql, params = []) {
-          const result = await client.query(sql, params as unknown[]);
-          return result.rows as Record<string, unknown>[];
-        },
-        release: (broken) => client.release(broken),
-      };
-    },
-    () => pool.end(),
-  );
+export class PostgresSink extends SqlSink {
+  constructor(options: PostgresSinkOptions) {
+    const pool = new pg.Pool({ connectionString: options.url, max: options.connections ?? 8, types: canonicalTypes as pg.CustomTypesConfig });
+    // An idle client that loses its server emits 'error': the pool drops it, and the next batch reconnects.
+    pool.on('error', () => {});
+    super(
+      options,
+      postgresDialect(options.schema ?? 'public'),
+      async () => {
+        const client = await pool.connect();
+        return {
+          async query(sql, params = []) {
+            const result = await client.query(sql, params as unknown[]);
+            return result.rows as Record<string, unknown>[];
+          },
+          release: (broken) => client.release(broken),
+        };
+      },
+      () => pool.end(),
+    );
+  }
 }

@@ -2,8 +2,8 @@
  * The three sink targets of the sink benchmarks, each in a scratch database (MariaDB, MongoDB) or schema
  * (PostgreSQL) of the stack's servers that `drop` removes: a sink writing there, and a count of its rows.
  */
-import { createMySqlSink } from '../../connectors/mysql/sink.ts';
-import { createPostgresSink } from '../../connectors/postgres/sink.ts';
+import { MySqlSink } from '../../connectors/mysql/sink.ts';
+import { PostgresSink } from '../../connectors/postgres/sink.ts';
 import { MongoSink } from '../../connectors/mongodb/sink.ts';
 import type { SinkConnector } from '../../topology/sink.ts';
 import { scratchMariaDb, scratchMongo, scratchPostgres } from '../../test/connectors/support/targets.ts';
@@ -21,7 +21,7 @@ export const benchTargets: ReadonlyArray<{ system: string; make: () => Promise<B
     async make() {
       const scratch = await scratchMariaDb('bench');
       return {
-        sink: createMySqlSink({ name: 'bench-mariadb', url: scratch.url, manageTables: true, connections: 8 }),
+        sink: new MySqlSink({ name: 'bench-mariadb', url: scratch.url, manageTables: true, connections: 8 }),
         async count(table) {
           const [rows] = await scratch.connection.query(`SELECT COUNT(*) AS n FROM \`${table}\``);
           return Number((rows as Array<{ n: number }>)[0]!.n);
@@ -35,7 +35,7 @@ export const benchTargets: ReadonlyArray<{ system: string; make: () => Promise<B
     async make() {
       const scratch = await scratchPostgres('bench');
       return {
-        sink: createPostgresSink({ name: 'bench-postgres', url: scratch.url, schema: scratch.name, manageTables: true, connections: 8 }),
+        sink: new PostgresSink({ name: 'bench-postgres', url: scratch.url, schema: scratch.name, manageTables: true, connections: 8 }),
         async count(table) {
           const result = await scratch.client.query(`SELECT COUNT(*) AS n FROM "${scratch.name}"."${table}"`);
           return Number(result.rows[0].n);

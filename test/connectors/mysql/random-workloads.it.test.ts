@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type mysql from 'mysql2/promise';
-import { createMySqlSink } from '../../../connectors/mysql/sink.ts';
+import { MySqlSink } from '../../../connectors/mysql/sink.ts';
 import { recordWorkload } from '../support/source-log.ts';
 import { applyAll, hashPartition, partition } from '../support/schedules.ts';
 import { scratchMariaDb, type Scratch } from '../support/targets.ts';
@@ -44,7 +44,7 @@ test(`random workloads on a table with two unique keys end equal to the source t
     for (let s = 0; s < SCHEDULES_PER_WORKLOAD; s++) {
       await target.connection.query('DROP TABLE IF EXISTS t, t__cdc_tombstones');
       // The sink remembers tables it made: a new sink for the new table.
-      const sink = createMySqlSink({ name: 'mariadb-random', url: target.url, manageTables: true, connections: 1 });
+      const sink = new MySqlSink({ name: 'mariadb-random', url: target.url, manageTables: true, connections: 1 });
       try {
         for (const batch of randomSchedule(partitions, next)) await applyAll(sink, batch);
       } finally {

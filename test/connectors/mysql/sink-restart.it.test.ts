@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import mysql from 'mysql2/promise';
-import { createMySqlSink } from '../../../connectors/mysql/sink.ts';
+import { MySqlSink } from '../../../connectors/mysql/sink.ts';
 import { CdcError } from '../../../topology/errors.ts';
 import type { SinkRunner } from '../../../topology/sink-runner.ts';
 import type { KafkaTransport } from '../../../topology/transports/kafka.ts';
@@ -45,7 +45,7 @@ test('the sink retries while the target MariaDB is killed and restarted, and end
   const workload = new MixedWorkload('shop', 'items', 7);
   const topic = await FilledRepartitionTopic.fill(transport, avroSerde(pipeline), pipeline, PARTITIONS, workload.chunks(EVENTS));
 
-  const sink = new ObservedSink(createMySqlSink({ name: 'mariadb', url: server.url(DATABASE), manageTables: true }));
+  const sink = new ObservedSink(new MySqlSink({ name: 'mariadb', url: server.url(DATABASE), manageTables: true }));
   // Until the server is back, however long that takes: SinkRunner's default (8 attempts) gives up after
   // about 6 s on average, which a real server restart can outlast.
   const runner: SinkRunner = await topic.drainInto(sink, { maxDelayMs: 1_000 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type mysql from 'mysql2/promise';
-import { createMySqlSink } from '../../../connectors/mysql/sink.ts';
+import { MySqlSink } from '../../../connectors/mysql/sink.ts';
 import type { TableSchema } from '../../../topology/change-event.ts';
 import { record, typedRow, typedSchema } from '../support/records.ts';
 import { truncateConverges } from '../support/truncate-scenario.ts';
@@ -18,7 +18,7 @@ after(async () => {
 });
 
 test('rows the target rejects come back with reasons while the rest of the batch applies', async (t) => {
-  const sink = createMySqlSink({ name: 'mariadb-reject', url: target.url, manageTables: true, tableMap: { 'shop.items': 'items_copy' } });
+  const sink = new MySqlSink({ name: 'mariadb-reject', url: target.url, manageTables: true, tableMap: { 'shop.items': 'items_copy' } });
   t.after(() => sink.close());
   const outOfRange = record(typedSchema, 'c', null, typedRow(2, 300, 'big'), 2);
   const notNull = record(typedSchema, 'c', null, typedRow(3, 1, null), 3);
@@ -39,7 +39,7 @@ test('rows the target rejects come back with reasons while the rest of the batch
 });
 
 test('a new column in the source schema is added to the target; identifiers with backticks are quoted', async (t) => {
-  const sink = createMySqlSink({ name: 'mariadb-evolve', url: target.url, manageTables: true });
+  const sink = new MySqlSink({ name: 'mariadb-evolve', url: target.url, manageTables: true });
   t.after(() => sink.close());
   const v1: TableSchema = { db: 'shop', table: 'odd`name', columns: [{ name: 'id', type: 'int', nullable: false }], primaryKey: ['id'], uniqueKeys: [] };
   const v2: TableSchema = { ...v1, columns: [...v1.columns, { name: 'we`ird', type: 'varchar', length: 5, nullable: false }] };
@@ -54,7 +54,7 @@ test('a new column in the source schema is added to the target; identifiers with
 });
 
 test('duplicates and a replayed older insert after a delete converge (tombstones)', async (t) => {
-  const sink = createMySqlSink({ name: 'mariadb-replay', url: target.url, manageTables: true, tableMap: { 'shop.items': 'items_replay' } });
+  const sink = new MySqlSink({ name: 'mariadb-replay', url: target.url, manageTables: true, tableMap: { 'shop.items': 'items_replay' } });
   t.after(() => sink.close());
   const insert = record(typedSchema, 'c', null, typedRow(1, 1, 'one'), 1);
   const update = record(typedSchema, 'u', typedRow(1, 1, 'one'), typedRow(1, 2, 'two'), 2);
@@ -68,7 +68,7 @@ test('duplicates and a replayed older insert after a delete converge (tombstones
 });
 
 test('a truncate removes the rows written before its position and keeps newer ones, in any batch order; one of a table with no target is nothing', async (t) => {
-  const sink = createMySqlSink({ name: 'mariadb-truncate', url: target.url, manageTables: true, tableMap: { 'shop.items': 'items_truncate' } });
+  const sink = new MySqlSink({ name: 'mariadb-truncate', url: target.url, manageTables: true, tableMap: { 'shop.items': 'items_truncate' } });
   t.after(() => sink.close());
   await truncateConverges(sink, {
     rows: async () => (await target.connection.query({ sql: 'SELECT id, note, __cdc_pos FROM items_truncate ORDER BY id', rowsAsArray: true }))[0] as unknown[][],
@@ -79,7 +79,7 @@ test('a truncate removes the rows written before its position and keeps newer on
 test('a target that cannot be reached is a retriable error, and nothing is reported as rejected', async (t) => {
   const url = new URL(target.url);
   url.port = '1';
-  const sink = createMySqlSink({ name: 'mariadb-down', url: url.toString(), manageTables: true });
+  const sink = new MySqlSink({ name: 'mariadb-down', url: url.toString(), manageTables: true });
   t.after(() => sink.close());
   await assert.rejects(sink.apply([record(typedSchema, 'c', null, typedRow(1, 1, 'one'), 1)]), (error: { retriable?: boolean; message: string }) => {
     assert.equal(error.retriable, true);

@@ -1,5 +1,5 @@
 import { after, before, test } from 'node:test';
-import { createMySqlSink } from '../../../connectors/mysql/sink.ts';
+import { MySqlSink } from '../../../connectors/mysql/sink.ts';
 import { recordWorkload } from '../support/source-log.ts';
 import { runAllSchedules } from '../support/schedules.ts';
 import { uniqueKeyScenarios as scenarios } from '../support/scenarios.ts';
@@ -25,7 +25,7 @@ for (const keyChange of ['delete+create', 'update'] as const) {
       const workload = await recordWorkload(source.connection, source.name, scenario.ddl, scenario.statements, { keyChange });
       // A new table and sink per scenario: the sink creates the table from the recorded schema.
       await target.connection.query('DROP TABLE IF EXISTS t, t__cdc_tombstones');
-      const sink = createMySqlSink({ name: 'mariadb-test', url: target.url, manageTables: true, connections: 1 });
+      const sink = new MySqlSink({ name: 'mariadb-test', url: target.url, manageTables: true, connections: 1 });
       await sink.start();
       t.after(() => sink.close());
       const columns = workload.schema.columns.map((column) => `\`${column.name}\``).join(', ');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type pg from 'pg';
-import { createPostgresSink } from '../../../connectors/postgres/sink.ts';
+import { PostgresSink } from '../../../connectors/postgres/sink.ts';
 import { record, typedRow, typedSchema } from '../support/records.ts';
 import { scratchPostgres, type Scratch } from '../support/targets.ts';
 import { truncateConverges } from '../support/truncate-scenario.ts';
@@ -17,7 +17,7 @@ after(async () => {
 });
 
 test('rows PostgreSQL rejects come back with reasons while the rest of the batch applies; types map', async (t) => {
-  const sink = createPostgresSink({ name: 'postgres-reject', url: target.url, schema: target.name, manageTables: true });
+  const sink = new PostgresSink({ name: 'postgres-reject', url: target.url, schema: target.name, manageTables: true });
   t.after(() => sink.close());
   const outOfRange = record(typedSchema, 'c', null, typedRow(2, 70_000, 'big'), 2);
   const notNull = record(typedSchema, 'c', null, typedRow(3, 1, null), 3);
@@ -40,7 +40,7 @@ test('rows PostgreSQL rejects come back with reasons while the rest of the batch
 });
 
 test('duplicates and a replayed older insert after a delete converge (tombstones)', async (t) => {
-  const sink = createPostgresSink({ name: 'postgres-replay', url: target.url, schema: target.name, manageTables: true, tableMap: { 'shop.items': 'items_replay' } });
+  const sink = new PostgresSink({ name: 'postgres-replay', url: target.url, schema: target.name, manageTables: true, tableMap: { 'shop.items': 'items_replay' } });
   t.after(() => sink.close());
   const insert = record(typedSchema, 'c', null, typedRow(1, 1, 'one'), 1);
   const update = record(typedSchema, 'u', typedRow(1, 1, 'one'), typedRow(1, 2, 'two'), 2);
@@ -54,7 +54,7 @@ test('duplicates and a replayed older insert after a delete converge (tombstones
 });
 
 test('a truncate removes the rows written before its position and keeps newer ones, in any batch order; one of a table with no target is nothing', async (t) => {
-  const sink = createPostgresSink({ name: 'postgres-truncate', url: target.url, schema: target.name, manageTables: true, tableMap: { 'shop.items': 'items_truncate' } });
+  const sink = new PostgresSink({ name: 'postgres-truncate', url: target.url, schema: target.name, manageTables: true, tableMap: { 'shop.items': 'items_truncate' } });
   t.after(() => sink.close());
   await truncateConverges(sink, {
     rows: async () => (await target.client.query({ text: `SELECT id, note, __cdc_pos FROM "${target.name}".items_truncate ORDER BY id`, rowMode: 'array' })).rows as unknown[][],

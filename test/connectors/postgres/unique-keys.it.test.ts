@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import type mysql from 'mysql2/promise';
 import type pg from 'pg';
-import { createPostgresSink } from '../../../connectors/postgres/sink.ts';
+import { PostgresSink } from '../../../connectors/postgres/sink.ts';
 import { recordWorkload } from '../support/source-log.ts';
 import { runAllSchedules } from '../support/schedules.ts';
 import { uniqueKeyScenarios as scenarios } from '../support/scenarios.ts';
@@ -26,7 +26,7 @@ for (const keyChange of ['delete+create', 'update'] as const) {
       const workload = await recordWorkload(source.connection, source.name, scenario.ddl, scenario.statements, { keyChange });
       // A new table and sink per scenario: the sink creates the table from the recorded schema.
       await target.client.query(`DROP TABLE IF EXISTS "${target.name}".t, "${target.name}".t__cdc_tombstones`);
-      const sink = createPostgresSink({ name: 'postgres-test', url: target.url, schema: target.name, manageTables: true, connections: 1 });
+      const sink = new PostgresSink({ name: 'postgres-test', url: target.url, schema: target.name, manageTables: true, connections: 1 });
       await sink.start();
       t.after(() => sink.close());
       const columns = workload.schema.columns.map((column) => `"${column.name}"`).join(', ');
