@@ -1,6 +1,6 @@
 import type { ChangeEvent } from './change-event.ts';
 import type { FlowControl } from './flow-control.ts';
-import type { OperatorStage } from './operator-stage.ts';
+import type { OperatorStage, RefusedEvent } from './operator-stage.ts';
 import type { SourceToken } from './token.ts';
 import type { BatchWriter } from './change-writer.ts';
 
@@ -22,6 +22,7 @@ export class BoundaryBatcher {
   private boundaries: Array<{ end: number; token: SourceToken }> = [];
   private inFlight: Promise<void> | undefined;
   private failure: { error: unknown } | undefined;
+  private readonly refused: RefusedEvent[] = [];
 
   constructor(
     private readonly writer: BatchWriter,
@@ -30,11 +31,17 @@ export class BoundaryBatcher {
     private readonly maxBatch: number,
     /** Told once when a write fails; the caller stops the source. */
     private readonly onFailure: (error: unknown) => void,
+    /** What an event an operator refused (under its dead-letter policy) is written as, in its place. */
+    private readonly deadLetterOf: (refused: RefusedEvent) => ChangeEvent,
   ) {}
 
   event(event: ChangeEvent): void {
     const before = this.pending.length;
-    this.stage.feed(event, this.pending);
+    this.stage.feed(event, this.pending, this.refused);
+    if (this.refused.length > 0) {
+      for (const refused of this.refused) this.pending.push(this.deadLetterOf(refused));
+      this.refused.length = 0;
+    }
     this.flow.acquire(this.pending.length - before);
     if (this.pending.length - (this.boundaries.at(-1)?.end ?? 0) >= this.maxBatch) this.flush();
   }

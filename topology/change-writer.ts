@@ -7,6 +7,7 @@ import { partitionForKey } from './murmur2.ts';
 import { placeRecords } from './record-placement.ts';
 import { TokenCommitError } from './errors.ts';
 import { withRetry } from './retry.ts';
+import { refusalHeaders } from './dead-letter.ts';
 
 /** Where the source stage puts a batch of change events and the token that covers them. */
 export interface BatchWriter {
@@ -24,7 +25,10 @@ export interface ChangeWriterOptions {
   tokens: TopicTokenStore;
   /** The source's change topic, for every event no operator routed elsewhere. */
   changeTopic: string;
+  /** Partitions of a topic the topology declared; throws for any other topic. */
   partitionsOf: (topic: string) => number;
+  /** Where events an operator refused go (topology/dead-letter.ts refusedSourceEvent). */
+  deadLetterTopic: string;
   /** The producer is transactional: events and token go in one transaction. */
   exactlyOnce: boolean;
 }
@@ -68,6 +72,14 @@ export class ChangeWriter implements BatchWriter {
     if (events.length === 0) return [];
     const partitions = this.options.partitionsOf(topic);
     const encoded = await this.options.serde.encode(topic, events);
-    return placeRecords(topic, partitions, events, encoded, (i) => partitionForKey(encoded[i]!.key!, partitions));
+    const records = placeRecords(topic, partitions, events, encoded, (i) => partitionForKey(encoded[i]!.key!, partitions));
+    // Events an operator refused carry why in headers (the dead-letter topic has one partition: one record each).
+    if (topic === this.options.deadLetterTopic) {
+      records.forEach((record, i) => {
+        const headers = refusalHeaders(events[i]!);
+        if (headers) record.headers = headers;
+      });
+    }
+    return records;
   }
 }

@@ -1,4 +1,5 @@
 import type { ChangeEvent, RowIdentity } from './change-event.ts';
+import type { RefusedEvent } from './operator-stage.ts';
 import type { EventSerde } from './serde.ts';
 import type { ConsumedRecord, OutgoingRecord } from './transport.ts';
 import { topics } from './topics.ts';
@@ -21,6 +22,29 @@ export function deadLetter(pipeline: string, stage: string, record: ConsumedReco
       'cdc.dlq.offset': record.offset,
     },
   };
+}
+
+/** A record an operator refused in a stage that read it from a topic: the record itself is dead-lettered. */
+export function refusedRecord(pipeline: string, stage: string, record: ConsumedRecord, refused: RefusedEvent): OutgoingRecord {
+  return deadLetter(pipeline, `${stage}:operator ${refused.operator}`, record, refused.reason);
+}
+
+/** Why the source stage dead-letters an event, by the event it routes to the dead-letter topic. */
+const refusals = new WeakMap<ChangeEvent, Record<string, string>>();
+
+/**
+ * An event an operator refused in the source stage, which has no record yet: the event itself, routed to
+ * the dead-letter topic, written with the batch it came in (so the token after it covers it).
+ */
+export function refusedSourceEvent(pipeline: string, refused: RefusedEvent): ChangeEvent {
+  const event: ChangeEvent = { ...refused.event, topic: topics.deadLetter(pipeline) };
+  refusals.set(event, { 'cdc.dlq.stage': `source:operator ${refused.operator}`, 'cdc.dlq.reason': refused.reason, 'cdc.dlq.source': refused.event.source.name });
+  return event;
+}
+
+/** The dead-letter headers of an event made by refusedSourceEvent; undefined for any other event. */
+export function refusalHeaders(event: ChangeEvent): Record<string, string> | undefined {
+  return refusals.get(event);
 }
 
 export interface DecodedBatch<T = ChangeEvent> {

@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'SCHEMA_INCOMPATIBLE'
   | 'DECODE_FAILED'
   | 'APPLY_REJECTED'
+  | 'OPERATOR_FAILED'
   | 'TRANSIENT'
   | 'STACK'
   | 'INTERNAL';
@@ -71,5 +72,16 @@ export class SourceMisconfiguredError extends CdcError {
 export class TransientError extends CdcError {
   constructor(message: string, options?: CdcErrorOptions) {
     super('TRANSIENT', message, { retriable: true, ...options });
+  }
+}
+
+/** A user operator threw for an event; with `onError: 'stop'` (the default) it stops the pipeline. */
+export class OperatorError extends CdcError {
+  constructor(
+    /** The operator's name, as given to `through()` or in the config. */
+    readonly operator: string,
+    cause: unknown,
+  ) {
+    super('OPERATOR_FAILED', `operator ${operator} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
 }

@@ -1,8 +1,8 @@
 import type { ChangeEvent } from './change-event.ts';
 import type { EventSerde } from './serde.ts';
 import type { Consumer, OutgoingRecord, PartitionBatch, Producer, Transport } from './transport.ts';
-import { decodeOrDeadLetter, identifyOrDeadLetter } from './dead-letter.ts';
-import { OperatorStage } from './operator-stage.ts';
+import { decodeOrDeadLetter, identifyOrDeadLetter, refusedRecord } from './dead-letter.ts';
+import { OperatorStage, type RefusedEvent } from './operator-stage.ts';
 import { placeByRowKey, repartitionRecords } from './repartition.ts';
 import { groups, topics } from './topics.ts';
 import { withRetry } from './retry.ts';
@@ -77,7 +77,11 @@ export class RepartitionStage {
     const { pipeline, serde, partitions, stage } = this.options;
     const decoded = await decodeOrDeadLetter(serde, pipeline, 'repartition', batch.records);
     const outputs: ChangeEvent[] = [];
-    for (const event of decoded.events) stage.feed(event, outputs);
+    const refused: RefusedEvent[] = [];
+    decoded.events.forEach((event, i) => {
+      stage.feed(event, outputs, refused);
+      if (refused.length > 0) decoded.deadLetters.push(refusedRecord(pipeline, 'repartition', decoded.origins[i]!, refused.pop()!));
+    });
     return { records: await repartitionRecords(serde, topics.repartition(pipeline), partitions, outputs), deadLetters: decoded.deadLetters };
   }
 

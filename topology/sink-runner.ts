@@ -1,8 +1,8 @@
 import type { EventSerde } from './serde.ts';
 import type { SinkConnector, SinkRecord } from './sink.ts';
 import type { Consumer, OutgoingRecord, PartitionBatch, Producer, Transport } from './transport.ts';
-import { deadLetter, decodeOrDeadLetter } from './dead-letter.ts';
-import { OperatorStage } from './operator-stage.ts';
+import { deadLetter, decodeOrDeadLetter, refusedRecord } from './dead-letter.ts';
+import { OperatorStage, type RefusedEvent } from './operator-stage.ts';
 import { groups, topics } from './topics.ts';
 import { withRetry, type RetryOptions } from './retry.ts';
 import type { PipelineMetrics } from './metrics.ts';
@@ -74,13 +74,15 @@ export class SinkRunner {
     const decoded = await decodeOrDeadLetter(serde, pipeline, `sink.${sink.name}`, batch.records);
     const records: SinkRecord[] = [];
     const outputs: SinkRecord['event'][] = [];
+    const refused: RefusedEvent[] = [];
+    const deadLetters: OutgoingRecord[] = decoded.deadLetters;
     decoded.events.forEach((event, i) => {
       const origin = decoded.origins[i]!;
-      stage.feed(event, outputs);
+      stage.feed(event, outputs, refused);
+      if (refused.length > 0) deadLetters.push(refusedRecord(pipeline, `sink.${sink.name}`, origin, refused.pop()!));
       for (const output of outputs) records.push({ event: output, topic: origin.topic, partition: origin.partition, offset: origin.offset });
       outputs.length = 0;
     });
-    const deadLetters: OutgoingRecord[] = decoded.deadLetters;
     let applied = 0;
     if (records.length > 0) {
       const started = performance.now();

@@ -4,6 +4,7 @@ import type { SourceToken, TableSnapshotProgress, TokenPhase, TokenStore } from 
 import type { FlowControl } from './flow-control.ts';
 import type { BatchWriter } from './change-writer.ts';
 import { OperatorStage } from './operator-stage.ts';
+import { refusedSourceEvent } from './dead-letter.ts';
 import { BoundaryBatcher } from './boundary-batcher.ts';
 import { PositionLostError, TokenCommitError } from './errors.ts';
 import { silentLogger, type Logger } from './log.ts';
@@ -162,8 +163,13 @@ function writeBatched<T>(
       else settled.then(resolve, reject);
     };
     const onAbort = () => finish();
-    const batcher = new BoundaryBatcher(options.writer, options.flow, options.stage ?? new OperatorStage([]), options.maxBatch ?? 2000, (error) =>
-      finish({ error }),
+    const batcher = new BoundaryBatcher(
+      options.writer,
+      options.flow,
+      options.stage ?? new OperatorStage([]),
+      options.maxBatch ?? 2000,
+      (error) => finish({ error }),
+      (refused) => refusedSourceEvent(options.pipeline, refused),
     );
     options.signal?.addEventListener('abort', onAbort);
     if (!options.signal?.aborted) {

@@ -1,4 +1,3 @@
-import type { OperatorFunction } from 'rxjs';
 import type { ChangeEvent } from './change-event.ts';
 import type { SourceToken } from './token.ts';
 import type { EventSerde } from './serde.ts';
@@ -8,7 +7,7 @@ import type { TopicSpec, Transport } from './transport.ts';
 import { ChangeWriter } from './change-writer.ts';
 import { ConfigError } from './errors.ts';
 import { FlowControl } from './flow-control.ts';
-import { OperatorStage, type NamedOperator } from './operator-stage.ts';
+import { OperatorStage, type ChangeOperator, type NamedOperator, type OperatorErrorPolicy } from './operator-stage.ts';
 import { outputTopicsOf } from './operators/route-to-topic.ts';
 import { RepartitionStage } from './repartition-stage.ts';
 import { SinkRunner } from './sink-runner.ts';
@@ -52,6 +51,18 @@ export interface StartOptions {
   metrics?: PipelineMetrics;
 }
 
+/** How `through()` places an operator. */
+export interface ThroughOptions {
+  /**
+   * Topics the operator routes events to (sets `event.topic`), besides those it declares itself as
+   * `outputTopics` (routeToTopic does): created on start and read by the repartition stage. An event routed
+   * to a topic nobody declared stops the source with an error rather than going where nothing reads it.
+   */
+  topics?: readonly string[];
+  /** What an exception of the operator does to its event: `stop` the pipeline (default) or `dead-letter` it. */
+  onError?: OperatorErrorPolicy;
+}
+
 interface SourceSpec {
   connector: SourceConnector;
   snapshot: SnapshotMode;
@@ -84,6 +95,7 @@ export class TopologyBuilder {
   private readonly repartitionOperators: NamedOperator[] = [];
   private partitions: number | undefined;
   private readonly sinks: SinkSpec[] = [];
+  private readonly routes: string[] = [];
 
   constructor(private readonly options: TopologyOptions) {}
 
@@ -92,8 +104,13 @@ export class TopologyBuilder {
     return this;
   }
 
-  through(name: string, operator: OperatorFunction<ChangeEvent, ChangeEvent>): this {
-    (this.partitions === undefined ? this.sourceOperators : this.repartitionOperators).push({ name, operator });
+  through(name: string, operator: ChangeOperator, options: ThroughOptions = {}): this {
+    const routes = [...outputTopicsOf(operator), ...(options.topics ?? [])];
+    if (this.partitions !== undefined && routes.length > 0) {
+      throw new ConfigError(`operator ${name} routes events to ${routes.join(', ')}: routing is done before the change topics, so place it before repartition()`);
+    }
+    (this.partitions === undefined ? this.sourceOperators : this.repartitionOperators).push({ name, operator, ...(options.onError ? { onError: options.onError } : {}) });
+    if (routes.length > 0) this.routes.push(...routes);
     return this;
   }
 
@@ -120,7 +137,7 @@ export class TopologyBuilder {
       const twice = names.find((name, i) => names.indexOf(name) !== i);
       if (twice !== undefined) throw new ConfigError(`pipeline ${pipeline} has two ${kind}s named ${twice}`);
     }
-    return new Topology(this.options, [...this.sources], [...this.sourceOperators], [...this.repartitionOperators], this.partitions, [...this.sinks]);
+    return new Topology(this.options, [...this.sources], [...this.sourceOperators], [...this.repartitionOperators], this.partitions, [...this.sinks], [...new Set(this.routes)]);
   }
 }
 
@@ -165,6 +182,8 @@ export class Topology {
     /** Undefined: no repartition stage (a capture-only topology). */
     private readonly partitions: number | undefined,
     private readonly sinks: readonly SinkSpec[],
+    /** Topics source operators route events to, besides the change topics. */
+    private readonly routedTopics: readonly string[],
   ) {}
 
   get pipeline(): string {
@@ -175,7 +194,7 @@ export class Topology {
   topicSpecs(): TopicSpec[] {
     const { pipeline } = this.options;
     const changePartitions = this.options.changeTopicPartitions ?? 1;
-    const routed = this.routedTopics();
+    const routed = this.routedTopics;
     return [
       ...this.sources.map((s) => ({ name: topics.change(pipeline, s.connector.name), partitions: changePartitions })),
       ...routed.map((name) => ({ name, partitions: changePartitions })),
@@ -190,7 +209,7 @@ export class Topology {
     const { pipeline } = this.options;
     const specs = new Map(this.topicSpecs().map((spec) => [spec.name, spec]));
     const topic = (name: string): TopicDescription => ({ topic: name, partitions: specs.get(name)!.partitions, ...(specs.get(name)!.compacted ? { compacted: true } : {}) });
-    const changeTopics = [...this.sources.map((s) => topics.change(pipeline, s.connector.name)), ...this.routedTopics()];
+    const changeTopics = [...this.sources.map((s) => topics.change(pipeline, s.connector.name)), ...this.routedTopics];
     const stages: StageDescription[] = [
       {
         name: 'source',
@@ -259,7 +278,7 @@ export class Topology {
             pipeline,
             transport,
             serde,
-            inputTopics: [...this.sources.map((s) => topics.change(pipeline, s.connector.name)), ...this.routedTopics()],
+            inputTopics: [...this.sources.map((s) => topics.change(pipeline, s.connector.name)), ...this.routedTopics],
             partitions: this.partitions,
             stage: new OperatorStage(this.repartitionOperators),
             metrics,
@@ -308,7 +327,14 @@ export class Topology {
           serde,
           tokens,
           changeTopic: topics.change(pipeline, connector.name),
-          partitionsOf: (topic) => partitionsOf.get(topic) ?? 1,
+          partitionsOf: (topic) => {
+            const partitions = partitionsOf.get(topic);
+            if (partitions === undefined) {
+              throw new ConfigError(`an operator of source ${connector.name} routed an event to topic ${topic}, which no operator declared: pass { topics: ['${topic}'] } to through()`);
+            }
+            return partitions;
+          },
+          deadLetterTopic: topics.deadLetter(pipeline),
           exactlyOnce,
         });
         const writer = {
@@ -346,10 +372,6 @@ export class Topology {
         await running.catch(() => {});
       },
     };
-  }
-
-  private routedTopics(): string[] {
-    return [...new Set(this.sourceOperators.flatMap((op) => outputTopicsOf(op.operator)))];
   }
 }
 

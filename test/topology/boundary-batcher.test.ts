@@ -38,7 +38,7 @@ const event = (id: number): ChangeEvent => ({
 const token = (position: string): SourceToken => ({ pipeline: 'p', source: 's', phase: 'snapshot', position, resume: {}, writtenAt: 0 });
 
 function batcher(writer: HeldWriter): BoundaryBatcher {
-  return new BoundaryBatcher(writer, new FlowControl(), new OperatorStage([]), 2000, (error) => assert.fail(String(error)));
+  return new BoundaryBatcher(writer, new FlowControl(), new OperatorStage([]), 2000, (error) => assert.fail(String(error)), () => assert.fail('no operator refuses'));
 }
 
 test('a source far ahead of its writes still gets its tokens written: each batch ends at the latest boundary within a batch', async () => {

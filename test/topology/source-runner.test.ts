@@ -20,7 +20,7 @@ async function setUp(transport: MemoryTransport, exactlyOnce = false) {
   await transport.createTopics([{ name: changeTopic, partitions: 1 }]);
   const tokens = await TopicTokenStore.open(transport, pipeline);
   const producer = await transport.producer(exactlyOnce ? { transactionalId: 'p.src.tx' } : {});
-  const writer = new ChangeWriter({ producer, serde: new JsonSerde(), tokens, changeTopic, partitionsOf: () => 1, exactlyOnce });
+  const writer = new ChangeWriter({ producer, serde: new JsonSerde(), tokens, changeTopic, partitionsOf: () => 1, deadLetterTopic: 'test.dlq', exactlyOnce });
   return { tokens, writer };
 }
 

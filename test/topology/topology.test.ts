@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { filter } from 'rxjs';
+import { filter, map, pipe } from 'rxjs';
 import { MemoryTransport } from '../../topology/transports/memory.ts';
 import { TopologyBuilder, type RunningTopology } from '../../topology/topology.ts';
 import { JsonSerde } from '../../topology/json-serde.ts';
 import { maskColumns } from '../../topology/operators/mask-columns.ts';
 import { routeToTopic } from '../../topology/operators/route-to-topic.ts';
+import { composeOperators } from '../../topology/operators/compose-operators.ts';
 import { replaySink } from '../../topology/replay.ts';
 import { encodeRowKey } from '../../topology/key-encoding.ts';
 import { partitionForKey } from '../../topology/murmur2.ts';
@@ -294,4 +295,80 @@ test('without repartition() and sinks the topology only captures: the change top
     await running.stop();
   }
   assert.throws(() => new TopologyBuilder({ pipeline: 'capture', serde }).source(new FakeSource('main', db)).sink(new MemorySink('s')).build(), /has sinks but no repartition\(\) stage/);
+});
+
+/** An operator that throws for the rows of one id, as user code with a bug would. */
+const failsFor = (id: number) =>
+  map((event: ChangeEvent) => {
+    if (event.key.id === id) throw new Error(`cannot handle row ${id}`);
+    return event;
+  });
+
+test('a routing operator inside pipe() keeps its topic through composeOperators or { topics }; undeclared, the source stops naming the topic', async () => {
+  const toTeam = () => routeToTopic('team.audit', (event) => event.source.table === 'audit');
+  const upper = map((event: ChangeEvent) => event);
+  for (const [label, place] of [
+    ['composeOperators', (builder: TopologyBuilder) => builder.through('route', composeOperators(toTeam(), upper))],
+    ['through(..., { topics })', (builder: TopologyBuilder) => builder.through('route', pipe(toTeam(), upper), { topics: ['team.audit'] })],
+  ] as const) {
+    const db = new FakeDatabase();
+    db.commit([{ op: 'c', table: 'audit', id: 1, after: { id: 1 } }]);
+    const sink = new MemorySink('s');
+    const transport = new MemoryTransport();
+    const topology = place(new TopologyBuilder({ pipeline: 'routed', serde }).source(new FakeSource('src', db))).repartition({ partitions: 2 }).sink(sink).build();
+    assert.ok(topology.describe().toString().includes('<-- Topic: team.audit'), label);
+    const running = await topology.start(transport);
+    await converged(sink, expectedState(db));
+    await running.stop();
+    assert.equal(transport.records('team.audit').length, 1, label);
+  }
+
+  const db = new FakeDatabase();
+  db.commit([{ op: 'c', table: 'audit', id: 1, after: { id: 1 } }]);
+  const transport = new MemoryTransport();
+  const running = await new TopologyBuilder({ pipeline: 'lost', serde })
+    .source(new FakeSource('src', db))
+    .through('route', pipe(toTeam(), upper))
+    .build()
+    .start(transport);
+  await assert.rejects(running.done, /routed an event to topic team.audit, which no operator declared: pass \{ topics: \['team.audit'\] \} to through\(\)/);
+  assert.throws(() => new TopologyBuilder({ pipeline: 'late', serde }).source(new FakeSource('src', db)).repartition({ partitions: 1 }).through('route', toTeam()), /place it before repartition\(\)/);
+});
+
+test("an operator that throws stops the pipeline by default, naming it, and its event is written nowhere", async () => {
+  const db = new FakeDatabase();
+  db.commit([{ op: 'c', table: 't', id: 1, after: { id: 1 } }]);
+  db.commit([{ op: 'c', table: 't', id: 2, after: { id: 2 } }]);
+  const transport = new MemoryTransport();
+  const running = await new TopologyBuilder({ pipeline: 'stops', serde }).source(new FakeSource('src', db)).through('buggy', failsFor(2)).build().start(transport);
+  await assert.rejects(running.done, (error: unknown) => error instanceof CdcError && error.code === 'OPERATOR_FAILED' && /operator buggy failed: cannot handle row 2/.test(error.message));
+  const written = (await serde.decode(transport.records('stops.src.changes'))).map((event) => (event as ChangeEvent).key.id);
+  assert.ok(!written.includes(2), `row 2 was written: ${written.join(',')}`);
+  assert.equal(transport.records('stops.dlq').length, 0);
+});
+
+test("onError: 'dead-letter' sends the event to the dead-letter topic with the operator and its error, before and after repartition, and the stream goes on", async () => {
+  const db = new FakeDatabase();
+  for (let id = 1; id <= 4; id++) db.commit([{ op: 'c', table: 't', id, after: { id } }]);
+  const sink = new MemorySink('s');
+  const transport = new MemoryTransport();
+  const running = await new TopologyBuilder({ pipeline: 'refuse', serde })
+    .source(new FakeSource('src', db))
+    .through('before', failsFor(2), { onError: 'dead-letter' })
+    .repartition({ partitions: 1 })
+    .through('after', failsFor(3), { onError: 'dead-letter' })
+    .sink(sink)
+    .build()
+    .start(transport);
+  await eventually('rows 1 and 4 applied, two dead letters', () => sink.rows.size === 2 && transport.records('refuse.dlq').length === 2);
+  db.commit([{ op: 'c', table: 't', id: 5, after: { id: 5 } }]);
+  await eventually('a later row still flows', () => sink.rows.size === 3);
+  await running.stop();
+  assert.deepEqual(Object.keys(sink.state()), ['app.t/{"id":1}', 'app.t/{"id":4}', 'app.t/{"id":5}']);
+  const [atSource, afterRepartition] = transport.records('refuse.dlq');
+  assert.deepEqual(atSource!.headers, { 'cdc.dlq.stage': 'source:operator before', 'cdc.dlq.reason': 'operator before failed: cannot handle row 2', 'cdc.dlq.source': 'fake' }); // the event's source.name (FakeSource's)
+  assert.deepEqual(((await serde.decode([atSource!]))[0] as ChangeEvent).after, { id: 2 });
+  assert.equal(afterRepartition!.headers['cdc.dlq.stage'], 'repartition:operator after');
+  assert.equal(afterRepartition!.headers['cdc.dlq.reason'], 'operator after failed: cannot handle row 3');
+  assert.equal(afterRepartition!.headers['cdc.dlq.topic'], 'refuse.src.changes');
 });
