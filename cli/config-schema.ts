@@ -81,46 +81,80 @@ const tls = z.union([
   }),
 ]);
 
-export const configSchema = z.strictObject({
-  /** Names the pipeline's topics, consumer groups and tokens: processes with one id share the work. */
-  pipeline: z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected letters, digits, ., _ or -'),
-  kafka: z.strictObject({
-    brokers: z.array(z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port')).min(1),
-    clientId: z.string().default('cdc'),
-    ssl: tls.default(false),
-    sasl: z
-      .strictObject({
-        mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
-        username: z.string(),
-        password: z.string(),
-      })
-      .optional(),
-    replicationFactor: z.number().int().min(1).default(1),
-    /** Change events and their token in one Kafka transaction (exactly-once into Kafka). */
-    transactions: z.boolean().default(true),
-    /** How long a consumer group waits for a silent (killed) process before its partitions and sources move. */
-    sessionTimeoutMs: z.number().int().min(6_000).max(300_000).default(30_000),
-  }),
-  schemaRegistry: z.strictObject({
-    url: url(['http', 'https'], 'the schema registry'),
-    username: z.string().optional(),
-    password: z.string().optional(),
-    /**
-     * Subject names in the registry. `topic-record` (`<topic>-<record name>`) is the default because a
-     * source's change topic carries every table of the source, each with its own schema; `topic`
-     * (`<topic>-value`) fits only a source that captures a single table.
-     */
-    subjectNameStrategy: z.enum(['topic', 'record', 'topic-record']).default('topic-record'),
-  }),
-  sources: z.array(z.discriminatedUnion('type', [mysqlSource, mongodbSource])).min(1),
-  /** Absent: 8 partitions when there are sinks, and no repartition stage at all without sinks (capture only). */
-  repartition: z.strictObject({ partitions: z.number().int().min(1).max(1024).default(8) }).optional(),
-  sinks: z.array(sink).default([]),
-  metrics: z
-    .strictObject({ port: z.number().int().min(0).max(65535).default(9464), host: z.string().default('127.0.0.1') })
-    .default({ port: 9464, host: '127.0.0.1' }),
+/**
+ * A user operator: a module (JavaScript; TypeScript where the running Node strips types) whose export is a
+ * factory `(options) => OperatorFunction<ChangeEvent, ChangeEvent>`, placed in the source stage (before the
+ * change topics) or the repartition stage (after repartition).
+ */
+const operator = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, ., _ or -'),
+  /** A path relative to the config file (./ops/mask.js), an absolute path, or a package name. */
+  module: z.string().min(1),
+  /** The export holding the factory. */
+  export: z.string().min(1).default('default'),
+  /** Given to the factory as they are. */
+  options: z.record(z.string(), z.unknown()).default({}),
+  stage: z.enum(['source', 'repartition']).default('source'),
+  /** An exception of the operator: stop the pipeline, or send its event to the dead-letter topic and go on. */
+  onError: z.enum(['stop', 'dead-letter']).default('stop'),
+  /** Topics the operator routes events to (source stage only); they are created and repartitioned too. */
+  topics: z.array(z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected a Kafka topic name')).default([]),
 });
 
+export const configSchema = z
+  .strictObject({
+    /** Names the pipeline's topics, consumer groups and tokens: processes with one id share the work. */
+    pipeline: z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected letters, digits, ., _ or -'),
+    kafka: z.strictObject({
+      brokers: z.array(z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port')).min(1),
+      clientId: z.string().default('cdc'),
+      ssl: tls.default(false),
+      sasl: z
+        .strictObject({
+          mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+          username: z.string(),
+          password: z.string(),
+        })
+        .optional(),
+      replicationFactor: z.number().int().min(1).default(1),
+      /** Change events and their token in one Kafka transaction (exactly-once into Kafka). */
+      transactions: z.boolean().default(true),
+      /** How long a consumer group waits for a silent (killed) process before its partitions and sources move. */
+      sessionTimeoutMs: z.number().int().min(6_000).max(300_000).default(30_000),
+    }),
+    schemaRegistry: z.strictObject({
+      url: url(['http', 'https'], 'the schema registry'),
+      username: z.string().optional(),
+      password: z.string().optional(),
+      /**
+       * Subject names in the registry. `topic-record` (`<topic>-<record name>`) is the default because a
+       * source's change topic carries every table of the source, each with its own schema; `topic`
+       * (`<topic>-value`) fits only a source that captures a single table.
+       */
+      subjectNameStrategy: z.enum(['topic', 'record', 'topic-record']).default('topic-record'),
+    }),
+    sources: z.array(z.discriminatedUnion('type', [mysqlSource, mongodbSource])).min(1),
+    /** Absent: 8 partitions when there are sinks, and no repartition stage at all without sinks (capture only). */
+    repartition: z.strictObject({ partitions: z.number().int().min(1).max(1024).default(8) }).optional(),
+    sinks: z.array(sink).default([]),
+    operators: z.array(operator).default([]),
+    metrics: z
+      .strictObject({ port: z.number().int().min(0).max(65535).default(9464), host: z.string().default('127.0.0.1') })
+      .default({ port: 9464, host: '127.0.0.1' }),
+  })
+  .superRefine((config, context) => {
+    const repartitions = config.repartition !== undefined || config.sinks.length > 0;
+    config.operators.forEach((op, index) => {
+      if (op.stage === 'repartition' && !repartitions) {
+        context.addIssue({ code: 'custom', path: ['operators', index, 'stage'], message: "'repartition' needs a repartition stage: add sinks or a repartition key, or use stage: source" });
+      }
+      if (op.stage === 'repartition' && op.topics.length > 0) {
+        context.addIssue({ code: 'custom', path: ['operators', index, 'topics'], message: 'routing to topics happens before the change topics: use stage: source' });
+      }
+    });
+  });
+
 export type PipelineConfig = z.infer<typeof configSchema>;
+export type OperatorConfig = PipelineConfig['operators'][number];
 export type SourceConfig = PipelineConfig['sources'][number];
 export type SinkConfig = PipelineConfig['sinks'][number];

@@ -1,5 +1,3 @@
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import type { Logger } from 'pino';
 import { CdcError, ConfigError } from '../topology/errors.ts';
@@ -12,6 +10,7 @@ import { loadConfig } from './config.ts';
 import type { PipelineConfig } from './config-schema.ts';
 import { createLogger, oneLine } from './logger.ts';
 import { buildPipeline } from './pipeline.ts';
+import { loadOperators } from './operators.ts';
 import { secretsOf } from './secrets.ts';
 import { formatComparisons, isEqual, verifyPipeline } from './verify.ts';
 import { checkReachable } from './reachability.ts';
@@ -90,9 +89,11 @@ function buildProgram(context: Context, setExitCode: (code: number) => void, io:
     .option('--metrics-port <port>', 'serve /metrics and /health on this port (0: any free port); overrides metrics.port', parsePort)
     .action(async (options: { config: string; only?: StageSelection; metricsPort?: number }) => {
       const pipelineConfig = context.load(options.config);
+      const operators = await loadOperators(pipelineConfig, options.config);
       const log = context.logger(pipelineConfig, io.stdout);
       try {
-        await run(pipelineConfig, { only: options.only ?? 'all', tty: io.stderr.isTTY === true, ...(options.metricsPort === undefined ? {} : { metricsPort: options.metricsPort }) }, log);
+        const runOptions = { only: options.only ?? 'all', tty: io.stderr.isTTY === true, operators, ...(options.metricsPort === undefined ? {} : { metricsPort: options.metricsPort }) };
+        await run(pipelineConfig, runOptions, log);
       } catch (error) {
         log.error({ err: error, code: (error as CdcError).code }, 'pipeline failed');
         throw error;
@@ -144,8 +145,9 @@ function buildProgram(context: Context, setExitCode: (code: number) => void, io:
     .description('print the topology: stages, topics, partitions, consumer groups')
     .addOption(config())
     .option('--json', 'print JSON, for scripts')
-    .action((options: { config: string; json?: boolean }) => {
-      const description = buildPipeline(context.load(options.config)).topology.describe();
+    .action(async (options: { config: string; json?: boolean }) => {
+      const pipelineConfig = context.load(options.config);
+      const description = buildPipeline(pipelineConfig, { operators: await loadOperators(pipelineConfig, options.config) }).topology.describe();
       context.print(options.json ? JSON.stringify({ pipeline: description.pipeline, exactlyOnce: description.exactlyOnce, stages: description.stages }, null, 2) : description.toString());
     });
   return program;
@@ -155,9 +157,4 @@ function parsePort(text: string): number {
   const port = Number(text);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--metrics-port: expected a port number 0..65535, got ${text}`);
   return port;
-}
-
-/** Run directly (`node --import tsx cli/main.ts ...`), as bin/cdc.js does after registering tsx. */
-if (process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))) {
-  process.exit(await main(process.argv.slice(2)));
 }

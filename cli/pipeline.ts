@@ -18,6 +18,7 @@ import { TableFilter } from '../connectors/mysql/table-filter.ts';
 import type { Logger } from '../topology/log.ts';
 import { filter } from 'rxjs';
 import type { PipelineConfig, SinkConfig, SourceConfig } from './config-schema.ts';
+import type { LoadedOperator } from './operators.ts';
 
 export interface Pipeline {
   topology: Topology;
@@ -27,11 +28,12 @@ export interface Pipeline {
 const SUBJECT_NAME_STRATEGIES = { topic: topicNameStrategy, record: recordNameStrategy, 'topic-record': topicRecordNameStrategy };
 
 /**
- * A validated config → the topology and its Kafka transport. Nothing connects here: connectors and
- * clients connect when the topology starts, so `describe` works with no server up.
+ * A validated config (and its operators, loaded by loadOperators) → the topology and its Kafka transport.
+ * Nothing connects here: connectors and clients connect when the topology starts, so `describe` works with
+ * no server up.
  */
-export function buildPipeline(config: PipelineConfig, options: { log?: Logger } = {}): Pipeline {
-  const { log } = options;
+export function buildPipeline(config: PipelineConfig, options: { log?: Logger; operators?: readonly LoadedOperator[] } = {}): Pipeline {
+  const { log, operators = [] } = options;
   const registry = new SchemaRegistry({
     host: config.schemaRegistry.url,
     ...(config.schemaRegistry.username ? { auth: { username: config.schemaRegistry.username, password: config.schemaRegistry.password ?? '' } } : {}),
@@ -43,8 +45,13 @@ export function buildPipeline(config: PipelineConfig, options: { log?: Logger } 
   });
   const builder = new TopologyBuilder({ pipeline: config.pipeline, serde, exactlyOnce: config.kafka.transactions, ...(log ? { log } : {}) });
   for (const source of config.sources) builder.source(sourceConnector(config.pipeline, source, log), { snapshot: source.snapshot });
+  const place = (stage: LoadedOperator['stage']) => {
+    for (const op of operators.filter((o) => o.stage === stage)) builder.through(op.name, op.operator, { topics: op.topics, onError: op.onError ?? 'stop' });
+  };
+  place('source');
   const repartition = repartitionOf(config);
   if (repartition !== undefined) builder.repartition(repartition);
+  place('repartition');
   for (const sink of config.sinks) builder.sink(sinkConnector(sink), ...sinkTableFilter(sink));
 
   const transport = new KafkaTransport({

@@ -1,6 +1,7 @@
 /**
- * `npm test`: brings the local stack up (idempotent: seconds when it already runs), then type check,
- * lint, and every test under test/ with node's test runner. `--unit` runs only the tests that need no
+ * `npm test`: brings the local stack up (idempotent: seconds when it already runs), builds dist/ (the CLI
+ * tests run the `cdc` binary as installed, on compiled JavaScript), then type check, lint, and every test
+ * under test/ with node's test runner. `--unit` runs only the tests that need no
  * server (files not named *.it.test.ts) and starts nothing. Extra arguments select test files.
  */
 import { spawnSync } from 'node:child_process';
@@ -36,6 +37,7 @@ if (!unitOnly) {
   if (!process.env.MONGODB_URL) run('restart the MongoDB test server', process.execPath, [join(npx, 'tsx'), 'scripts/stack.ts', 'down', 'mongodb']);
   run('stack up', process.execPath, [join(npx, 'tsx'), 'scripts/stack.ts', 'up']);
 }
+run('build', join(npx, 'tsc'), ['-p', 'tsconfig.build.json']);
 if (selected.length === 0) {
   run('type check', join(npx, 'tsc'), ['--noEmit']);
   run('lint', join(npx, 'eslint'), ['.']);

@@ -113,3 +113,9 @@ export class OperatorStage {
     return this.operators.find((op) => op.name === operator)?.onError ?? 'stop';
   }
 }
+
+/**
+ * What a module named under `operators:` in a pipeline config exports: a function from the options given
+ * there to the operator (`export default (options) => map(...)`).
+ */
+export type OperatorFactory<Options = Record<string, unknown>> = (options: Options) => ChangeOperator;

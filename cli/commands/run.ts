@@ -7,6 +7,7 @@ import type { StageSelection } from '../../topology/topology.ts';
 import type { PipelineConfig } from '../config-schema.ts';
 import { serveMetrics } from '../metrics-server.ts';
 import { buildPipeline, repartitionOf } from '../pipeline.ts';
+import type { LoadedOperator } from '../operators.ts';
 import { showProgress } from '../progress.ts';
 import { checkReachable, explainRunFailure, needsOfRun } from '../reachability.ts';
 
@@ -16,6 +17,8 @@ export interface RunOptions {
   tty: boolean;
   /** Overrides metrics.port of the config (0: any free port). */
   metricsPort?: number;
+  /** The config's operators, loaded (cli/operators.ts). */
+  operators?: readonly LoadedOperator[];
 }
 
 const LAG_INTERVAL_MS = 10_000;
@@ -27,7 +30,7 @@ const LAG_INTERVAL_MS = 10_000;
  */
 export async function run(config: PipelineConfig, options: RunOptions, log: Logger): Promise<void> {
   await checkReachable(config, needsOfRun(options.only));
-  const { topology, transport } = buildPipeline(config, { log });
+  const { topology, transport } = buildPipeline(config, { log, operators: options.operators ?? [] });
   const metrics = new PipelineMetrics();
   const server = await serveMetrics(metrics, config.metrics.host, options.metricsPort ?? config.metrics.port);
   log.info({ url: `${server.url}/metrics`, health: `${server.url}/health` }, 'metrics listening');
