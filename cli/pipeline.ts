@@ -16,6 +16,7 @@ import { KafkaTransport } from '../topology/transports/kafka.ts';
 import type { KafkaConfig, SASLOptions } from 'kafkajs';
 import { TableFilter } from '../connectors/mysql/table-filter.ts';
 import type { Logger } from '../topology/log.ts';
+import type { PipelineMetrics } from '../topology/metrics.ts';
 import { filter } from 'rxjs';
 import type { PipelineConfig, SinkConfig, SourceConfig } from './config-schema.ts';
 
@@ -30,8 +31,8 @@ const SUBJECT_NAME_STRATEGIES = { topic: topicNameStrategy, record: recordNameSt
  * A validated config → the topology and its Kafka transport. Nothing connects here: connectors and
  * clients connect when the topology starts, so `describe` works with no server up.
  */
-export function buildPipeline(config: PipelineConfig, options: { log?: Logger } = {}): Pipeline {
-  const { log } = options;
+export function buildPipeline(config: PipelineConfig, options: { log?: Logger; metrics?: PipelineMetrics } = {}): Pipeline {
+  const { log, metrics } = options;
   const registry = new SchemaRegistry({
     host: config.schemaRegistry.url,
     ...(config.schemaRegistry.username ? { auth: { username: config.schemaRegistry.username, password: config.schemaRegistry.password ?? '' } } : {}),
@@ -52,6 +53,7 @@ export function buildPipeline(config: PipelineConfig, options: { log?: Logger } 
     replicationFactor: config.kafka.replicationFactor,
     sessionTimeoutMs: config.kafka.sessionTimeoutMs,
     ...(log ? { logger: log } : {}),
+    ...(metrics ? { onRetried: (reason: string) => metrics.kafkaRetried(reason) } : {}),
   });
   return { topology: builder.build(), transport };
 }
