@@ -16,6 +16,7 @@ import { KafkaTransport } from '../topology/transports/kafka.ts';
 import type { KafkaConfig, SASLOptions } from 'kafkajs';
 import { TableFilter } from '../connectors/mysql/table-filter.ts';
 import type { Logger } from '../topology/log.ts';
+import type { PipelineMetrics } from '../topology/metrics.ts';
 import { filter } from 'rxjs';
 import type { PipelineConfig, SinkConfig, SourceConfig } from './config-schema.ts';
 import type { LoadedOperator } from './operators.ts';
@@ -32,8 +33,8 @@ const SUBJECT_NAME_STRATEGIES = { topic: topicNameStrategy, record: recordNameSt
  * Nothing connects here: connectors and clients connect when the topology starts, so `describe` works with
  * no server up.
  */
-export function buildPipeline(config: PipelineConfig, options: { log?: Logger; operators?: readonly LoadedOperator[] } = {}): Pipeline {
-  const { log, operators = [] } = options;
+export function buildPipeline(config: PipelineConfig, options: { log?: Logger; metrics?: PipelineMetrics; operators?: readonly LoadedOperator[] } = {}): Pipeline {
+  const { log, metrics, operators = [] } = options;
   const registry = new SchemaRegistry({
     host: config.schemaRegistry.url,
     ...(config.schemaRegistry.username ? { auth: { username: config.schemaRegistry.username, password: config.schemaRegistry.password ?? '' } } : {}),
@@ -59,6 +60,7 @@ export function buildPipeline(config: PipelineConfig, options: { log?: Logger; o
     replicationFactor: config.kafka.replicationFactor,
     sessionTimeoutMs: config.kafka.sessionTimeoutMs,
     ...(log ? { logger: log } : {}),
+    ...(metrics ? { onRetried: (reason: string) => metrics.kafkaRetried(reason) } : {}),
   });
   return { topology: builder.build(), transport };
 }

@@ -53,6 +53,7 @@ export class PipelineMetrics {
   private readonly consumerLag = this.gauge('cdc_consumer_lag', 'Records between the committed offset and the end of a partition', ['group', 'topic', 'partition']);
   private readonly tokenCommittedAt = this.gauge('cdc_token_commit_timestamp_seconds', 'When a source last committed its token (age: time() - this)', ['source']);
   private readonly streaming = this.gauge('cdc_source_streaming', '1 while a source streams its log, 0 while it snapshots or runs elsewhere', ['source']);
+  private readonly kafkaRetries = this.counter('cdc_kafka_retried_total', 'Kafka requests that failed as a healthy cluster expects and KafkaJS retried, logged at debug (reason: the Kafka error)', ['reason']);
   private readonly assigned = this.gauge('cdc_sink_assigned_partitions', 'Partitions of the repartition topic a sink owns in this process', ['sink']);
 
   sourcePhase(source: string, phase: SourcePhase): void {
@@ -127,6 +128,10 @@ export class PipelineMetrics {
   sinkAssigned(sink: string, partitions: number | null): void {
     this.sinkPartitions.set(sink, partitions);
     this.assigned.set({ sink }, partitions ?? 0);
+  }
+
+  kafkaRetried(reason: string): void {
+    this.kafkaRetries.inc({ reason });
   }
 
   lag(group: string, topic: string, partition: number, records: number): void {

@@ -14,7 +14,7 @@ export interface RejectedRecord {
 }
 
 /**
- * An idempotent sink (shared/DESIGN.md, idempotent apply). `apply` gets one partition's batch in
+ * An idempotent sink (docs/design.md, idempotent apply; docs/sinks.md). `apply` gets one partition's batch in
  * offset order, applies it in one database transaction and resolves after the commit; the caller
  * commits the consumer offset only then. Rows the target rejects are returned for the dead-letter
  * topic and the rest of the batch still applies. A target that is down rejects the promise with a

@@ -36,7 +36,7 @@ export interface SourceRunnerOptions {
 }
 
 /**
- * The token protocol (shared/DESIGN.md), once for every connector:
+ * The token protocol (docs/design.md), once for every connector:
  * first start: open the log → commit a 'snapshot' token and wait for its ack → snapshot, storing per-table
  * progress as chunks finish → commit a 'streaming' token → stream, committing a token at each transaction
  * boundary once the events before it are durable. On restart the latest token decides where to go on.

@@ -1,6 +1,6 @@
 /**
  * Tokens: what a source stores in the compacted token topic, keyed by pipeline + source.
- * The latest token for a source decides everything on restart (shared/DESIGN.md, token protocol).
+ * The latest token for a source decides everything on restart (docs/design.md, the token protocol).
  */
 
 /** Progress of one table's (collection's) snapshot. `lastKey` is the key of the last row of the last finished chunk. */

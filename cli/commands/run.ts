@@ -30,8 +30,8 @@ const LAG_INTERVAL_MS = 10_000;
  */
 export async function run(config: PipelineConfig, options: RunOptions, log: Logger): Promise<void> {
   await checkReachable(config, needsOfRun(options.only));
-  const { topology, transport } = buildPipeline(config, { log, operators: options.operators ?? [] });
   const metrics = new PipelineMetrics();
+  const { topology, transport } = buildPipeline(config, { log, metrics, operators: options.operators ?? [] });
   const server = await serveMetrics(metrics, config.metrics.host, options.metricsPort ?? config.metrics.port);
   log.info({ url: `${server.url}/metrics`, health: `${server.url}/health` }, 'metrics listening');
   try {

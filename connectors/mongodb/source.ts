@@ -1,5 +1,5 @@
 /**
- * The MongoDB source (issue 6): the steps of the token protocol (shared/DESIGN.md), run in order by
+ * The MongoDB source: the steps of the token protocol (docs/design.md), run in order by
  * topology/source-runner.ts.
  *
  * - openLog(): opens the change streams (one per collection, or one for the database) at a cluster time

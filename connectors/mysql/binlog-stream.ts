@@ -298,7 +298,7 @@ class BinlogReader {
         if (sameKey(beforeKey, afterKey, keyColumns)) {
           this.emit(table, event, madeAt, 'u', afterKey, before as Row, after as Row);
         } else {
-          // A primary-key change is a delete of the old key and a create of the new one (shared/DESIGN.md).
+          // A primary-key change is a delete of the old key and a create of the new one (docs/design.md, the change event).
           this.emit(table, event, madeAt, 'd', beforeKey, before as Row, null);
           this.emit(table, event, madeAt, 'c', afterKey, null, after as Row);
         }

@@ -6,7 +6,7 @@ import type { RejectedRecord, SinkRecord } from '../../topology/sink.ts';
  * What one batch asks of one key of one table, after the batch is reduced: the row this key must
  * hold (`row`), or that it must be absent (`row === null`), as of source position `position`.
  *
- * Idempotent apply (shared/DESIGN.md) is a last-writer-wins register per key, ordered by source
+ * Idempotent apply (docs/design.md) is a last-writer-wins register per key, ordered by source
  * position: `c`/`r` and the after side of `u` set the key's row, `d` and the before side of a
  * key-changing `u` set it absent. Only the newest action per key in a batch matters for that key,
  * so a batch is reduced to one action per key before anything touches the target.
@@ -66,7 +66,7 @@ function pick(row: Row, columns: readonly string[]): Value[] {
 /**
  * Splits a partition's batch into per-table, per-key actions and keeps the newest per key.
  * A `u` whose key changed is the delete of the before key plus the write of the after key, at the
- * event's position (DESIGN.md: a primary-key change is a delete followed by a create).
+ * event's position (docs/design.md: a primary-key change is a delete followed by a create).
  */
 export function reduceBatch(batch: readonly SinkRecord[]): { tables: TableActions[]; rejected: RejectedRecord[] } {
   const rejected: RejectedRecord[] = [];

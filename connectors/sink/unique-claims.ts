@@ -14,7 +14,7 @@ export interface UniqueClaim<T extends Claimant> {
 }
 
 /**
- * The position rule for unique keys besides the primary key (shared/DESIGN.md, idempotent apply).
+ * The position rule for unique keys besides the primary key (docs/sinks.md; docs/design.md, idempotent apply).
  *
  * In the source, one row at a time holds a unique value. If rows A (written by the event at
  * position a) and B (position b > a) claim the same value, then A gave the value up at some

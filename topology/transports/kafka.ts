@@ -3,6 +3,7 @@ import type { ConsumedRecord, Consumer, ConsumerOptions, PartitionOffset, Produc
 import { ConfigError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { KafkaConsumer, type GroupTimings } from './kafka/consumer.ts';
+import { expectedKafkaLog } from './kafka/expected-logs.ts';
 import { kafkaProducer } from './kafka/producer.ts';
 import { readToEnd } from './kafka/read-to-end.ts';
 import { topicOffsets } from './kafka/topic-offsets.ts';
@@ -21,6 +22,8 @@ export interface KafkaTransportOptions {
   logLevel?: KafkaLogLevelName;
   /** Where KafkaJS logs go; its own console logger when absent. */
   logger?: Logger;
+  /** With `logger`: called with the Kafka error of each failed request KafkaJS retries as a healthy cluster expects (kafka/expected-logs.ts). */
+  onRetried?: (reason: string) => void;
   /** How long the group waits for a silent (killed) process before its partitions and sources move. Default 30 s. */
   sessionTimeoutMs?: number;
 }
@@ -51,7 +54,7 @@ export class KafkaTransport implements Transport {
       ...(options.ssl === undefined ? {} : { ssl: options.ssl }),
       ...(options.sasl === undefined ? {} : { sasl: options.sasl }),
       logLevel: LEVELS[options.logLevel ?? 'warn'],
-      ...(options.logger ? { logCreator: toLogCreator(options.logger) } : {}),
+      ...(options.logger ? { logCreator: toLogCreator(options.logger, options.onRetried) } : {}),
     });
     // -1 asks the broker for its default.replication.factor.
     this.replicationFactor = options.replicationFactor ?? -1;
@@ -190,17 +193,22 @@ function byPartition(offsets: PartitionOffset[]): PartitionOffset[] {
 }
 
 /**
- * KafkaJS logs at ERROR what it goes on to handle: an error response on a connection (the request's
- * caller decides what it means) and a failed attempt it is about to retry (`retryCount`). Those are
+ * What a healthy cluster makes KafkaJS log and retry (kafka/expected-logs.ts) goes to debug, its retries
+ * counted. Otherwise KafkaJS logs at ERROR what it goes on to handle: an error response on a connection (the
+ * request's caller decides what it means) and a failed attempt it is about to retry (`retryCount`). Those are
  * warnings to an operator; what KafkaJS finally gives up on reaches the topology as an error and is
  * retried or reported there, once.
  */
-function toLogCreator(logger: Logger): logCreator {
+function toLogCreator(logger: Logger, onRetried: (reason: string) => void = () => {}): logCreator {
   return () =>
     ({ namespace, level, log: { message, ...fields } }) => {
       const fieldsWithNamespace = { namespace, ...fields };
+      const expected = expectedKafkaLog({ namespace, message, fields });
       const handledByKafkaJs = namespace === 'Connection' || 'retryCount' in fields;
-      if (level === logLevel.ERROR && !handledByKafkaJs) logger.error(fieldsWithNamespace, message);
+      if (expected) {
+        if (expected.retried) onRetried(expected.reason);
+        logger.debug({ ...fieldsWithNamespace, reason: expected.reason }, message);
+      } else if (level === logLevel.ERROR && !handledByKafkaJs) logger.error(fieldsWithNamespace, message);
       else if (level === logLevel.ERROR) logger.warn(fieldsWithNamespace, message);
       else if (level === logLevel.WARN) logger.warn(fieldsWithNamespace, message);
       else if (level === logLevel.INFO) logger.info(fieldsWithNamespace, message);

@@ -16,7 +16,7 @@ export interface RecordedWorkload {
 }
 
 export interface RecordOptions {
-  /** `delete+create` (how DESIGN.md says sources emit a primary-key change) or a `u` whose key changes. */
+  /** `delete+create` (how sources emit a primary-key change, docs/design.md) or a `u` whose key changes. */
   keyChange?: 'delete+create' | 'update';
   /** Ignore statements the server refuses (random workloads). */
   ignoreErrors?: boolean;

@@ -1,7 +1,7 @@
 import type { Row } from '../../../topology/change-event.ts';
 import type { RejectedRecord, SinkConnector, SinkRecord } from '../../../topology/sink.ts';
 
-/** An idempotent sink over a Map (shared/DESIGN.md, idempotent apply), recording what each partition applied. */
+/** An idempotent sink over a Map (docs/design.md, idempotent apply), recording what each partition applied. */
 export class MemorySink implements SinkConnector {
   readonly rows = new Map<string, Row>();
   readonly applied = new Map<number, SinkRecord[]>();
