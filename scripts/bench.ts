@@ -17,7 +17,7 @@
  *   same rows on both sides (ours: scripts/bench/apply-wide.ts, our source filling our repartition topic;
  *   Debezium's JDBC sink on a topic its MariaDB connector filled);
  * - mongodb: snapshot and change-stream inserts into Kafka (ours: scripts/bench-mongodb-source.ts --kafka).
- * The issue's sizes are `--rows 1000000 --events 1000000`; the defaults finish in minutes.
+ * The full sizes are `--rows 1000000 --events 1000000`; the defaults finish in minutes.
  */
 import { parseArgs } from 'node:util';
 import { stackEnv } from './stack/env.ts';
