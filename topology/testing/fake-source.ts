@@ -1,0 +1,157 @@
+import { Observable } from 'rxjs';
+import type { ChangeEvent, Op, Row } from '../change-event.ts';
+import type { FlowControl } from '../flow-control.ts';
+import type { LogPosition, SnapshotItem, SourceConnector, StreamItem } from '../source.ts';
+import type { SourceToken, TableSnapshotProgress } from '../token.ts';
+import { changeEvent } from './change-event.ts';
+
+export interface FakeChange {
+  op: Op;
+  table: string;
+  id: number;
+  after?: Row;
+}
+
+const position = (index: number) => String(index).padStart(12, '0');
+
+/**
+ * A database with a log of transactions and the rows they made: the fake behind FakeSource. Keys are
+ * one integer column `id` in db `app`. A test commits transactions to it while a topology runs.
+ */
+export class FakeDatabase {
+  readonly rows = new Map<string, Map<number, Row>>();
+  /** Transactions in commit order; a transaction's position is its index + 1. */
+  readonly log: ChangeEvent[][] = [];
+  private wakers = new Set<() => void>();
+
+  commit(changes: readonly FakeChange[]): void {
+    const at = position(this.log.length + 1);
+    const events = changes.map((change) => {
+      const table = this.rows.get(change.table) ?? new Map<number, Row>();
+      this.rows.set(change.table, table);
+      const before = table.get(change.id) ?? null;
+      if (change.op === 'd') table.delete(change.id);
+      else table.set(change.id, change.after!);
+      return changeEvent({ op: change.op, key: { id: change.id }, before, after: change.op === 'd' ? null : change.after!, source: { name: 'fake', table: change.table, position: at } });
+    });
+    this.log.push(events);
+    for (const wake of this.wakers) wake();
+  }
+
+  changed(): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        this.wakers.delete(wake);
+        resolve();
+      };
+      this.wakers.add(wake);
+    });
+  }
+}
+
+
+export interface FakeSourceOptions {
+  chunkSize?: number;
+  /** The log the token points into is gone. */
+  logLost?: boolean;
+  /** The snapshot fails (as a lost connection) after this many chunks. */
+  failSnapshotAfterChunks?: number;
+  /** Where calls are recorded, to interleave them with other records of a test. */
+  calls?: string[];
+}
+
+/**
+ * A SourceConnector over a FakeDatabase, for tests of a whole topology on the MemoryTransport: it snapshots
+ * the database's rows in chunks, then streams its log, honouring flow control, and records what was called.
+ */
+export class FakeSource implements SourceConnector {
+  readonly connector = 'mysql' as const;
+  readonly calls: string[];
+  readonly snapshotProgress: Array<Record<string, TableSnapshotProgress>> = [];
+
+  constructor(
+    readonly name: string,
+    private readonly db: FakeDatabase,
+    private readonly options: FakeSourceOptions = {},
+  ) {
+    this.calls = options.calls ?? [];
+  }
+
+  async check(): Promise<void> {}
+
+  async openLog(): Promise<LogPosition> {
+    this.calls.push('openLog');
+    return { position: position(this.db.log.length), resume: { index: this.db.log.length } };
+  }
+
+  async canResume(_token: SourceToken): Promise<boolean> {
+    return !this.options.logLost;
+  }
+
+  async tables(): Promise<string[]> {
+    return [...this.db.rows.keys()].sort();
+  }
+
+  snapshot(from: LogPosition, progress: Record<string, TableSnapshotProgress>, flow: FlowControl): Observable<SnapshotItem> {
+    this.calls.push('snapshot');
+    this.snapshotProgress.push(progress);
+    const chunkSize = this.options.chunkSize ?? 10;
+    let chunksLeft = this.options.failSnapshotAfterChunks ?? Infinity;
+    const db = this.db;
+    const tables = [...db.rows.keys()].sort();
+    return emitAsync<SnapshotItem>(flow, async function* () {
+      for (const table of tables) {
+        const done = progress[table];
+        if (done?.done) continue;
+        const ids = [...db.rows.get(table)!.keys()].sort((a, b) => a - b).filter((id) => done?.lastKey === undefined || id > Number(done.lastKey));
+        let rows = done?.rows ?? 0;
+        let chunks = done?.chunks ?? 0;
+        for (let i = 0; i < ids.length; i += chunkSize) {
+          const chunk = ids.slice(i, i + chunkSize);
+          for (const id of chunk) yield { kind: 'row', event: changeEvent({ op: 'r', key: { id }, after: db.rows.get(table)!.get(id)!, source: { name: 'fake', table, position: from.position } }) };
+          rows += chunk.length;
+          chunks += 1;
+          const last = i + chunkSize >= ids.length;
+          yield { kind: 'chunkDone', table, progress: { done: last, rows, chunks, lastKey: String(chunk[chunk.length - 1]) } };
+          if (--chunksLeft === 0) throw new Error('connection lost during the snapshot');
+        }
+      }
+    });
+  }
+
+  stream(from: LogPosition, flow: FlowControl): Observable<StreamItem> {
+    this.calls.push('stream');
+    const db = this.db;
+    return emitAsync<StreamItem>(flow, async function* () {
+      for (let index = Number(from.position); ; index++) {
+        while (index >= db.log.length) await db.changed();
+        for (const event of db.log[index]!) yield { kind: 'change', event };
+        yield { kind: 'commit', position: { position: position(index + 1), resume: { index: index + 1 } } };
+      }
+    });
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Emits a generator's items, waiting while `flow` is paused and stopping when unsubscribed. */
+function emitAsync<T>(flow: FlowControl, generate: () => AsyncGenerator<T>): Observable<T> {
+  return new Observable<T>((subscriber) => {
+    let stopped = false;
+    void (async () => {
+      try {
+        for await (const item of generate()) {
+          if (stopped) return;
+          subscriber.next(item);
+          if (flow.paused) await flow.resumed();
+        }
+        subscriber.complete();
+      } catch (error) {
+        subscriber.error(error);
+      }
+    })();
+    return () => {
+      stopped = true;
+    };
+  });
+}
