@@ -11,6 +11,20 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
+  // The product takes KafkaJS's values from topology/transports/kafka/kafkajs.ts, which installs the KafkaJS
+  // fast path before loading it: a static import of kafkajs anywhere in the import graph would load it first.
+  {
+    files: ['topology/**/*.ts', 'cli/**/*.ts', 'connectors/**/*.ts', 'serdes/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'kafkajs', allowTypeImports: true, message: "Import KafkaJS's values from topology/transports/kafka/kafkajs.ts (types from 'kafkajs' are fine)." }],
+          patterns: [{ group: ['kafkajs/*'], allowTypeImports: true, message: 'KafkaJS internals belong to topology/transports/kafka/kafkajs-fast-path.' }],
+        },
+      ],
+    },
+  },
   // The one JavaScript file: the `cdc` launcher, run by Node.
   { files: ['bin/**/*.js'], languageOptions: { globals: { process: 'readonly' } } },
 );

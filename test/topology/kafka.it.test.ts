@@ -1,15 +1,16 @@
+// First, before anything loads kafkajs: KafkaJS as the product loads it, with its fast path.
+import { ConfigResourceTypes } from '../../topology/transports/kafka/kafkajs.ts';
+import { kafkaJsFastPath, type KafkaTransport } from '../../topology/transports/kafka.ts';
 import { after, test } from 'node:test';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import kafkajs from 'kafkajs';
 import { TopicTokenStore } from '../../topology/token-store.ts';
 import { TopologyBuilder } from '../../topology/topology.ts';
 import { JsonSerde } from '../../topology/json-serde.ts';
 import { encodeRowKey } from '../../topology/key-encoding.ts';
 import { partitionForKey } from '../../topology/murmur2.ts';
-import type { KafkaTransport } from '../../topology/transports/kafka.ts';
 import type { ConsumedRecord } from '../../topology/transport.ts';
 import type { ChangeEvent, Row } from '../../topology/change-event.ts';
 import type { SourceToken } from '../../topology/token.ts';
@@ -48,7 +49,7 @@ test('the token topic is compacted, and after a restart latest() returns the las
   await tokens.close();
   await first.close();
 
-  const configs = await withAdmin((admin) => admin.describeConfigs({ includeSynonyms: false, resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: `${id}.tokens`, configNames: ['cleanup.policy'] }] }));
+  const configs = await withAdmin((admin) => admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: `${id}.tokens`, configNames: ['cleanup.policy'] }] }));
   assert.equal(configs.resources[0]!.configEntries[0]!.configValue, 'compact');
 
   const restarted = kafkaTransport();
@@ -145,6 +146,44 @@ test('exactly-once: events and tokens are written in Kafka transactions and the 
   const tokens = await TopicTokenStore.open(transport, id);
   assert.equal((await tokens.latest('src'))?.position, String(db.log.length).padStart(12, '0'));
   await tokens.close();
+  await transport.close();
+});
+
+test('with the KafkaJS fast path, records of every size, with and without keys, values and headers, come back from the broker as they were sent, in order', { timeout: 60_000 }, async () => {
+  assert.deepEqual(kafkaJsFastPath(), { active: true }, 'KafkaJS was loaded through the product');
+  const id = pipeline('roundtrip');
+  const topic = `${id}.changes`;
+  const transport = kafkaTransport();
+  await transport.createTopics([{ name: topic, partitions: 3 }]);
+  const sizes = [0, 1, 63, 64, 127, 128, 8191, 8192, 20_000];
+  const sent = Array.from({ length: 600 }, (_, i) => ({
+    topic,
+    partition: i % 3,
+    key: i % 7 === 0 ? null : Buffer.from(`key-${i}`),
+    value: i % 11 === 0 ? null : Buffer.alloc(sizes[i % sizes.length]!, i),
+    ...(i % 5 === 0 ? { headers: { op: `u${i}`, source: 'é' } } : {}),
+  }));
+  for (const transactionalId of [undefined, `${id}.tx`]) {
+    const producer = await transport.producer(transactionalId === undefined ? {} : { transactionalId });
+    // One send of many records per partition, then sends of one.
+    await producer.send(sent.slice(0, 500));
+    for (const record of sent.slice(500)) await producer.send([record]);
+    await producer.close();
+  }
+  const received = await readTopic(transport, topic);
+  const view = (records: readonly { partition: number; key: Buffer | null; value: Buffer | null; headers?: Record<string, string> }[]) =>
+    records.map(({ partition, key, value, headers }) => [partition, key?.toString('hex') ?? null, value?.toString('hex') ?? null, headers ?? {}]);
+  for (let partition = 0; partition < 3; partition++) {
+    const inPartition = (records: ReturnType<typeof view>) => records.filter(([p]) => p === partition);
+    const expected = inPartition(view(sent));
+    assert.deepEqual(inPartition(view(received)), [...expected, ...expected], `partition ${partition}`);
+  }
+  // Offsets count up from 0 in each partition; the transactional half leaves commit markers between.
+  for (let partition = 0; partition < 3; partition++) {
+    const offsets = received.filter((record) => record.partition === partition).map((record) => Number(record.offset));
+    assert.deepEqual(offsets.slice(0, 200), Array.from({ length: 200 }, (_, i) => i));
+    assert.ok(offsets.every((offset, i) => i === 0 || offset > offsets[i - 1]!));
+  }
   await transport.close();
 });
 

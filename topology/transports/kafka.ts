@@ -1,4 +1,7 @@
-import kafkajs, { Kafka, logLevel, type Admin, type KafkaConfig, type logCreator } from 'kafkajs';
+// KafkaJS's values through kafka/kafkajs.ts, which installs its fast path first.
+import { ConfigResourceTypes, Kafka, logLevel } from './kafka/kafkajs.ts';
+import { reportKafkaJsFastPath } from './kafka/kafkajs-fast-path/index.ts';
+import type { Admin, KafkaConfig, logCreator } from 'kafkajs';
 import type { ConsumedRecord, Consumer, ConsumerOptions, PartitionOffset, Producer, TopicSpec, Transport } from '../transport.ts';
 import { ConfigError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -7,6 +10,8 @@ import { expectedKafkaLog } from './kafka/expected-logs.ts';
 import { kafkaProducer } from './kafka/producer.ts';
 import { readToEnd } from './kafka/read-to-end.ts';
 import { topicOffsets } from './kafka/topic-offsets.ts';
+
+export { kafkaJsFastPath, type KafkaJsFastPathStatus } from './kafka/kafkajs-fast-path/index.ts';
 
 export type KafkaLogLevelName = 'error' | 'warn' | 'info' | 'debug';
 
@@ -20,7 +25,7 @@ export interface KafkaTransportOptions {
   replicationFactor?: number;
   /** Default 'warn': KafkaJS is chatty at info. */
   logLevel?: KafkaLogLevelName;
-  /** Where KafkaJS logs go; its own console logger when absent. */
+  /** Where KafkaJS logs go; its own console logger when absent. Also told, once, when the KafkaJS fast path is off. */
   logger?: Logger;
   /** With `logger`: called with the Kafka error of each failed request KafkaJS retries as a healthy cluster expects (kafka/expected-logs.ts). */
   onRetried?: (reason: string) => void;
@@ -48,6 +53,7 @@ export class KafkaTransport implements Transport {
   private readonly open = new Set<{ close(): Promise<void> }>();
 
   constructor(options: KafkaTransportOptions) {
+    if (options.logger) reportKafkaJsFastPath(options.logger);
     this.kafka = new Kafka({
       brokers: options.brokers,
       clientId: options.clientId ?? 'rxcdc',
@@ -157,7 +163,7 @@ export class KafkaTransport implements Transport {
     if (specs.length === 0) return;
     const { resources } = await admin.describeConfigs({
       includeSynonyms: false,
-      resources: specs.map((spec) => ({ type: kafkajs.ConfigResourceTypes.TOPIC, name: spec.name, configNames: ['cleanup.policy'] })),
+      resources: specs.map((spec) => ({ type: ConfigResourceTypes.TOPIC, name: spec.name, configNames: ['cleanup.policy'] })),
     });
     for (const resource of resources) {
       const policy = resource.configEntries.find((entry) => entry.configName === 'cleanup.policy')?.configValue ?? '';

@@ -1,4 +1,5 @@
-import { Partitioners, type Kafka, type Producer as KafkaJSProducer } from 'kafkajs';
+import type { Producer as KafkaJSProducer } from 'kafkajs';
+import { Partitioners, type Kafka } from './kafkajs.ts';
 import type { OutgoingRecord, Producer } from '../../transport.ts';
 import { topicMessages } from './records.ts';
 

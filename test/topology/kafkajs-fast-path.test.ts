@@ -1,10 +1,23 @@
 /**
- * patches/kafkajs+2.2.4.patch (applied by `npm ci` through patch-package) changes how KafkaJS builds produce
- * requests, never what it sends: these check the patched parts are in place and keep order and bytes.
+ * The KafkaJS fast path (topology/transports/kafka/kafkajs-fast-path) changes how KafkaJS builds produce
+ * requests and reads fetched records, never the bytes or the records: these check it is installed when
+ * KafkaJS is loaded through the product, keep order and bytes, compare its bytes with KafkaJS as published
+ * (in child processes), and check it refuses another KafkaJS version or a KafkaJS loaded before it.
  */
+// First, before anything loads kafkajs: KafkaJS as the product loads it, with the fast path.
+import '../../topology/transports/kafka/kafkajs.ts';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { crc32C as fastCrc32C } from '../../topology/transports/kafka/kafkajs-fast-path/crc32c.ts';
+import { groupMessagesPerPartition as fastGrouping } from '../../topology/transports/kafka/kafkajs-fast-path/group-messages-per-partition.ts';
+import { installKafkaJsFastPath, kafkaJsFastPath } from '../../topology/transports/kafka/kafkajs-fast-path/index.ts';
 
 const require = createRequire(import.meta.url);
 type Message = { partition?: number; key: Buffer; value: Buffer };
@@ -16,11 +29,56 @@ const groupMessagesPerPartition = require('kafkajs/src/producer/groupMessagesPer
 }) => Record<string, Message[]>;
 const Record = require('kafkajs/src/protocol/recordBatch/record/v0') as (record: { offsetDelta: number; timestampDelta: number; key: Buffer; value: Buffer }) => { buffer: Buffer };
 
-test('the patched grouping keeps each partition\'s messages in order, in linear time', () => {
+test('loaded through the product, KafkaJS runs with the fast path: its modules are the fast path\'s', () => {
+  assert.deepEqual(kafkaJsFastPath(), { active: true });
+  assert.equal(require('kafkajs/src/protocol/recordBatch/crc32C/crc32C'), fastCrc32C);
+  assert.equal(require('kafkajs/src/producer/groupMessagesPerPartition'), fastGrouping);
+  // Installing again answers the same and changes nothing.
+  assert.deepEqual(installKafkaJsFastPath(), { active: true });
+});
+
+test('another KafkaJS version is refused before anything is touched', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kafkajs-'));
+  const packageJsonPath = join(dir, 'package.json');
+  writeFileSync(packageJsonPath, JSON.stringify({ name: 'kafkajs', version: '2.2.5' }));
+  const modules = Object.keys(require.cache).length;
+  assert.deepEqual(installKafkaJsFastPath({ packageJsonPath }), { active: false, reason: 'kafkajs 2.2.5 is installed; the fast path is written for 2.2.4 only' });
+  assert.equal(Object.keys(require.cache).length, modules);
+  assert.match(installKafkaJsFastPath({ packageJsonPath: join(dir, 'absent.json') }).reason!, /package\.json could not be read/);
+  assert.deepEqual(kafkaJsFastPath(), { active: true }, 'the installed fast path stays');
+});
+
+const fixture = fileURLToPath(new URL('fixtures/kafkajs-bytes.ts', import.meta.url));
+const bytesOf = async (mode: 'fast' | 'published') =>
+  JSON.parse((await promisify(execFile)(process.execPath, ['--import', 'tsx', fixture, mode], { maxBuffer: 64 << 20 })).stdout) as {
+    status: { active: boolean; reason?: string };
+    published: { encoderUntouched?: boolean; groupingUntouched?: boolean; warnings?: { fields: object; message: string }[] };
+    encodings: Record<string, string>;
+    decoded: unknown;
+    grouping: unknown;
+  };
+
+test('produce requests (v3, v5, v7; uncompressed and gzip; idempotent and transactional), record batches and the records read back are KafkaJS\'s own, byte for byte', async () => {
+  const [fast, published] = await Promise.all([bytesOf('fast'), bytesOf('published')]);
+  assert.deepEqual(fast.status, { active: true });
+  assert.equal(Object.keys(fast.encodings).length, 14);
+  assert.deepEqual(fast.encodings, published.encodings);
+  assert.deepEqual(fast.decoded, published.decoded);
+  assert.deepEqual(fast.grouping, published.grouping);
+
+  // KafkaJS loaded first: the fast path installs nothing at all, and the transport says so once, as a warning.
+  assert.equal(published.status.active, false);
+  assert.match(published.status.reason!, /kafkajs was loaded before the fast path could be installed/);
+  assert.equal(published.published.encoderUntouched, true);
+  assert.equal(published.published.groupingUntouched, true);
+  assert.deepEqual(published.published.warnings, [{ fields: { reason: published.status.reason }, message: 'KafkaJS fast path off: producing and consuming use more CPU' }]);
+});
+
+test('the grouping keeps each partition\'s messages in order, in linear time', () => {
   const messages = Array.from({ length: 200_000 }, (_, i) => ({ partition: i % 3 === 0 ? 1 : 0, key: Buffer.from([i % 256]), value: Buffer.alloc(0) }));
   const started = performance.now();
   const grouped = groupMessagesPerPartition({ topic: 't', partitionMetadata: [{}], messages, partitioner: ({ message }) => message.partition! });
-  // A complexity check, not a benchmark: linear takes tens of ms, the unpatched reduce (a copy of the
+  // A complexity check, not a benchmark: linear takes tens of ms, KafkaJS's own reduce (a copy of the
   // partition's array per message) minutes.
   assert.ok(performance.now() - started < 5_000, 'grouping is linear');
   assert.deepEqual(Object.keys(grouped), ['0', '1']);
@@ -28,7 +86,7 @@ test('the patched grouping keeps each partition\'s messages in order, in linear 
   assert.deepEqual(grouped[1], messages.filter((m) => m.partition === 1));
 });
 
-test('the patched grouping takes explicit partitions as they are, asks the partitioner for the rest, and keeps a one-partition array', () => {
+test('the grouping takes explicit partitions as they are, asks the partitioner for the rest, and keeps a one-partition array', () => {
   const explicit = [0, 1, 2].map((i) => ({ partition: 4, key: Buffer.from([i]), value: Buffer.alloc(0) }));
   const group = (messages: Message[]) =>
     groupMessagesPerPartition({ topic: 't', partitionMetadata: [{}], messages, partitioner: ({ message }) => (message.key[0]! % 2 === 0 ? 0 : 1) });
@@ -64,7 +122,7 @@ function varLong(value: bigint): number[] {
 // Around every byte-length boundary, the 31-bit fast path's edges, and far beyond them.
 const VALUES = [0, 1, -1, 63, -64, 64, -65, 8191, 8192, -8193, 2 ** 20, 2 ** 27, -(2 ** 27), 2 ** 28, 2 ** 30 - 1, -(2 ** 30), 2 ** 30, -(2 ** 30) - 1, 2 ** 31, -(2 ** 31), 2 ** 40, -(2 ** 40), Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER];
 
-test('the patched varint and varlong writers and readers keep the bytes and values of the Kafka protocol', () => {
+test('the varint and varlong writers and readers keep the bytes and values of the Kafka protocol', () => {
   for (const value of VALUES) {
     const expected = varLong(BigInt(value));
     assert.deepEqual([...new Encoder().writeVarLong(value).buffer], expected, `writeVarLong(${value})`);
@@ -108,7 +166,7 @@ function crc32CByBits(buffer: Buffer): number {
   return (crc ^ 0xffffffff) >>> 0;
 }
 
-test('the patched CRC-32C (eight bytes per step) is the checksum Kafka defines, for every length and alignment', () => {
+test('the CRC-32C (eight bytes per step) is the checksum Kafka defines, for every length and alignment', () => {
   assert.equal(crc32C(Buffer.from('123456789')), 0xe3069283);
   const bytes = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 131 + (i >> 3)) & 0xff));
   for (let length = 0; length <= 40; length++) {
