@@ -4,8 +4,11 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { StackError } from '../stack-error.ts';
 
-/** The SCRAM user of the secure listener; its password is made once per broker directory. */
-export const SASL_USERNAME = 'cdc';
+/**
+ * The SCRAM user of the secure listener; its password is made once per broker directory. Not `cdc`: that
+ * is the stack MariaDB's password, which the CLI scrubs from every output.
+ */
+export const SASL_USERNAME = 'pipeline';
 
 /**
  * What the broker's SASL_SSL listener needs and what its clients need, made once with the JDK's keytool
