@@ -89,13 +89,19 @@ export function kafkaInstance({ name, port, dir, securePort }: KafkaInstanceOpti
       if (securePort === undefined) return;
       const material = runningMaterial();
       const endpoint = `127.0.0.1:${securePort}`;
-      if (await scramLoginWorks(endpoint, material)) return;
-      // A data dir formatted before the listener existed has no SCRAM user yet: add it through the plaintext listener.
-      addScramUser(resolveJars('kafka'), service.endpoint, material.saslPassword);
-      // The credential reaches the broker through the metadata log, a moment after the command returns.
+      // A busy machine may make a login slow or fail: only a refused one means the user is missing.
       const deadline = Date.now() + 30_000;
-      while (!(await scramLoginWorks(endpoint, material))) {
-        if (Date.now() > deadline) throw new StackError(`kafka: the SCRAM user ${SASL_USERNAME} cannot log in at ${endpoint}: see ${join(LOG_DIR, logFile)}`);
+      let added = false;
+      for (;;) {
+        const login = await scramLogin(endpoint, material);
+        if (login === 'ok') return;
+        if (login === 'refused' && !added) {
+          // A data dir formatted before the listener existed has no SCRAM user yet: add it through the plaintext listener.
+          addScramUser(resolveJars('kafka'), service.endpoint, material.saslPassword);
+          added = true;
+        }
+        // An added credential reaches the listener through the metadata log, a moment after the command returns.
+        if (Date.now() > deadline) throw new StackError(`kafka: the SCRAM user ${SASL_USERNAME} cannot log in at ${endpoint} (${login}): see ${join(LOG_DIR, logFile)}`);
         await sleep(250);
       }
     },
@@ -202,14 +208,29 @@ function log4jProperties(logFile: string): string {
  * and with the SCRAM user when the broker has the secure listener.
  */
 function formatStorage(lib: string, configFile: string, dataDir: string, material?: SecureMaterial): void {
-  const clusterId = randomBytes(16).toString('base64url');
+  const clusterId = newClusterId();
   const scram = material ? scramCredentials(`name=${SASL_USERNAME},password=${material.saslPassword}`).flatMap((credential) => ['--add-scram', credential]) : [];
   const result = spawnSync('java', ['-cp', `${lib}/*`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFile, ...scram], {
     encoding: 'utf8',
   });
   if (result.status !== 0) {
-    throw new StackError(`kafka: formatting the KRaft storage in ${dataDir} failed: ${(result.stderr || result.stdout).trim().split('\n')[0]}`);
+    const why = firstProblem(`${result.stderr}\n${result.stdout}`) ?? `exit ${result.status}`;
+    throw new StackError(`kafka: formatting the KRaft storage in ${dataDir} failed: ${material ? why.replaceAll(material.saslPassword, '***') : why}`);
   }
+}
+
+/** As Kafka's own Uuid does, never one starting with '-': the command line would take it for an option. */
+function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+/** The line of a Kafka tool's output that says what went wrong, past log4j's complaints about its own config. */
+function firstProblem(output: string): string | undefined {
+  const lines = output.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('log4j:'));
+  return (lines.find((line) => /Exception: |Error: /.test(line)) ?? lines[0])?.trim();
 }
 
 function scramCredentials(fields: string): string[] {
@@ -225,14 +246,14 @@ function addScramUser(lib: string, bootstrap: string, password: string): void {
     const args = ['--bootstrap-server', bootstrap, '--alter', '--entity-type', 'users', '--entity-name', SASL_USERNAME, '--add-config', credential];
     const result = spawnSync('java', ['-cp', `${lib}/*`, 'kafka.admin.ConfigCommand', ...args], { encoding: 'utf8' });
     if (result.status !== 0) {
-      const lines = `${result.stderr}\n${result.stdout}`.split('\n');
-      const why = lines.find((line) => /Exception: /.test(line)) ?? lines.find((line) => line.trim() !== '' && !line.startsWith('log4j:')) ?? `exit ${result.status}`;
-      throw new StackError(`kafka: adding the SCRAM user ${SASL_USERNAME} failed: ${why.replaceAll(password, '***').trim()}`);
+      const why = firstProblem(`${result.stderr}\n${result.stdout}`) ?? `exit ${result.status}`;
+      throw new StackError(`kafka: adding the SCRAM user ${SASL_USERNAME} failed: ${why.replaceAll(password, '***')}`);
     }
   }
 }
 
-async function scramLoginWorks(endpoint: string, material: SecureMaterial): Promise<boolean> {
+/** Logs in with each SCRAM mechanism: 'refused' when the broker says the credentials are wrong. */
+async function scramLogin(endpoint: string, material: SecureMaterial): Promise<'ok' | 'refused' | 'no answer'> {
   for (const mechanism of ['scram-sha-256', 'scram-sha-512'] as const) {
     const options: KafkaConfig = {
       brokers: [endpoint],
@@ -240,16 +261,17 @@ async function scramLoginWorks(endpoint: string, material: SecureMaterial): Prom
       sasl: { mechanism, username: SASL_USERNAME, password: material.saslPassword } as SASLOptions,
       logLevel: logLevel.NOTHING,
       retry: { retries: 0 },
-      connectionTimeout: 2000,
+      connectionTimeout: 5000,
     };
     const admin = new Kafka(options).admin();
     try {
       await admin.connect();
-    } catch {
-      return false;
+    } catch (error) {
+      for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) if (cause.name === 'KafkaJSSASLAuthenticationError') return 'refused';
+      return 'no answer';
     } finally {
       await admin.disconnect().catch(() => {});
     }
   }
-  return true;
+  return 'ok';
 }
