@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../topology/errors.ts';
 import { configSchema, type PipelineConfig } from './config-schema.ts';
+import { withPemFiles } from './pem-files.ts';
 
 /**
  * Loads a pipeline config: YAML, `${NAME}` replaced from the environment (for secrets), then
- * validated. Every problem is a ConfigError of one line naming the path (`sources[1].url: ...`).
+ * validated; `kafka.ssl` files are read. Every problem is a ConfigError of one line naming the path (`sources[1].url: ...`).
  */
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): PipelineConfig {
   let text: string;
@@ -33,7 +35,11 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   }
   const result = configSchema.safeParse(substituted);
   if (!result.success) throw new ConfigError(`${file}: ${describeIssue(result.error.issues[0]!)}`);
-  return result.data;
+  try {
+    return withPemFiles(result.data, dirname(file));
+  } catch (error) {
+    throw error instanceof ConfigError ? new ConfigError(`${file}: ${error.message}`) : error;
+  }
 }
 
 /** Replaces `${NAME}` in every string; a name that is not set is an error naming where it is used. */

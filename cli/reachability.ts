@@ -27,7 +27,7 @@ export function needsOfRun(only: StageSelection): Needs {
 /**
  * Before anything starts, every server the command needs answers, each within a few seconds: a server
  * that does not is one line saying which and where (UnreachableError, CLI exit 3); credentials it
- * refuses are a ConfigError (exit 2). All servers are tried at once and the first problem in config
+ * refuses, or a Kafka TLS certificate the client does not trust, are a ConfigError (exit 2). All servers are tried at once and the first problem in config
  * order is reported.
  */
 export async function checkReachable(config: PipelineConfig, needs: Needs): Promise<void> {
@@ -54,8 +54,10 @@ export async function explainRunFailure(config: PipelineConfig, error: unknown):
     try {
       await checkKafka(config);
       return error;
-    } catch {
-      // The brokers do not answer: they are the cause.
+    } catch (refused) {
+      // The brokers refuse this client now (credentials, certificate): that is the cause to report.
+      if (refused instanceof ConfigError) return refused;
+      // Else the brokers do not answer: they are the cause.
     }
   }
   return new UnreachableError(
@@ -84,10 +86,49 @@ async function checkKafka(config: PipelineConfig): Promise<void> {
   try {
     await admin.connect();
   } catch (error) {
-    throw new UnreachableError(`kafka ${config.kafka.brokers.join(',')}: unreachable (${oneLine(error)}); check kafka.brokers and that the brokers run`, { cause: error });
+    throw (
+      kafkaRefusal(config, error) ??
+      new UnreachableError(`kafka ${config.kafka.brokers.join(',')}: unreachable (${oneLine(error)}); check kafka.brokers and that the brokers run`, { cause: error })
+    );
   } finally {
     await admin.disconnect().catch(() => {});
   }
+}
+
+/** Node's codes for a server certificate it does not trust (or that names another host). */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * Brokers that answer but refuse this client are a config problem (exit 2, like a database refusing its
+ * login), not an unreachable server: the SASL credentials, or a TLS certificate the client does not trust.
+ */
+function kafkaRefusal(config: PipelineConfig, error: unknown): ConfigError | undefined {
+  const brokers = `kafka ${config.kafka.brokers.join(',')}`;
+  const chain = causes(error);
+  const { sasl } = config.kafka;
+  if (chain.some((cause) => cause.name === 'KafkaJSSASLAuthenticationError')) {
+    const user = sasl ? `user ${sasl.username} (${sasl.mechanism})` : 'the client';
+    return new ConfigError(`kafka.sasl: ${brokers} refused the login of ${user}; check kafka.sasl.username, password and mechanism`, { cause: error });
+  }
+  const tls = chain.find((cause) => UNTRUSTED_CERTIFICATE.has(String((cause as { code?: unknown }).code)));
+  if (tls) {
+    const what = (tls as { code?: unknown }).code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? 'names another host' : 'is not trusted';
+    return new ConfigError(
+      `kafka.ssl: the TLS certificate of ${brokers} ${what} (${tls.message.replace(/^Connection error: /, '')}); set kafka.ssl.ca to the CA that signed the brokers' certificates`,
+      { cause: error },
+    );
+  }
+  return undefined;
 }
 
 async function checkRegistry(config: PipelineConfig): Promise<void> {

@@ -3,11 +3,12 @@ import type { PipelineConfig } from './config-schema.ts';
 
 export { redactUrls, SecretScrubber } from '../topology/redact.ts';
 
-/** Every secret a config holds: URL passwords, the SASL password, the registry password. */
+/** Every secret a config holds: URL passwords, the SASL password, the registry password, a TLS client key. */
 export function secretsOf(config: PipelineConfig): string[] {
   const urls = [...config.sources.map((s) => s.url), ...config.sinks.map((s) => s.url), config.schemaRegistry.url];
   const fromUrls = urls.flatMap((url) => passwordsOf(url).slice(-1));
-  return [...fromUrls, config.kafka.sasl?.password, config.schemaRegistry.password].filter(
+  const tlsKey = typeof config.kafka.ssl === 'object' ? config.kafka.ssl.key : undefined;
+  return [...fromUrls, config.kafka.sasl?.password, config.schemaRegistry.password, tlsKey].filter(
     (secret): secret is string => typeof secret === 'string' && secret.length > 0,
   );
 }

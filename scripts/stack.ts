@@ -6,6 +6,7 @@
  * that service: it is neither started nor stopped, and its value goes to .stack/env.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { KAFKA_SECURE_NAMES } from './stack/env.ts';
 import { ENV_FILE, STACK_DIR } from './stack/paths.ts';
 import { ensurePortFree, requireJava, runningPid, stopService } from './stack/process.ts';
 import { bringUp } from './stack/lifecycle.ts';
@@ -31,7 +32,14 @@ async function up(services: readonly Service[]): Promise<void> {
   const toStart: Service[] = [];
   for (const service of services) {
     if (external(service) || !service.managed) continue;
-    if (runningPid(service) !== undefined) continue;
+    const pid = runningPid(service);
+    if (pid !== undefined) {
+      const why = service.outdated?.(pid);
+      if (why === undefined) continue;
+      // Services are machine-wide: one started from an older checkout is restarted from this one, once.
+      console.log(`${service.name.padEnd(9)} restart: ${why}`);
+      await stopService(service);
+    }
     for (const port of service.ports) await ensurePortFree(service.name, port, service.envName);
     toStart.push(service);
   }
@@ -63,7 +71,12 @@ async function upOrCheck(service: Service, start: boolean): Promise<string> {
 function writeEnvFile(): void {
   mkdirSync(STACK_DIR, { recursive: true });
   const lines = SERVICES.map((service) => `${service.envName}=${external(service) ?? service.endpoint}`);
-  writeFileSync(ENV_FILE, `${lines.join('\n')}\n`);
+  const more: Record<string, string> = {};
+  for (const service of SERVICES) if (service.managed && !external(service)) Object.assign(more, service.moreEnv?.());
+  // As with the endpoints, a name set in the environment wins (a secured Kafka of one's own).
+  for (const name of KAFKA_SECURE_NAMES) if (process.env[name]) more[name] = process.env[name];
+  lines.push(...Object.entries(more).map(([name, value]) => `${name}=${value}`));
+  writeFileSync(ENV_FILE, `${lines.join('\n')}\n`, { mode: 0o600 });
 }
 
 async function down(services: readonly Service[]): Promise<void> {

@@ -42,6 +42,16 @@ export function runningPid(instance: Instance): number | undefined {
   }
 }
 
+/** The arguments a running process was started with (Linux's /proc, else `ps`); undefined when they cannot be read. */
+export function commandLineOf(pid: number): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((arg) => arg !== '');
+  } catch {
+    const result = spawnSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' });
+    return result.status === 0 ? result.stdout.trim().split(/\s+/) : undefined;
+  }
+}
+
 /** Stops a service this stack started (SIGTERM, then SIGKILL after `graceMs`); others are never touched. */
 export async function stopService(instance: Instance, graceMs = 15_000): Promise<boolean> {
   const pid = runningPid(instance);

@@ -15,6 +15,13 @@ export interface Service {
   ready(): Promise<boolean>;
   /** Runs once after the first successful `ready` of a start (users, grants). */
   bootstrap?(): Promise<void>;
+  /**
+   * Why a running instance (perhaps started from another checkout) lacks what this checkout needs, so
+   * `up` restarts it; undefined when it will do.
+   */
+  outdated?(pid: number): string | undefined;
+  /** `.stack/env` lines beyond `envName` (Kafka's secure listener), read once the service answers. */
+  moreEnv?(): Record<string, string> | undefined;
   /** The line `up` prints when an unmanaged service does not answer. */
   readonly notReadyHint?: string;
 }

@@ -1,6 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseConfig } from '../../cli/config.ts';
+import { secretsOf } from '../../cli/secrets.ts';
 import { repartitionOf } from '../../cli/pipeline.ts';
 import { ConfigError } from '../../topology/errors.ts';
 
@@ -15,9 +19,9 @@ sinks:
 `;
 const env = { MYSQL_PASSWORD: 's3cret' };
 
-function errorOf(text: string, withEnv: NodeJS.ProcessEnv = env): string {
+function errorOf(text: string, withEnv: NodeJS.ProcessEnv = env, file = 'pipeline.yaml'): string {
   try {
-    parseConfig(text, 'pipeline.yaml', withEnv);
+    parseConfig(text, file, withEnv);
   } catch (error) {
     assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
     assert.equal(error.code, 'CONFIG_INVALID');
@@ -54,4 +58,27 @@ test('each class of config error is one line naming the path', () => {
   assert.match(errorOf(valid.replace("brokers: ['127.0.0.1:9092']", "brokers: ['kafka']")), /^pipeline\.yaml: kafka\.brokers\[0\]: expected host:port$/);
   assert.match(errorOf(valid.replace('type: postgres', 'type: oracle')), /^pipeline\.yaml: sinks\[0\]\.type: /);
   assert.match(errorOf('pipeline: [\n'), /^pipeline\.yaml: not valid YAML: /);
+});
+
+test('kafka.ssl ca, cert and key: a path (relative to the config file) is read, PEM text is taken as it is', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cdc-pem-'));
+  try {
+    const pem = (what: string) => `-----BEGIN ${what}-----\nAAAA\n-----END ${what}-----\n`;
+    writeFileSync(join(dir, 'ca.pem'), pem('CERTIFICATE'));
+    mkdirSync(join(dir, 'tls'));
+    writeFileSync(join(dir, 'tls', 'client.key'), pem('PRIVATE KEY'));
+    const withSsl = (ssl: string) => valid.replace("kafka: { brokers: ['127.0.0.1:9092'] }", `kafka: { brokers: ['127.0.0.1:9094'], ssl: ${ssl} }`);
+    const config = parseConfig(withSsl(`{ ca: ca.pem, key: ${JSON.stringify(join(dir, 'tls', 'client.key'))}, cert: ${JSON.stringify(pem('CERTIFICATE'))} }`), join(dir, 'pipeline.yaml'), env);
+    assert.deepEqual(config.kafka.ssl, { ca: pem('CERTIFICATE'), key: pem('PRIVATE KEY'), cert: pem('CERTIFICATE'), rejectUnauthorized: true });
+    // The key is a secret like a password: scrubbed from any output.
+    assert.ok(secretsOf(config).includes(pem('PRIVATE KEY')));
+
+    assert.match(errorOf(withSsl('{ ca: missing.pem }'), env, join(dir, 'pipeline.yaml')), /kafka\.ssl\.ca: cannot read .*missing\.pem \(ENOENT\); give the path of a PEM file or the PEM text itself$/);
+    writeFileSync(join(dir, 'not-pem.txt'), 'hunter2');
+    const message = errorOf(withSsl('{ key: not-pem.txt }'), env, join(dir, 'pipeline.yaml'));
+    assert.match(message, /kafka\.ssl\.key: .*not-pem\.txt holds no PEM block/);
+    assert.doesNotMatch(message, /hunter2/, 'a file that might be a key is never echoed');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,2 +1,2 @@
 /** Tests read the stack's endpoints the same way the demo and the CLI do. */
-export { stackEnv, type StackEnv } from '../../scripts/stack/env.ts';
+export { secureKafkaEnv, stackEnv, type SecureKafkaEnv, type StackEnv } from '../../scripts/stack/env.ts';

@@ -21,6 +21,8 @@ export interface MySqlPipelineOptions {
   /** The sink's target database URL (mysql://…/database). */
   targetUrl: string;
   chunkSize: number;
+  /** The `kafka:` section as YAML flow text; by default the stack's plaintext brokers. */
+  kafka?: string;
 }
 
 /** Writes the pipeline's config file; `remove()` deletes it. */
@@ -28,7 +30,7 @@ export function mysqlPipelineConfig(options: MySqlPipelineOptions): { file: stri
   const env = stackEnv();
   const brokers = env.KAFKA_BROKERS.split(',').map((broker) => `'${broker}'`).join(', ');
   const file = writeConfig(`pipeline: ${options.pipeline}
-kafka: { brokers: [${brokers}] }
+kafka: ${options.kafka ?? `{ brokers: [${brokers}] }`}
 schemaRegistry: { url: '${env.SCHEMA_REGISTRY_URL}' }
 sources:
   - { name: ${SOURCE}, type: mysql, url: '${env.MYSQL_URL}', include: ['${options.db}.*'], chunkSize: ${options.chunkSize} }
