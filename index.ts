@@ -46,7 +46,7 @@ export { JsonSerde } from './topology/json-serde.ts';
 
 // Transports.
 export type { Transport, TopicSpec, OutgoingRecord, ConsumedRecord, PartitionOffset } from './topology/transport.ts';
-export { KafkaTransport, type KafkaTransportOptions } from './topology/transports/kafka.ts';
+export { KafkaTransport, kafkaJsFastPath, type KafkaTransportOptions, type KafkaJsFastPathStatus } from './topology/transports/kafka.ts';
 
 // Errors: one hierarchy, each with a stable `code`.
 export {
