@@ -25,6 +25,7 @@ export default tseslint.config(
       ],
     },
   },
-  // The one JavaScript file: the `cdc` launcher, run by Node.
+  // JavaScript run by Node: the `cdc` launcher, and the package test's programs of a user.
   { files: ['bin/**/*.js'], languageOptions: { globals: { process: 'readonly' } } },
+  { files: ['test/package/fixtures/**/*.mjs'], languageOptions: { globals: { console: 'readonly', setTimeout: 'readonly' } } },
 );

@@ -42,8 +42,9 @@ export class BackgroundRun {
   private stderrText = '';
   private readonly listeners = new Set<() => void>();
 
-  constructor(args: readonly string[], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, [BIN, 'run', ...args], { env: { ...process.env, ...env }, stdio: 'pipe' });
+  /** `bin`: the `cdc` script to run (an installed package's, say); this checkout's by default. */
+  constructor(args: readonly string[], env: NodeJS.ProcessEnv = {}, bin = BIN) {
+    this.child = spawn(process.execPath, [bin, 'run', ...args], { env: { ...process.env, ...env }, stdio: 'pipe' });
     this.child.stderr.on('data', (chunk: Buffer) => (this.stderrText += chunk.toString()));
     createInterface({ input: this.child.stdout }).on('line', (line) => {
       this.stdoutText += `${line}\n`;

@@ -23,6 +23,8 @@ export interface MySqlPipelineOptions {
   chunkSize: number;
   /** The `kafka:` section as YAML flow text; by default the stack's plaintext brokers. */
   kafka?: string;
+  /** More top-level YAML, appended as it is (an `operators:` section, say). */
+  extra?: string;
 }
 
 /** Writes the pipeline's config file; `remove()` deletes it. */
@@ -38,13 +40,13 @@ repartition: { partitions: 4 }
 sinks:
   - { name: copy, type: mysql, url: '${options.targetUrl}' }
 metrics: { port: 0 }
-`);
+${options.extra ?? ''}`);
   return { file, config: loadConfig(file), remove: () => rmSync(dirname(file), { recursive: true, force: true }) };
 }
 
-/** `cdc run --config file` in a child process (JSON log lines on stdout). */
-export function runPipeline(file: string): BackgroundRun {
-  return new BackgroundRun(['--config', file]);
+/** `cdc run --config file` in a child process (JSON log lines on stdout); `bin`: another `cdc` than this checkout's. */
+export function runPipeline(file: string, bin?: string): BackgroundRun {
+  return new BackgroundRun(['--config', file], {}, bin);
 }
 
 /** A Prometheus counter of a running `cdc run`, read from the /metrics address it logged. */
