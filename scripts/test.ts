@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ROOT } from './stack/paths.ts';
+import { CDC_NODE_FLAGS } from './node-flags.ts';
 
 const args = process.argv.slice(2);
 const unitOnly = args.includes('--unit');
@@ -45,4 +46,5 @@ if (selected.length === 0) {
 const files = (selected.length > 0 ? selected : testFiles(join(ROOT, 'test')).sort()).filter(
   (file) => !unitOnly || !file.endsWith('.it.test.ts'),
 );
-run(`tests (${files.length} files)`, process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files]);
+// With cdc's V8 flags, which the test runner passes on to each file's process.
+run(`tests (${files.length} files)`, process.execPath, [...CDC_NODE_FLAGS, '--import', 'tsx', '--test', '--test-concurrency=2', ...files]);

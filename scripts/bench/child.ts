@@ -6,14 +6,13 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT } from '../stack/paths.ts';
 import { PeakRss } from './peak-rss.ts';
+import { CDC_NODE_FLAGS } from '../node-flags.ts';
 
 export interface ChildRun {
   stdout: string;
   peakRssMb: number;
 }
 
-/** The V8 flags bin/cdc.js starts with (its shebang): our scenarios run as the `cdc` command runs. */
-export const CDC_NODE_FLAGS = ['--max-semi-space-size=4'];
 
 /**
  * `node --import tsx scripts/<script> ...args`, its stdout echoed and kept. Node itself rather than the
