@@ -18,6 +18,7 @@ import { topicNameStrategy, type SubjectNameStrategy } from './subject-name.ts';
 import { isRecordSchema } from './table-schema-from-avro.ts';
 import { frameError, readPayload, schemaIdOf, WireWriter } from './wire-format.ts';
 
+/** Options of `new AvroEventSerde(...)`. */
 export interface AvroSerdeOptions {
   registry: SchemaRegistryPort;
   /** First part of every record name, as Debezium's `topic.prefix`: `<prefix>.<db>.<table>.Envelope`. */
@@ -50,6 +51,7 @@ type ValueReader = EnvelopeReader<ChangeEvent>;
 /** A schema id that cannot be read, with the reason every record carrying it gets. */
 type Unreadable = string;
 
+/** Change events as Avro in the Confluent wire format, Debezium-shaped envelopes, schemas in a schema registry (docs/types.md). */
 export class AvroEventSerde implements EventSerde {
   private readonly registry: SchemaRegistryPort;
   private readonly prefix: string;

@@ -15,6 +15,7 @@ export interface SchemaGuard {
   check(latest: string): void;
 }
 
+/** What the Avro serde needs of a schema registry; ConfluentSchemaRegistry implements it over @kafkajs/confluent-schema-registry. */
 export interface SchemaRegistryPort {
   /**
    * The id of `schema` under `subject`. A schema the subject does not hold yet is registered as its

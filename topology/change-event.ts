@@ -27,8 +27,10 @@ export type Op = 'c' | 'u' | 'd' | 'r' | 't';
  * - SQL NULL: null
  */
 export type Value = null | number | bigint | string | boolean | Buffer;
+/** A row image: column name → value. */
 export type Row = Record<string, Value>;
 
+/** One column of a TableSchema: its source type and what the sinks and the Avro schema need of it. */
 export interface ColumnSchema {
   name: string;
   /** MySQL data type, lower case, without width: 'int', 'bigint', 'decimal', 'varchar', 'datetime', ... */
@@ -45,6 +47,7 @@ export interface ColumnSchema {
   values?: string[];
 }
 
+/** A table's columns, key and unique keys, as a source saw them for an event. */
 export interface TableSchema {
   db: string;
   table: string;
@@ -55,6 +58,7 @@ export interface TableSchema {
   uniqueKeys: string[][];
 }
 
+/** Where an event comes from: connector, source, database, table and its totally ordered position. */
 export interface SourceInfo {
   /** 'mysql' (also MariaDB) or 'mongodb'. */
   connector: 'mysql' | 'mongodb';
@@ -75,6 +79,7 @@ export interface SourceInfo {
   snapshot: boolean;
 }
 
+/** One change of one row (document), the same shape for every source and close to Debezium's envelope; docs/types.md gives each column type's JavaScript value. */
 export interface ChangeEvent {
   op: Op;
   /** Primary key (or MongoDB `_id`) column values. */

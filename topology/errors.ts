@@ -21,6 +21,7 @@ export interface CdcErrorOptions {
   cause?: unknown;
 }
 
+/** The root of rxcdc's errors: each has a stable `code` and says whether retrying the same work may succeed. */
 export class CdcError extends Error {
   readonly code: ErrorCode;
   readonly retriable: boolean;

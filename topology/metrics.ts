@@ -2,8 +2,10 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ChangeEvent } from './change-event.ts';
 import type { SourceToken, TableSnapshotProgress } from './token.ts';
 
+/** What a source is doing: reading its snapshot, streaming its log, or stopped. */
 export type SourcePhase = 'snapshot' | 'streaming' | 'stopped';
 
+/** Snapshot progress of one table: rows read and the server's estimate. */
 export interface TableProgress {
   rows: number;
   /** The server's estimate of the table's rows when its snapshot began (statistics, not a count). */
@@ -11,6 +13,7 @@ export interface TableProgress {
   done: boolean;
 }
 
+/** A source's live state, as `status` and the metrics show it. */
 export interface SourceState {
   phase: SourcePhase;
   /** A table, named as the source's `tables()` names it → progress of its snapshot, in the order the source listed them. */
@@ -19,6 +22,7 @@ export interface SourceState {
   tokenWrittenAt?: number;
 }
 
+/** What `/health` answers: healthy once every source of the process streams and every sink has its partitions. */
 export interface Health {
   /** Every source this process runs streams, and every sink has its partitions assigned. */
   ready: boolean;

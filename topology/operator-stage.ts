@@ -12,6 +12,7 @@ export type ChangeOperator = OperatorFunction<ChangeEvent, ChangeEvent>;
  */
 export type OperatorErrorPolicy = 'stop' | 'dead-letter';
 
+/** An operator with the name `describe` shows, and its error policy (default `stop`). */
 export interface NamedOperator {
   name: string;
   operator: ChangeOperator;

@@ -2,6 +2,7 @@ import type { PartitionOffset, Transport } from './transport.ts';
 import { CdcError } from './errors.ts';
 import { groups, topics } from './topics.ts';
 
+/** Where a replayed sink starts again: the earliest offsets, given offsets per partition, or the first record at or after a time (ms since epoch). */
 export type ReplayFrom = { earliest: true } | { offsets: readonly PartitionOffset[] } | { timestamp: number };
 
 /**

@@ -9,6 +9,7 @@ export interface RawRecord {
   value: Buffer | null;
 }
 
+/** An event encoded for a topic: the record's key and value bytes. */
 export interface EncodedRecord {
   /** Null for a `t` event, which has no row key (as Debezium writes truncates). */
   key: Buffer | null;

@@ -1,5 +1,6 @@
 import type { RunningTopology } from './topology.ts';
 
+/** Options of `stopOnSignals()`. */
 export interface StopOnSignalsOptions {
   /** Told what is happening; stderr by default. */
   log?: (message: string) => void;

@@ -8,6 +8,7 @@ export interface SinkRecord {
   offset: string;
 }
 
+/** A record the target refused (a constraint, a value too long): it goes to the dead-letter topic with the reason. */
 export interface RejectedRecord {
   record: SinkRecord;
   reason: string;

@@ -18,6 +18,7 @@ import { groups, sourceTransactionalId, topics } from './topics.ts';
 import { silentLogger, type Logger } from './log.ts';
 import { PipelineMetrics } from './metrics.ts';
 
+/** Options of a topology, given to `new TopologyBuilder(...)`. */
 export interface TopologyOptions {
   /** The pipeline id: names every topic and group, and is shared by all processes of one pipeline. */
   pipeline: string;
@@ -45,6 +46,7 @@ export interface TopologyOptions {
  */
 export type StageSelection = 'all' | 'sources' | 'sinks';
 
+/** Options of `Topology.start()`. */
 export interface StartOptions {
   only?: StageSelection;
   /** Reported to as the topology runs; a fresh one by default (see RunningTopology.metrics). */
@@ -141,12 +143,14 @@ export class TopologyBuilder {
   }
 }
 
+/** A topic in a described topology. */
 export interface TopicDescription {
   topic: string;
   partitions: number;
   compacted?: boolean;
 }
 
+/** One stage (Kafka Streams' sub-topology) of a described topology: its consumer group, inputs, operators and outputs. */
 export interface StageDescription {
   name: string;
   consumerGroup: string;
@@ -155,6 +159,7 @@ export interface StageDescription {
   outputs: Array<TopicDescription | { sink: string }>;
 }
 
+/** What `Topology.describe()` returns: its stages, and as `toString()` the drawing `cdc describe` prints. */
 export interface TopologyDescription {
   pipeline: string;
   exactlyOnce: boolean;
@@ -162,6 +167,7 @@ export interface TopologyDescription {
   toString(): string;
 }
 
+/** A topology running in this process, as `Topology.start()` returns it. */
 export interface RunningTopology {
   /** Resolves after stop(); rejects with the fatal error that stopped the topology. */
   readonly done: Promise<void>;
@@ -173,6 +179,7 @@ export interface RunningTopology {
   stop(): Promise<void>;
 }
 
+/** A built topology: describe it, or start this process's share of it on a transport. Made by TopologyBuilder.build(). */
 export class Topology {
   constructor(
     private readonly options: TopologyOptions,

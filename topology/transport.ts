@@ -11,6 +11,7 @@ export interface TopicSpec {
   compacted?: boolean;
 }
 
+/** A record to produce, with its topic and partition. */
 export interface OutgoingRecord {
   topic: string;
   /** Always explicit: the topology computes it with the Java partitioner (murmur2.ts). */
@@ -20,6 +21,7 @@ export interface OutgoingRecord {
   headers?: Record<string, string>;
 }
 
+/** A record read from a topic, with where it was read. */
 export interface ConsumedRecord extends RawRecord {
   headers: Record<string, string>;
   /** Append time, ms since epoch. */
@@ -87,6 +89,7 @@ export interface PartitionOffset {
   offset: string;
 }
 
+/** What stages need of a broker: topics, producers, consumer groups and their offsets. KafkaTransport and MemoryTransport implement it. */
 export interface Transport {
   /** The names of the topics that exist. */
   listTopics(): Promise<string[]>;

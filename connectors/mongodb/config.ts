@@ -45,6 +45,7 @@ export const mongoSourceConfigSchema = z.object({
   batchSize: z.number().int().positive().default(5000),
 });
 
+/** Options of `new MongoSource(...)`; docs/mongodb-source.md describes them. */
 export type MongoSourceConfigInput = z.input<typeof mongoSourceConfigSchema>;
 export type MongoSourceConfig = z.output<typeof mongoSourceConfigSchema>;
 

@@ -20,6 +20,7 @@ import { TransientError } from '../../topology/errors.ts';
 import type { RejectedRecord, SinkConnector, SinkRecord } from '../../topology/sink.ts';
 import { reduceBatch, type KeyAction, type TableActions } from '../sink/key-actions.ts';
 
+/** Options of `new MongoSink(...)`; docs/sinks.md describes the sink. */
 export interface MongoSinkOptions {
   name: string;
   /** mongodb://host:port/... (credentials stay in the URL, never in errors). */

@@ -62,6 +62,7 @@ interface ServerFacts {
   replicaSet: boolean;
 }
 
+/** The MongoDB source: a snapshot of the collections, then their change streams (see the module comment above). */
 export class MongoSource implements SourceConnector {
   readonly connector = 'mongodb' as const;
   readonly name: string;

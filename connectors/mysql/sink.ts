@@ -3,6 +3,7 @@ import type { ColumnSchema, Value } from '../../topology/change-event.ts';
 import { SqlSink, type SqlSinkOptions } from '../sql/sql-sink.ts';
 import { POSITION_COLUMN, type SqlConnection, type SqlDialect, type TargetColumn } from '../sql/dialect.ts';
 
+/** Options of `new MySqlSink(...)`; docs/sinks.md describes the sink. */
 export interface MySqlSinkOptions extends SqlSinkOptions {
   /** mysql://user:password@host:port/database — the database the target tables live in. */
   url: string;

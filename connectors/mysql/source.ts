@@ -13,6 +13,7 @@ import { misconfigurations, readServerFacts } from './server-check.ts';
 import { snapshotTables } from './snapshot.ts';
 import { TableFilter } from './table-filter.ts';
 
+/** Options of `new MySqlSource(...)`; docs/mysql-source.md describes them. */
 export interface MySqlSourceConfig {
   /** The source's name in the pipeline. */
   name: string;

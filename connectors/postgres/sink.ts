@@ -3,6 +3,7 @@ import type { ColumnSchema, Value } from '../../topology/change-event.ts';
 import { SqlSink, type SqlSinkOptions } from '../sql/sql-sink.ts';
 import { POSITION_COLUMN, type SqlConnection, type SqlDialect, type TargetColumn } from '../sql/dialect.ts';
 
+/** Options of `new PostgresSink(...)`; docs/sinks.md describes the sink. */
 export interface PostgresSinkOptions extends SqlSinkOptions {
   /** postgresql://user:password@host:port/database */
   url: string;

@@ -5,6 +5,7 @@ import type { LogPosition, SnapshotItem, SourceConnector, StreamItem } from '../
 import type { SourceToken, TableSnapshotProgress } from '../token.ts';
 import { changeEvent } from './change-event.ts';
 
+/** One change a test commits to a FakeDatabase (`after` for `c` and `u`). */
 export interface FakeChange {
   op: Op;
   table: string;
@@ -50,6 +51,7 @@ export class FakeDatabase {
 }
 
 
+/** Options of `new FakeSource(...)`, some to make it fail on purpose. */
 export interface FakeSourceOptions {
   chunkSize?: number;
   /** The log the token points into is gone. */

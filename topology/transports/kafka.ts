@@ -15,6 +15,7 @@ export { kafkaJsFastPath, type KafkaJsFastPathStatus } from './kafka/kafkajs-fas
 
 export type KafkaLogLevelName = 'error' | 'warn' | 'info' | 'debug';
 
+/** Options of `new KafkaTransport(...)`: brokers, TLS and SASL as KafkaJS takes them, and the topology's settings. */
 export interface KafkaTransportOptions {
   brokers: string[];
   clientId?: string;

@@ -11,12 +11,7 @@ import type {
 } from '../transport.ts';
 import { CdcError } from '../errors.ts';
 
-/**
- * A broker-free transport, the role Kafka Streams' TopologyTestDriver plays: topics with partitions and
- * offsets, consumer groups with committed offsets and partition assignment across members, transactions
- * (a send is atomic, a newer producer with the same transactional id fences the older one), and the
- * token topic like any other. Tests read what came out per topic and partition and may make writes fail.
- */
+/** Options of `new MemoryTransport(...)`. */
 export interface MemoryTransportOptions {
   /** Records handed to one eachBatch call. */
   maxBatch?: number;
@@ -56,6 +51,12 @@ interface Group {
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
+/**
+ * A broker-free transport, the role Kafka Streams' TopologyTestDriver plays: topics with partitions and
+ * offsets, consumer groups with committed offsets and partition assignment across members, transactions
+ * (a send is atomic, a newer producer with the same transactional id fences the older one), and the
+ * token topic like any other. Tests read what came out per topic and partition and may make writes fail.
+ */
 export class MemoryTransport implements Transport {
   private readonly topics = new Map<string, Topic>();
   private readonly groups = new Map<string, Group>();

@@ -31,6 +31,7 @@ import { recordEncoder } from './record.ts';
 /** The KafkaJS version whose internals the replacements mirror. */
 export const FAST_PATH_KAFKAJS_VERSION = '2.2.4';
 
+/** What `kafkaJsFastPath()` answers. */
 export interface KafkaJsFastPathStatus {
   active: boolean;
   /** Why not, when not active. */
