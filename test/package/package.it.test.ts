@@ -1,9 +1,10 @@
 /**
  * rxcdc as a user gets it: `npm pack`, the tarball installed into a fresh project with no TypeScript
- * loader, then what a user does with it. A program type-checked against the public entries only; a
- * JavaScript program running a topology with a custom operator on the memory transport; the installed
- * `cdc` running a pipeline whose config loads the user's operator module, against the local stack. The
- * installed KafkaJS must be the version the fast path was written for, with the fast path active.
+ * loader, then what a user does with it. A program and the README's library example type-checked against
+ * the public entries only; a JavaScript program running a topology with a custom operator on the memory
+ * transport; the installed `cdc` running a pipeline whose config loads the user's operator module, against
+ * the local stack. The installed KafkaJS must be the version the fast path was written for, with the fast
+ * path active.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -55,10 +56,11 @@ test('the packed package installs, type-checks, runs with plain Node, and its cd
     assert.ok(!existsSync(join(app, 'node_modules', 'tsx')), 'no TypeScript loader is installed with the package');
     assert.equal(versionOf('kafkajs', app), '2.2.4', 'the KafkaJS the fast path was written for');
 
-    // A TypeScript user's program, checked against the public entries' declarations.
+    // A TypeScript user's program, and the README's library example, checked against the public entries' declarations.
+    writeFileSync(join(app, 'readme.ts'), readmeLibraryExample());
     writeFileSync(
       join(app, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, types: ['node'] }, files: ['app.ts'] }),
+      JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, types: ['node'] }, files: ['app.ts', 'readme.ts'] }),
     );
     run(process.execPath, [join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '.'], app);
 
@@ -73,6 +75,14 @@ test('the packed package installs, type-checks, runs with plain Node, and its cd
     rmSync(join(app, '..'), { recursive: true, force: true });
   }
 });
+
+/** The README's first TypeScript example under "Use it as a library", as a user would paste it. */
+function readmeLibraryExample(): string {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const example = /## Use it as a library[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme);
+  assert.ok(example, 'README.md has a TypeScript example under "Use it as a library"');
+  return example[1]!;
+}
 
 /** The installed `cdc` runs MariaDB → Kafka → MariaDB with the user's operator: the target gets its effect. */
 async function runInstalledCdc(app: string): Promise<void> {
