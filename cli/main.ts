@@ -5,6 +5,7 @@ import { SecretScrubber } from '../topology/redact.ts';
 import type { StageSelection } from '../topology/topology.ts';
 import { run } from './commands/run.ts';
 import { replay } from './commands/replay.ts';
+import { formatDeadLetter, formatDeadLetterJson, formatReplaySummary, listDeadLetters, parseDeadLetterSelection, replayDeadLetterCommand } from './commands/dlq.ts';
 import { formatStatus, status } from './commands/status.ts';
 import { loadConfig } from './config.ts';
 import type { PipelineConfig } from './config-schema.ts';
@@ -125,6 +126,41 @@ function buildProgram(context: Context, setExitCode: (code: number) => void, io:
         `sink ${options.sink} will apply again from ${offsets.map((o) => `${o.partition}:${o.offset}`).join(',') || '(no partitions)'}; ` +
           `start it again with: cdc run --config ${options.config}`,
       );
+    });
+
+  const dlq = program.command('dlq').description('the dead-letter topic <pipeline>.dlq: the records a stage refused');
+  dlq
+    .command('list')
+    .description('show each dead letter: stage, reason, source table and key, origin topic/partition/offset, time, the decoded event')
+    .addOption(config())
+    .option('--since <time>', 'only dead letters written at or after this ISO time')
+    .option('--json', 'one JSON object per dead letter and line, for scripts')
+    .action(async (options: { config: string; since?: string; json?: boolean }) => {
+      const selection = parseDeadLetterSelection({ ...(options.since === undefined ? {} : { since: options.since }) });
+      const pipelineConfig = context.load(options.config);
+      const shown = await listDeadLetters(pipelineConfig, selection, context.logger(pipelineConfig, io.stderr, 'warn'), (letters) => {
+        for (const letter of letters) context.print(options.json ? formatDeadLetterJson(letter) : `${formatDeadLetter(letter)}\n`);
+      });
+      if (!options.json) context.print(`${shown} dead letter${shown === 1 ? '' : 's'} in ${pipelineConfig.pipeline}.dlq${selection.since === undefined ? '' : ` since ${options.since}`}`);
+    });
+  dlq
+    .command('replay')
+    .description('apply dead letters again through their sinks once the cause is fixed; exit 1 when some fail again (they go back to the dead-letter topic)')
+    .addOption(config())
+    .option('--since <time>', 'only dead letters written at or after this ISO time')
+    .option('--offsets <p:o,...>', 'only these dead letters (partition:offset of the dead-letter topic, as dlq list shows them)')
+    .option('--sink <name>', "only this sink: its own dead letters, and those refused before the sinks, into it alone")
+    .action(async (options: { config: string; since?: string; offsets?: string; sink?: string }) => {
+      const selection = parseDeadLetterSelection(options);
+      const pipelineConfig = context.load(options.config);
+      const operators = await loadOperators(pipelineConfig, options.config);
+      const summary = await replayDeadLetterCommand(
+        pipelineConfig,
+        { selection, operators, ...(options.sink === undefined ? {} : { sink: options.sink }) },
+        context.logger(pipelineConfig, io.stderr, 'warn'),
+      );
+      context.print(formatReplaySummary(summary));
+      setExitCode(summary.failed > 0 ? EXIT.failed : EXIT.ok);
     });
 
   program

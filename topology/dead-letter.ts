@@ -4,6 +4,21 @@ import type { EventSerde } from './serde.ts';
 import type { ConsumedRecord, OutgoingRecord } from './transport.ts';
 import { topics } from './topics.ts';
 
+/** The headers of a dead letter. */
+export const DEAD_LETTER_HEADERS = {
+  /** The stage that refused it: `source:operator X`, `repartition[:operator X]`, `sink.<name>[:operator X]`. */
+  stage: 'cdc.dlq.stage',
+  reason: 'cdc.dlq.reason',
+  /** Where the refused record was read from (absent for an event a source-stage operator refused: it had no record yet). */
+  topic: 'cdc.dlq.topic',
+  partition: 'cdc.dlq.partition',
+  offset: 'cdc.dlq.offset',
+  /** The source of an event a source-stage operator refused. */
+  source: 'cdc.dlq.source',
+  /** `partition:offset` of the dead letter a replay took this one from, when it failed again. */
+  replayOf: 'cdc.dlq.replay-of',
+} as const;
+
 /**
  * A record for the dead-letter topic `<pipeline>.dlq`: the original key and bytes, unchanged, with
  * where it came from and why it was refused in headers, so it can be inspected and re-sent.
@@ -15,12 +30,57 @@ export function deadLetter(pipeline: string, stage: string, record: ConsumedReco
     key: record.key,
     value: record.value,
     headers: {
-      'cdc.dlq.stage': stage,
-      'cdc.dlq.reason': reason,
-      'cdc.dlq.topic': record.topic,
-      'cdc.dlq.partition': String(record.partition),
-      'cdc.dlq.offset': record.offset,
+      [DEAD_LETTER_HEADERS.stage]: stage,
+      [DEAD_LETTER_HEADERS.reason]: reason,
+      [DEAD_LETTER_HEADERS.topic]: record.topic,
+      [DEAD_LETTER_HEADERS.partition]: String(record.partition),
+      [DEAD_LETTER_HEADERS.offset]: record.offset,
     },
+  };
+}
+
+/** A record of the dead-letter topic, read back: where it is, when and why it was refused, where from. */
+export interface DeadLetter {
+  /** `partition:offset` in the dead-letter topic: how `cdc dlq` names it. */
+  id: string;
+  /** When it was dead-lettered, ms since epoch. */
+  timestamp: number;
+  stage: string;
+  reason: string;
+  /** Where the refused record was read from; absent for an event a source-stage operator refused. */
+  origin?: { topic: string; partition: number; offset: string };
+  /** The dead letter an earlier replay took this one from (it failed again). */
+  replayOf?: string;
+  /** The record itself: its key and value are the refused record's bytes. */
+  record: ConsumedRecord;
+}
+
+export function readDeadLetter(record: ConsumedRecord): DeadLetter {
+  const header = (name: string): string | undefined => record.headers[name];
+  const topic = header(DEAD_LETTER_HEADERS.topic);
+  const replayOf = header(DEAD_LETTER_HEADERS.replayOf);
+  return {
+    id: `${record.partition}:${record.offset}`,
+    timestamp: record.timestamp,
+    stage: header(DEAD_LETTER_HEADERS.stage) ?? '',
+    reason: header(DEAD_LETTER_HEADERS.reason) ?? '',
+    ...(topic === undefined
+      ? {}
+      : { origin: { topic, partition: Number(header(DEAD_LETTER_HEADERS.partition)), offset: header(DEAD_LETTER_HEADERS.offset) ?? '' } }),
+    ...(replayOf === undefined ? {} : { replayOf }),
+    record,
+  };
+}
+
+/** A dead letter that failed again when replayed: the same bytes and origin, the new stage and reason, and which letter it replays. */
+export function deadLetterAgain(pipeline: string, letter: DeadLetter, stage: string, reason: string): OutgoingRecord {
+  const { record } = letter;
+  return {
+    topic: topics.deadLetter(pipeline),
+    partition: 0,
+    key: record.key,
+    value: record.value,
+    headers: { ...record.headers, [DEAD_LETTER_HEADERS.stage]: stage, [DEAD_LETTER_HEADERS.reason]: reason, [DEAD_LETTER_HEADERS.replayOf]: letter.id },
   };
 }
 
@@ -38,7 +98,11 @@ const refusals = new WeakMap<ChangeEvent, Record<string, string>>();
  */
 export function refusedSourceEvent(pipeline: string, refused: RefusedEvent): ChangeEvent {
   const event: ChangeEvent = { ...refused.event, topic: topics.deadLetter(pipeline) };
-  refusals.set(event, { 'cdc.dlq.stage': `source:operator ${refused.operator}`, 'cdc.dlq.reason': refused.reason, 'cdc.dlq.source': refused.event.source.name });
+  refusals.set(event, {
+    [DEAD_LETTER_HEADERS.stage]: `source:operator ${refused.operator}`,
+    [DEAD_LETTER_HEADERS.reason]: refused.reason,
+    [DEAD_LETTER_HEADERS.source]: refused.event.source.name,
+  });
   return event;
 }
 

@@ -10,8 +10,8 @@ import { CdcError } from './errors.ts';
 export class JsonSerde implements EventSerde {
   async encode(_topic: string, events: readonly ChangeEvent[]): Promise<EncodedRecord[]> {
     return events.map((event) => ({
-      key: Buffer.from(JSON.stringify(event.key, replace)),
-      value: Buffer.from(JSON.stringify({ ...event, schema: undefined }, replace)),
+      key: Buffer.from(JSON.stringify(event.key, eventJsonReplacer)),
+      value: Buffer.from(JSON.stringify({ ...event, schema: undefined }, eventJsonReplacer)),
     }));
   }
 
@@ -32,7 +32,8 @@ export class JsonSerde implements EventSerde {
   }
 }
 
-function replace(this: unknown, key: string, value: unknown): unknown {
+/** JSON.stringify's replacer for change events: bigint as {"$big": "..."}, Buffer as {"$bin": "<base64>"}. */
+export function eventJsonReplacer(this: unknown, key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return { $big: value.toString() };
   // Buffer.toJSON runs before the replacer sees the value; read the original from the holder.
   const original = (this as Record<string, unknown>)[key];

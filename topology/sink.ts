@@ -14,6 +14,18 @@ export interface RejectedRecord {
   reason: string;
 }
 
+/** What `apply` did with a batch. */
+export interface ApplyResult {
+  /** Rows the target refused, for the dead-letter topic. */
+  rejected: RejectedRecord[];
+  /**
+   * Records the position rule left out: the target already holds their key at their position or a newer
+   * one, or a newer event of the same batch replaced them. Optional: a sink that does not tell has them
+   * counted as applied.
+   */
+  skipped?: SinkRecord[];
+}
+
 /**
  * An idempotent sink (docs/design.md, idempotent apply; docs/sinks.md). `apply` gets one partition's batch in
  * offset order, applies it in one database transaction and resolves after the commit; the caller
@@ -24,6 +36,6 @@ export interface RejectedRecord {
 export interface SinkConnector {
   readonly name: string;
   start(): Promise<void>;
-  apply(batch: readonly SinkRecord[]): Promise<{ rejected: RejectedRecord[] }>;
+  apply(batch: readonly SinkRecord[]): Promise<ApplyResult>;
   close(): Promise<void>;
 }

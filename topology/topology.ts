@@ -75,6 +75,15 @@ interface SinkSpec {
   operators: NamedOperator[];
 }
 
+/** What a dead-lettered record passes through again when it is replayed (dead-letter-replay.ts). */
+export interface DeadLetterRoute {
+  pipeline: string;
+  serde: EventSerde;
+  sourceOperators: readonly NamedOperator[];
+  repartitionOperators: readonly NamedOperator[];
+  sinks: ReadonlyArray<{ connector: SinkConnector; operators: readonly NamedOperator[] }>;
+}
+
 /**
  * Builds a topology in code, as Kafka Streams' StreamsBuilder does:
  *
@@ -195,6 +204,12 @@ export class Topology {
 
   get pipeline(): string {
     return this.options.pipeline;
+  }
+
+  /** The stages a dead letter goes through again when replayed, by where it was refused (dead-letter-replay.ts). */
+  deadLetterRoute(): DeadLetterRoute {
+    const { pipeline, serde } = this.options;
+    return { pipeline, serde, sourceOperators: this.sourceOperators, repartitionOperators: this.repartitionOperators, sinks: this.sinks };
   }
 
   /** Every topic the topology uses; all are created on start, none on first use. */

@@ -97,8 +97,11 @@ export interface Transport {
   createTopics(specs: readonly TopicSpec[]): Promise<void>;
   producer(options?: { transactionalId?: string }): Promise<Producer>;
   consumer(options: ConsumerOptions): Promise<Consumer>;
-  /** Reads a topic from its start up to the end offsets it had when called (committed records only). */
-  readToEnd(topic: string, onRecord: (record: ConsumedRecord) => void): Promise<void>;
+  /**
+   * Reads a topic from its start up to the end offsets it had when called (committed records only). A
+   * promise `onRecord` returns is awaited before the next record, so a reader can work in bounded chunks.
+   */
+  readToEnd(topic: string, onRecord: (record: ConsumedRecord) => unknown): Promise<void>;
   /** Admin operations for replay (replay.ts). */
   groupMembers(groupId: string): Promise<number>;
   setGroupOffsets(groupId: string, topic: string, offsets: readonly PartitionOffset[]): Promise<void>;

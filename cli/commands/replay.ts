@@ -6,6 +6,7 @@ import type { Logger } from '../../topology/log.ts';
 import type { PipelineConfig } from '../config-schema.ts';
 import { buildPipeline } from '../pipeline.ts';
 import { checkReachable } from '../reachability.ts';
+import { badOption, OFFSETS_EXAMPLE, parseIsoTime, parseOffsets, TIME_EXAMPLE } from '../option-values.ts';
 
 export interface ReplayOptions {
   sink: string;
@@ -21,19 +22,23 @@ export interface ReplayOptions {
 /** `earliest`, an ISO time, or `partition:offset,...`. */
 export function parseReplayFrom(text: string): ReplayFrom {
   if (text === 'earliest') return { earliest: true };
-  if (/^\d+:\d+(,\d+:\d+)*$/.test(text)) {
-    return { offsets: text.split(',').map((pair) => ({ partition: Number(pair.split(':')[0]), offset: pair.split(':')[1]! })) };
+  const offsets = parseOffsets(text);
+  if (offsets) return { offsets };
+  const timestamp = parseIsoTime(text);
+  if (timestamp !== undefined) return { timestamp };
+  throw badOption('--from', text, `earliest, ${TIME_EXAMPLE} or ${OFFSETS_EXAMPLE}`);
+}
+
+/** `--sink NAME` names a sink of the config. */
+export function requireSink(config: PipelineConfig, name: string): void {
+  if (!config.sinks.some((sink) => sink.name === name)) {
+    throw new ConfigError(`--sink: the config has no sink named ${name} (it has: ${config.sinks.map((s) => s.name).join(', ') || 'none'})`);
   }
-  const timestamp = Date.parse(text);
-  if (/^\d{4}-\d{2}-\d{2}/.test(text) && !Number.isNaN(timestamp)) return { timestamp };
-  throw new ConfigError(`--from: "${text}" is not earliest, an ISO time (2026-11-22T10:00:00Z) or partition:offset pairs (0:120,1:98)`);
 }
 
 /** `cdc replay`: moves the sink's consumer group so that its next run applies again from `from`. */
 export async function replay(config: PipelineConfig, options: ReplayOptions, log: Logger): Promise<PartitionOffset[]> {
-  if (!config.sinks.some((sink) => sink.name === options.sink)) {
-    throw new ConfigError(`--sink: the config has no sink named ${options.sink} (it has: ${config.sinks.map((s) => s.name).join(', ') || 'none'})`);
-  }
+  requireSink(config, options.sink);
   const from = parseReplayFrom(options.from);
   await checkReachable(config, { kafka: true });
   const { transport } = buildPipeline(config, { log });

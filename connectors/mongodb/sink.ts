@@ -17,8 +17,8 @@ import {
 import type { ColumnSchema, Row, Value } from '../../topology/change-event.ts';
 import { comparePositions } from '../../topology/change-event.ts';
 import { TransientError } from '../../topology/errors.ts';
-import type { RejectedRecord, SinkConnector, SinkRecord } from '../../topology/sink.ts';
-import { reduceBatch, type KeyAction, type TableActions } from '../sink/key-actions.ts';
+import type { ApplyResult, RejectedRecord, SinkConnector, SinkRecord } from '../../topology/sink.ts';
+import { reduceBatch, skippedRecords, type KeyAction, type TableActions } from '../sink/key-actions.ts';
 
 /** Options of `new MongoSink(...)`; docs/sinks.md describes the sink. */
 export interface MongoSinkOptions {
@@ -85,10 +85,11 @@ export class MongoSink implements SinkConnector {
     await this.client.close();
   }
 
-  async apply(batch: readonly SinkRecord[]): Promise<{ rejected: RejectedRecord[] }> {
+  async apply(batch: readonly SinkRecord[]): Promise<ApplyResult> {
     const { tables, rejected } = reduceBatch(batch);
-    for (const table of tables) rejected.push(...(await this.guard(() => this.applyCollection(table))));
-    return { rejected };
+    const applied = new Set<SinkRecord>();
+    for (const table of tables) rejected.push(...(await this.guard(() => this.applyCollection(table, applied))));
+    return { rejected, skipped: skippedRecords(batch, applied, rejected) };
   }
 
   /** Turns a lost, unreachable or restarting server into a retriable error: the caller applies the batch again. */
@@ -101,7 +102,8 @@ export class MongoSink implements SinkConnector {
     }
   }
 
-  private async applyCollection(table: TableActions): Promise<RejectedRecord[]> {
+  /** Applies one collection's actions; adds to `applied` the records of the actions newer than the target's positions. */
+  private async applyCollection(table: TableActions, applied: Set<SinkRecord>): Promise<RejectedRecord[]> {
     const name = this.options.collectionMap?.[`${table.sourceDb}.${table.sourceTable}`] ?? table.sourceTable;
     const db = this.client.db(this.options.database);
     const documents = db.collection(name);
@@ -132,6 +134,7 @@ export class MongoSink implements SinkConnector {
     const writes = items.filter(({ action, idKey }) => action.row !== null && olderThan(stored.get(idKey), action) && olderThan(storedTombstones.get(idKey), action));
     // Written by an earlier try of this batch that may have been cut before it settled them.
     const rewritten = items.filter(({ action, idKey }) => action.row !== null && stored.get(idKey) === action.position);
+    for (const { action } of [...deletes, ...writes]) applied.add(action.record);
 
     // Tombstones before the documents: a writer of the key in another partition re-checks them after its write.
     if (deletes.length > 0) {

@@ -115,6 +115,16 @@ export function reduceBatch(batch: readonly SinkRecord[]): { tables: TableAction
   };
 }
 
+/**
+ * The records of `batch` that `apply` left out by the position rule: no action of theirs was newer than
+ * what the target holds (`applied` has the records of those that were), and none was rejected. A truncate
+ * always applies: it removes what was written before it, or nothing.
+ */
+export function skippedRecords(batch: readonly SinkRecord[], applied: ReadonlySet<SinkRecord>, rejected: readonly RejectedRecord[]): SinkRecord[] {
+  const refused = new Set(rejected.map(({ record }) => record));
+  return batch.filter((record) => record.event.op !== 't' && !applied.has(record) && !refused.has(record));
+}
+
 function newerThanTruncate(actions: KeyAction[], truncatedBefore: string | undefined): KeyAction[] {
   if (truncatedBefore === undefined) return actions;
   return actions.filter((action) => comparePositions(action.position, truncatedBefore) >= 0);

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import type { ColumnSchema, Row, TableSchema, Value } from '../../topology/change-event.ts';
 import { comparePositions } from '../../topology/change-event.ts';
 import { CdcError, TransientError } from '../../topology/errors.ts';
-import type { RejectedRecord, SinkConnector, SinkRecord } from '../../topology/sink.ts';
-import { encodeValues, reduceBatch, type KeyAction, type TableActions } from '../sink/key-actions.ts';
+import type { ApplyResult, RejectedRecord, SinkConnector, SinkRecord } from '../../topology/sink.ts';
+import { encodeValues, reduceBatch, skippedRecords, type KeyAction, type TableActions } from '../sink/key-actions.ts';
 import { staleClaimants, type Claimant, type UniqueClaim } from '../sink/unique-claims.ts';
 import { POSITION_COLUMN, type SqlConnection, type SqlDialect, type TargetColumn } from './dialect.ts';
 
@@ -80,9 +80,10 @@ export class SqlSink implements SinkConnector {
     await this.end();
   }
 
-  async apply(batch: readonly SinkRecord[]): Promise<{ rejected: RejectedRecord[] }> {
+  async apply(batch: readonly SinkRecord[]): Promise<ApplyResult> {
     const { tables, rejected } = reduceBatch(batch);
-    if (tables.length === 0) return { rejected };
+    if (tables.length === 0) return { rejected, skipped: skippedRecords(batch, new Set(), rejected) };
+    const applied = new Set<SinkRecord>();
     const connection = await this.connection();
     let broken = false;
     try {
@@ -102,7 +103,7 @@ export class SqlSink implements SinkConnector {
         }
         for (const { target, table } of work) {
           if (table.truncatedBefore !== undefined) await this.truncate(connection, target, table.truncatedBefore);
-          rejected.push(...(await this.applyTable(connection, target, table.actions)));
+          rejected.push(...(await this.applyTable(connection, target, table.actions, applied)));
         }
         await connection.query('COMMIT');
       } catch (error) {
@@ -111,7 +112,7 @@ export class SqlSink implements SinkConnector {
         });
         throw error;
       }
-      return { rejected };
+      return { rejected, skipped: skippedRecords(batch, applied, rejected) };
     } catch (error) {
       broken ||= this.dialect.isTransient(error);
       throw this.asCdcError(error);
@@ -142,10 +143,11 @@ export class SqlSink implements SinkConnector {
     await connection.query(`DELETE FROM ${this.dialect.qualified(target.table)} WHERE ${this.dialect.quote(POSITION_COLUMN)} < ${this.dialect.placeholder(1)}`, [position]);
   }
 
-  private async applyTable(connection: SqlConnection, target: Target, actions: readonly KeyAction[]): Promise<RejectedRecord[]> {
+  /** Applies one table's actions; adds to `applied` the records of the actions newer than the target's positions. */
+  private async applyTable(connection: SqlConnection, target: Target, actions: readonly KeyAction[], applied: Set<SinkRecord>): Promise<RejectedRecord[]> {
     await connection.query('SAVEPOINT cdc_table');
     try {
-      await this.applyActions(connection, target, actions, false);
+      for (const action of await this.applyActions(connection, target, actions, false)) applied.add(action.record);
       return [];
     } catch (error) {
       if (this.dialect.isTransient(error)) throw error;
@@ -155,7 +157,7 @@ export class SqlSink implements SinkConnector {
     for (const action of actions) {
       await connection.query('SAVEPOINT cdc_key');
       try {
-        await this.applyActions(connection, target, [action], true);
+        for (const newer of await this.applyActions(connection, target, [action], true)) applied.add(newer.record);
       } catch (error) {
         if (this.dialect.isTransient(error)) throw error;
         await connection.query('ROLLBACK TO SAVEPOINT cdc_key');
@@ -169,15 +171,16 @@ export class SqlSink implements SinkConnector {
    * Applies actions (one per key) under the table's lock. With `alone`, there is one action and
    * every row the target finds on its unique values collides with it, whatever the comparison the
    * target's collation makes (a batch compares values exactly, and falls back to `alone` when the
-   * target finds a collision that exact comparison did not).
+   * target finds a collision that exact comparison did not). Returns the actions newer than what the
+   * target held: the others are skipped.
    */
-  private async applyActions(connection: SqlConnection, target: Target, actions: readonly KeyAction[], alone: boolean): Promise<void> {
+  private async applyActions(connection: SqlConnection, target: Target, actions: readonly KeyAction[], alone: boolean): Promise<KeyAction[]> {
     const stored = await this.stored(connection, target, actions);
     const newer = actions.filter((action) => {
       const position = stored.positions.get(action.keyId);
       return position === undefined || comparePositions(position, action.position) < 0;
     });
-    if (newer.length === 0) return;
+    if (newer.length === 0) return newer;
     const deletes = newer.filter((action) => action.row === null);
     const upserts = newer.filter((action) => action.row !== null);
 
@@ -208,6 +211,7 @@ export class SqlSink implements SinkConnector {
     await this.writeTombstones(connection, target, [...deletes, ...skipped, ...displaced]);
     await this.deleteKeys(connection, target, target.tombstones, present(stored.tombstones, written).map((action) => action.key));
     await this.upsertRows(connection, target, written);
+    return newer;
   }
 
   /** What the target holds for the batch's keys (read under the table's apply lock, so it stays so until the commit). */

@@ -43,7 +43,7 @@ test('config errors exit 2 with one line naming the file and path, before anythi
   assertOneLineError(await cdc(['describe', '--config', '/nonexistent/pipeline.yaml']), 2, /^cdc: \/nonexistent\/pipeline\.yaml: cannot read the config file \(ENOENT\)/);
 });
 
-test('usage errors exit 2: a missing --config, a bad --only, a bad --from, an unknown sink', async () => {
+test('usage errors exit 2: a missing --config, a bad --only, a bad --from, --since or --offsets, an unknown sink', async () => {
   const config = writeConfig(valid);
   const missing = await cdc(['status']);
   assert.equal(missing.code, 2);
@@ -53,10 +53,14 @@ test('usage errors exit 2: a missing --config, a bad --only, a bad --from, an un
   assert.match(only.stderr, /argument 'everything' is invalid\. Allowed choices are sources, sinks/);
   assertOneLineError(await cdc(['replay', '--config', config, '--sink', 'replica', '--from', 'yesterday']), 2, /^cdc: --from: "yesterday" is not earliest, an ISO time/);
   assertOneLineError(await cdc(['replay', '--config', config, '--sink', 'nope', '--from', 'earliest']), 2, /^cdc: --sink: the config has no sink named nope \(it has: replica\)/);
+  assertOneLineError(await cdc(['dlq', 'list', '--config', config, '--since', 'yesterday']), 2, /^cdc: --since: "yesterday" is not an ISO time/);
+  assertOneLineError(await cdc(['dlq', 'replay', '--config', config, '--offsets', '3']), 2, /^cdc: --offsets: "3" is not partition:offset pairs/);
+  assertOneLineError(await cdc(['dlq', 'replay', '--config', config, '--sink', 'nope']), 2, /^cdc: --sink: the config has no sink named nope/);
 });
 
 test('an unreachable Kafka, registry or database exits 3 with one line saying which and where', async () => {
   assertOneLineError(await cdc(['status', '--config', writeConfig(valid)]), 3, /^cdc: kafka 127\.0\.0\.1:1: unreachable \(.*\); check kafka\.brokers/);
+  assertOneLineError(await cdc(['dlq', 'list', '--config', writeConfig(valid)]), 3, /^cdc: kafka 127\.0\.0\.1:1: unreachable/);
   assertOneLineError(await cdc(['verify', '--config', writeConfig(valid)]), 3, /^cdc: sources\[0\] \(shop\) mysql:\/\/u:\*\*\*@127\.0\.0\.1:1\/shop: unreachable \(.*ECONNREFUSED.*\)/);
   // run checks every server it needs at once and names the first in config order: Kafka.
   const run = await cdc(['run', '--config', writeConfig(valid)]);

@@ -117,7 +117,7 @@ export class KafkaTransport implements Transport {
     return consumer;
   }
 
-  async readToEnd(topic: string, onRecord: (record: ConsumedRecord) => void): Promise<void> {
+  async readToEnd(topic: string, onRecord: (record: ConsumedRecord) => unknown): Promise<void> {
     await readToEnd(this.kafka, await this.admin(), topic, onRecord, this.timings.fetchMaxWaitMs);
   }
 

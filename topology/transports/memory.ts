@@ -129,9 +129,9 @@ export class MemoryTransport implements Transport {
     return consumer;
   }
 
-  async readToEnd(topic: string, onRecord: (record: ConsumedRecord) => void): Promise<void> {
+  async readToEnd(topic: string, onRecord: (record: ConsumedRecord) => unknown): Promise<void> {
     for (const log of this.topic(topic).partitions) {
-      for (const record of log.records.slice()) onRecord(record);
+      for (const record of log.records.slice()) await onRecord(record);
     }
   }
 

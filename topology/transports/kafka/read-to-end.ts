@@ -15,7 +15,7 @@ import { topicOffsets } from './topic-offsets.ts';
  * records of aborted transactions (KafkaJS reports those batches' last offsets too). Counting only
  * delivered records would wait forever on a partition that ends with a commit marker.
  */
-export async function readToEnd(kafka: Kafka, admin: Admin, topic: string, onRecord: (record: ConsumedRecord) => void, fetchMaxWaitMs: number): Promise<void> {
+export async function readToEnd(kafka: Kafka, admin: Admin, topic: string, onRecord: (record: ConsumedRecord) => unknown, fetchMaxWaitMs: number): Promise<void> {
   const ends = new Map<number, bigint>();
   for (const { partition, high, low } of await topicOffsets(admin, topic)) {
     if (BigInt(high) > BigInt(low)) ends.set(partition, BigInt(high));
@@ -44,7 +44,7 @@ export async function readToEnd(kafka: Kafka, admin: Admin, topic: string, onRec
             const end = ends.get(batch.partition);
             try {
               for (const message of batch.messages) {
-                if (end !== undefined && BigInt(message.offset) < end) onRecord(consumedRecord(topic, batch.partition, message));
+                if (end !== undefined && BigInt(message.offset) < end) await onRecord(consumedRecord(topic, batch.partition, message));
               }
             } catch (error) {
               reject(error);
