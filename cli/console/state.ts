@@ -21,7 +21,7 @@ export interface ConsoleSnapshot {
 interface StageView {
   in: number;
   out: number;
-  /** Events out per second over the last sampling interval; null until two samples exist. */
+  /** Events out per second over the last ten seconds; null until two samples exist. */
   rate: number | null;
 }
 
@@ -44,10 +44,12 @@ interface SinkView extends StageView {
 }
 
 const RATE_INTERVAL_MS = 2_000;
+const RATE_SAMPLES = 6;
 
 /**
- * The console's view of a running pipeline, built from PipelineMetrics on each poll. Rates come from a
- * sample of the stage totals every two seconds, so they do not depend on how often anyone polls.
+ * The console's view of a running pipeline, built from PipelineMetrics on each poll. Rates come from
+ * samples of the stage totals taken every two seconds over the last ten (a sink applies in batches, which
+ * a shorter window would show as bursts and zeros), so they do not depend on how often anyone polls.
  */
 export class ConsoleState {
   private readonly deadLetters: DeadLetterViews;
@@ -108,13 +110,14 @@ export class ConsoleState {
   }
 
   private sample(): void {
-    this.samples = [...this.samples.slice(-1), { at: Date.now(), totals: this.metrics.totals() }];
+    this.samples = [...this.samples.slice(1 - RATE_SAMPLES), { at: Date.now(), totals: this.metrics.totals() }];
   }
 
-  /** Events out of a stage per second between the last two samples. */
+  /** Events out of a stage per second between the oldest and the newest sample. */
   private rate(stage: string): number | null {
-    const [older, newer] = this.samples;
-    if (older === undefined || newer === undefined) return null;
+    const older = this.samples[0];
+    const newer = this.samples.at(-1);
+    if (older === undefined || newer === undefined || newer === older) return null;
     const out = (newer.totals[stage]?.out ?? 0) - (older.totals[stage]?.out ?? 0);
     return Math.round(out / ((newer.at - older.at) / 1000));
   }
