@@ -67,7 +67,7 @@ export async function serveMetrics(options: MetricsServerOptions): Promise<Metri
 function route(request: IncomingMessage, response: ServerResponse, { metrics, console, scrub }: MetricsServerOptions): void {
   const path = (request.url ?? '/').split('?')[0]!;
   const fail = (error: unknown) => response.writeHead(500).end(scrub(String(error)));
-  const file = STATIC[path === '/index.html' ? '/' : path];
+  const file = STATIC[path];
   if (file !== undefined) {
     response.writeHead(200, { 'content-type': file.type, ...PAGE_HEADERS }).end(file.body);
   } else if (path === '/api/state') {

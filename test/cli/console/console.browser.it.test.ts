@@ -79,6 +79,7 @@ test('the console shows the source, the sink, a dead letter and the snapshot pro
         const seen = await progressUntilDone(page, table);
         const during = [...new Set(seen.filter((p) => !p.done && p.rows > 0).map((p) => p.rows))];
         assert.ok(during.length >= 2, `the page showed the snapshot of ${table} moving: ${JSON.stringify(seen)}`);
+        t.diagnostic(`the page showed ${during.length} row counts of ${table} before done: ${during.join(', ')}`);
         assert.ok(during.every((rows) => rows < BIG_ROWS), JSON.stringify(during));
         const last = seen.at(-1)!;
         assert.equal(last.rows, BIG_ROWS);
