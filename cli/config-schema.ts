@@ -138,8 +138,13 @@ export const configSchema = z
     repartition: z.strictObject({ partitions: z.number().int().min(1).max(1024).default(8) }).optional(),
     sinks: z.array(sink).default([]),
     operators: z.array(operator).default([]),
+    /** Where `run` serves /metrics, /health and the web console; basic auth on every one of them when `auth` is set. */
     metrics: z
-      .strictObject({ port: z.number().int().min(0).max(65535).default(9464), host: z.string().default('127.0.0.1') })
+      .strictObject({
+        port: z.number().int().min(0).max(65535).default(9464),
+        host: z.string().default('127.0.0.1'),
+        auth: z.strictObject({ username: z.string().min(1).regex(/^[^:]*$/, "expected no ':' (basic auth splits on it)"), password: z.string().min(1) }).optional(),
+      })
       .default({ port: 9464, host: '127.0.0.1' }),
   })
   .superRefine((config, context) => {

@@ -87,7 +87,7 @@ function buildProgram(context: Context, setExitCode: (code: number) => void, io:
     .description('run the pipeline (all stages, or --only sources|sinks) until SIGTERM/SIGINT')
     .addOption(config())
     .addOption(new Option('--only <stages>', 'run only these stages: sources (source and repartition stages) or sinks').choices(['sources', 'sinks']))
-    .option('--metrics-port <port>', 'serve /metrics and /health on this port (0: any free port); overrides metrics.port', parsePort)
+    .option('--metrics-port <port>', 'serve /metrics, /health and the web console on this port (0: any free port); overrides metrics.port', parsePort)
     .action(async (options: { config: string; only?: StageSelection; metricsPort?: number }) => {
       const pipelineConfig = context.load(options.config);
       const operators = await loadOperators(pipelineConfig, options.config);

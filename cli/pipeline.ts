@@ -24,6 +24,8 @@ import type { LoadedOperator } from './operators.ts';
 export interface Pipeline {
   topology: Topology;
   transport: KafkaTransport;
+  /** The serde the topology writes and reads with: the console decodes dead letters with it. */
+  serde: AvroEventSerde;
 }
 
 const SUBJECT_NAME_STRATEGIES = { topic: topicNameStrategy, record: recordNameStrategy, 'topic-record': topicRecordNameStrategy };
@@ -62,7 +64,7 @@ export function buildPipeline(config: PipelineConfig, options: { log?: Logger; m
     ...(log ? { logger: log } : {}),
     ...(metrics ? { onRetried: (reason: string) => metrics.kafkaRetried(reason) } : {}),
   });
-  return { topology: builder.build(), transport };
+  return { topology: builder.build(), transport, serde };
 }
 
 /**

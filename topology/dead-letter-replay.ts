@@ -94,8 +94,9 @@ export async function replayDeadLetters(options: DeadLetterReplayOptions): Promi
         summary.letters += letters.length;
         const again: OutgoingRecord[] = [];
         const failAgain = (letter: DeadLetter, stage: string, reason: string) => {
-          again.push(deadLetterAgain(route.pipeline, letter, stage, reason));
-          options.metrics?.deadLettered(stage, 1);
+          const record = deadLetterAgain(route.pipeline, letter, stage, reason);
+          again.push(record);
+          options.metrics?.deadLettered(stage, [record]);
           log.warn({ deadLetter: letter.id, stage, reason }, 'dead letter failed again');
         };
         const batches = new Map<SinkConnector, SinkRecord[]>();

@@ -1,6 +1,9 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ChangeEvent } from './change-event.ts';
+import { refusalHeaders } from './dead-letter.ts';
+import { RingBuffer } from './ring-buffer.ts';
 import type { SourceToken, TableSnapshotProgress } from './token.ts';
+import type { OutgoingRecord } from './transport.ts';
 
 /** What a source is doing: reading its snapshot, streaming its log, or stopped. */
 export type SourcePhase = 'snapshot' | 'streaming' | 'stopped';
@@ -20,7 +23,43 @@ export interface SourceState {
   tables: Map<string, TableProgress>;
   /** ms since epoch of the last token this process committed for the source. */
   tokenWrittenAt?: number;
+  /** The position of that token: where the source would resume. */
+  position?: string;
 }
+
+export interface SinkState {
+  /** Partitions of the repartition topic the sink owns in this process; null before its first assignment. */
+  partitions: number | null;
+  /** The latest failure the sink retried (a target away, a failed write), with its error's message. */
+  lastError?: { message: string; at: number };
+}
+
+/** A consumer group's lag on one partition, as last measured. */
+export interface PartitionLagSample {
+  topic: string;
+  partition: number;
+  lag: number;
+}
+
+/**
+ * One record (or refused source event) sent to the dead-letter topic, kept for the console: the bytes as
+ * they were dead-lettered, decoded only when someone looks (cli/console/dead-letter-view.ts).
+ */
+export interface DeadLetterSample {
+  /** ms since epoch. */
+  at: number;
+  stage: string;
+  reason: string;
+  /** The topic, partition and offset it was read from; absent for an event refused before any topic. */
+  origin?: { topic: string; partition: number; offset: string };
+  /** The record's bytes (copied: they must not hold a consumer's whole fetch buffer). */
+  record?: { key: Buffer | null; value: Buffer | null };
+  /** The event itself, when it was refused in the source stage and never encoded as a record. */
+  event?: ChangeEvent;
+}
+
+/** How many dead letters the console shows: the newest, whatever the uptime. */
+export const RECENT_DEAD_LETTERS = 20;
 
 /** What `/health` answers: healthy once every source of the process streams and every sink has its partitions. */
 export interface Health {
@@ -39,7 +78,12 @@ export interface Health {
 export class PipelineMetrics {
   readonly registry = new Registry();
   readonly sources = new Map<string, SourceState>();
-  private readonly sinkPartitions = new Map<string, number | null>();
+  readonly sinks = new Map<string, SinkState>();
+  /** Consumer group → `topic/partition` → its latest lag. */
+  readonly lags = new Map<string, Map<string, PartitionLagSample>>();
+  readonly recentDeadLetters = new RingBuffer<DeadLetterSample>(RECENT_DEAD_LETTERS);
+  /** Records dead-lettered since start, all stages. */
+  deadLetterCount = 0;
   /** Events in / out per stage since start, for summaries (the counters hold the same, for Prometheus). */
   private readonly stageTotals = new Map<string, { in: number; out: number }>();
 
@@ -81,9 +125,11 @@ export class PipelineMetrics {
     let table = '';
     let rows = 0;
     let lastSource: ChangeEvent['source'] | undefined;
+    const refused: ChangeEvent[] = [];
     // Snapshot batches come table by table: count runs of one table, one label lookup per run. The rows
     // of one snapshot chunk share one SourceInfo object, so the name is worked out once per chunk.
     for (const event of events) {
+      if (event.topic !== undefined && refusalHeaders(event) !== undefined) refused.push(event);
       if (event.op !== 'r') continue;
       if (event.source !== lastSource) {
         lastSource = event.source;
@@ -97,8 +143,10 @@ export class PipelineMetrics {
       rows++;
     }
     this.countSnapshotRows(source, state, table, rows);
+    if (refused.length > 0) this.sourceRefused(source, refused);
     if (token !== undefined) {
       state.tokenWrittenAt = token.writtenAt;
+      state.position = token.position;
       this.tokenCommittedAt.set({ source }, token.writtenAt / 1000);
       for (const [name, progress] of Object.entries(token.snapshot ?? {})) {
         const tableState = state.tables.get(name);
@@ -125,13 +173,31 @@ export class PipelineMetrics {
     this.applySeconds.observe({ sink }, seconds);
   }
 
-  deadLettered(stage: string, count: number): void {
-    if (count > 0) this.deadLetters.inc({ stage }, count);
+  /** A stage sent these records (topology/dead-letter.ts made them) to the dead-letter topic. */
+  deadLettered(stage: string, records: readonly OutgoingRecord[]): void {
+    if (records.length === 0) return;
+    this.deadLetters.inc({ stage }, records.length);
+    this.deadLetterCount += records.length;
+    const at = Date.now();
+    for (const { key, value, headers = {} } of records.slice(-RECENT_DEAD_LETTERS)) {
+      this.recentDeadLetters.push({
+        at,
+        stage: headers['cdc.dlq.stage'] ?? stage,
+        reason: headers['cdc.dlq.reason'] ?? '',
+        origin: { topic: headers['cdc.dlq.topic'] ?? '', partition: Number(headers['cdc.dlq.partition']), offset: headers['cdc.dlq.offset'] ?? '' },
+        record: { key: key && Buffer.from(key), value: value && Buffer.from(value) },
+      });
+    }
   }
 
   sinkAssigned(sink: string, partitions: number | null): void {
-    this.sinkPartitions.set(sink, partitions);
+    this.sinkState(sink).partitions = partitions;
     this.assigned.set({ sink }, partitions ?? 0);
+  }
+
+  /** A sink retries after `error`. */
+  sinkFailed(sink: string, error: unknown): void {
+    this.sinkState(sink).lastError = { message: error instanceof Error ? error.message : String(error), at: Date.now() };
   }
 
   kafkaRetried(reason: string): void {
@@ -140,11 +206,14 @@ export class PipelineMetrics {
 
   lag(group: string, topic: string, partition: number, records: number): void {
     this.consumerLag.set({ group, topic, partition: String(partition) }, records);
+    let partitions = this.lags.get(group);
+    if (partitions === undefined) this.lags.set(group, (partitions = new Map()));
+    partitions.set(`${topic}/${partition}`, { topic, partition, lag: records });
   }
 
   health(): Health {
     const sources = Object.fromEntries([...this.sources].map(([name, state]) => [name, state.phase]));
-    const sinks = Object.fromEntries(this.sinkPartitions);
+    const sinks = Object.fromEntries([...this.sinks].map(([name, state]) => [name, state.partitions]));
     const ready = Object.values(sources).every((phase) => phase !== 'snapshot') && Object.values(sinks).every((partitions) => partitions !== null);
     return { ready, sources, sinks };
   }
@@ -155,6 +224,17 @@ export class PipelineMetrics {
     const progress = state.tables.get(table);
     if (progress) progress.rows += rows;
     else state.tables.set(table, { rows, done: false });
+  }
+
+  /** Events the source stage's operators refused, written to the dead-letter topic with the batch. */
+  private sourceRefused(source: string, events: readonly ChangeEvent[]): void {
+    this.deadLetters.inc({ stage: `source:${source}` }, events.length);
+    this.deadLetterCount += events.length;
+    const at = Date.now();
+    for (const event of events.slice(-RECENT_DEAD_LETTERS)) {
+      const headers = refusalHeaders(event)!;
+      this.recentDeadLetters.push({ at, stage: headers['cdc.dlq.stage']!, reason: headers['cdc.dlq.reason']!, event });
+    }
   }
 
   private total(stage: string): { in: number; out: number } {
@@ -172,6 +252,12 @@ export class PipelineMetrics {
       state = { phase: 'snapshot', tables: new Map() };
       this.sources.set(source, state);
     }
+    return state;
+  }
+
+  private sinkState(sink: string): SinkState {
+    let state = this.sinks.get(sink);
+    if (state === undefined) this.sinks.set(sink, (state = { partitions: null }));
     return state;
   }
 

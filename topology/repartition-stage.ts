@@ -69,7 +69,7 @@ export class RepartitionStage {
     records.push(...deadLetters);
     if (records.length > 0) await withRetry(`repartition ${batch.topic}/${batch.partition}`, () => this.producer.send(records), { signal: batch.signal });
     metrics.batch('repartition', batch.records.length, produced);
-    metrics.deadLettered('repartition', deadLetters.length);
+    metrics.deadLettered('repartition', deadLetters);
   }
 
   /** Decodes, runs the operators, encodes their outputs. */

@@ -99,11 +99,14 @@ export class SinkRunner {
     }
     if (deadLetters.length > 0) await withRetry(`dead-letter ${deadLetters.length} records of ${where}`, () => this.producer.send(deadLetters), { signal: batch.signal });
     metrics.batch(stageName, batch.records.length, applied);
-    metrics.deadLettered(stageName, deadLetters.length);
+    metrics.deadLettered(stageName, deadLetters);
   }
 }
 
 function retryLogger(options: SinkRunnerOptions, where: string): RetryOptions['onRetry'] {
   const log = options.log ?? silentLogger;
-  return (error, attempt, delayMs) => log.warn({ sink: options.sink.name, where, attempt, delayMs, err: error }, 'sink retrying');
+  return (error, attempt, delayMs) => {
+    options.metrics.sinkFailed(options.sink.name, error);
+    log.warn({ sink: options.sink.name, where, attempt, delayMs, err: error }, 'sink retrying');
+  };
 }

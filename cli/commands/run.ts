@@ -5,7 +5,9 @@ import { stopOnSignals } from '../../topology/shutdown.ts';
 import { groups, topics } from '../../topology/topics.ts';
 import type { StageSelection } from '../../topology/topology.ts';
 import type { PipelineConfig } from '../config-schema.ts';
+import { ConsoleState } from '../console/state.ts';
 import { serveMetrics } from '../metrics-server.ts';
+import { SecretScrubber, secretsOf } from '../secrets.ts';
 import { buildPipeline, repartitionOf } from '../pipeline.ts';
 import type { LoadedOperator } from '../operators.ts';
 import { showProgress } from '../progress.ts';
@@ -24,16 +26,28 @@ export interface RunOptions {
 const LAG_INTERVAL_MS = 10_000;
 
 /**
- * `cdc run`: checks every server it needs, serves /metrics and /health, runs this process's share of
+ * `cdc run`: checks every server it needs, serves /metrics, /health and the web console, runs this process's share of
  * the pipeline until SIGTERM / SIGINT (clean: sources stop at a token, consumers drain and commit) or a
  * fatal error (rejects with it).
  */
 export async function run(config: PipelineConfig, options: RunOptions, log: Logger): Promise<void> {
   await checkReachable(config, needsOfRun(options.only));
   const metrics = new PipelineMetrics();
-  const { topology, transport } = buildPipeline(config, { log, metrics, operators: options.operators ?? [] });
-  const server = await serveMetrics(metrics, config.metrics.host, options.metricsPort ?? config.metrics.port);
-  log.info({ url: `${server.url}/metrics`, health: `${server.url}/health` }, 'metrics listening');
+  const { topology, transport, serde } = buildPipeline(config, { log, metrics, operators: options.operators ?? [] });
+  const consoleState = new ConsoleState(config, metrics, topology.describe(), serde);
+  const scrubber = new SecretScrubber(secretsOf(config));
+  const server = await serveMetrics({
+    metrics,
+    console: consoleState,
+    host: config.metrics.host,
+    port: options.metricsPort ?? config.metrics.port,
+    ...(config.metrics.auth ? { auth: config.metrics.auth } : {}),
+    scrub: (text) => scrubber.scrub(text),
+  }).catch((error: unknown) => {
+    consoleState.close();
+    throw error;
+  });
+  log.info({ url: `${server.url}/metrics`, health: `${server.url}/health`, console: `${server.url}/` }, 'metrics listening');
   try {
     const running = await topology.start(transport, { only: options.only, metrics });
     stopOnSignals(running, { log: (message) => log.info({}, message) });
@@ -53,6 +67,7 @@ export async function run(config: PipelineConfig, options: RunOptions, log: Logg
   } finally {
     await transport.close();
     await server.close();
+    consoleState.close();
   }
 }
 

@@ -23,3 +23,19 @@ sources: [{ name: s, type: mysql, url: 'mysql://u:p%40ss@h:3306' }]
   const scrubber = new SecretScrubber(secretsOf(config));
   assert.equal(scrubber.scrub("Access denied for user 'u' (using password: p@ss); sasl kafka-pw"), "Access denied for user 'u' (using password: ***); sasl ***");
 });
+
+test("the console's password and the basic-auth credentials made of it are secrets too", () => {
+  const config = parseConfig(
+    `pipeline: p
+kafka: { brokers: ['k:9092'] }
+schemaRegistry: { url: 'http://r:8081' }
+sources: [{ name: s, type: mysql, url: 'mysql://u@h:3306' }]
+metrics: { auth: { username: ops, password: 'console-pw' } }
+`,
+    'c.yaml',
+    {},
+  );
+  const credentials = Buffer.from('ops:console-pw').toString('base64');
+  assert.deepEqual(secretsOf(config).sort(), [credentials, 'console-pw'].sort());
+  assert.equal(new SecretScrubber(secretsOf(config)).scrub(`password console-pw, Authorization: Basic ${credentials}`), 'password ***, Authorization: Basic ***');
+});

@@ -89,8 +89,8 @@ async function runInstalledCdc(app: string): Promise<void> {
   await withSourceDatabase(async ({ db, admin }) => {
     await withKafkaPipeline('package', async (pipeline) => {
       const target = await scratchMariaDb('package');
-      const operators = `operators:\n  - { name: uppercase-name, module: '${join(app, 'uppercase.mjs')}', options: { column: name } }\n`;
-      const { file, remove } = mysqlPipelineConfig({ pipeline: pipeline.id, db, targetUrl: target.url, chunkSize: 100, extra: operators });
+      const operators = `  - { name: uppercase-name, module: '${join(app, 'uppercase.mjs')}', options: { column: name } }\n`;
+      const { file, remove } = mysqlPipelineConfig({ pipeline: pipeline.id, db, targetUrl: target.url, chunkSize: 100, operators });
       await admin.query(`CREATE TABLE \`${db}\`.people (id INT PRIMARY KEY, name VARCHAR(32) NOT NULL)`);
       await admin.query(`INSERT INTO \`${db}\`.people VALUES (1, 'ada'), (2, 'grace')`);
       const cdc = runPipeline(file, join(app, 'node_modules', 'rxcdc', 'bin', 'cdc.js'));

@@ -23,8 +23,10 @@ export interface MySqlPipelineOptions {
   chunkSize: number;
   /** The `kafka:` section as YAML flow text; by default the stack's plaintext brokers. */
   kafka?: string;
-  /** More top-level YAML, appended as it is (an `operators:` section, say). */
-  extra?: string;
+  /** The `metrics:` section as YAML flow text; by default any free port. */
+  metrics?: string;
+  /** The `operators:` section's entries, as YAML lines (`  - { name: ..., module: ./x.mjs }`), modules beside the config file. */
+  operators?: string;
 }
 
 /** Writes the pipeline's config file; `remove()` deletes it. */
@@ -39,8 +41,8 @@ sources:
 repartition: { partitions: 4 }
 sinks:
   - { name: copy, type: mysql, url: '${options.targetUrl}' }
-metrics: { port: 0 }
-${options.extra ?? ''}`);
+metrics: ${options.metrics ?? '{ port: 0 }'}
+${options.operators === undefined ? '' : `operators:\n${options.operators}`}`);
   return { file, config: loadConfig(file), remove: () => rmSync(dirname(file), { recursive: true, force: true }) };
 }
 
