@@ -31,6 +31,23 @@ export const queueSchema: TableSchema = {
   uniqueKeys: [],
 };
 
+/** The ids a round of the queue workload inserts: never reused. */
+export function roundIds(round: number, keys: number): number[] {
+  return Array.from({ length: keys }, (_, i) => round * keys + i + 1);
+}
+
+/**
+ * One round of a queue-like table: the previous round's keys deleted, then `keys` new ones inserted,
+ * at positions that follow the previous round's (`keys` must be the same for every round).
+ */
+export function queueRound(round: number, keys: number): SinkRecord[] {
+  let position = round === 0 ? 0 : round * 2 * keys - keys;
+  return [
+    ...(round > 0 ? roundIds(round - 1, keys).map((id) => record(queueSchema, 'd', { id, note: `round ${round - 1}` }, null, ++position)) : []),
+    ...roundIds(round, keys).map((id) => record(queueSchema, 'c', null, { id, note: `round ${round}` }, ++position)),
+  ];
+}
+
 /**
  * A queue-like table, the case where tombstones grow without end: each round deletes the previous
  * round's keys and inserts new ones (never reused), over 2 partitions (key id % 2), the test's clock
@@ -54,20 +71,12 @@ export async function purgedTombstonesStayBounded(start: (context: SinkContext) 
     warn: (_message, error) => warnings.push(error),
   });
   const rounds: SinkRecord[][][] = [];
-  let position = 0;
   const offsets = Array.from({ length: PARTITIONS }, () => 0);
-  const roundIds = (round: number) => Array.from({ length: KEYS_PER_ROUND }, (_, i) => round * KEYS_PER_ROUND + i + 1);
   let most = 0;
   for (let round = 0; round < ROUNDS; round++) {
-    const events = [
-      ...(round > 0 ? roundIds(round - 1).map((id) => ({ id, op: 'd' as const })) : []),
-      ...roundIds(round).map((id) => ({ id, op: 'c' as const })),
-    ];
     const batches: SinkRecord[][] = Array.from({ length: PARTITIONS }, () => []);
-    for (const { id, op } of events) {
-      const partition = id % PARTITIONS;
-      const row = { id, note: `round ${round}` };
-      const made = op === 'c' ? record(queueSchema, 'c', null, row, ++position) : record(queueSchema, 'd', { id, note: `round ${round - 1}` }, null, ++position);
+    for (const made of queueRound(round, KEYS_PER_ROUND)) {
+      const partition = Number(made.event.key.id) % PARTITIONS;
       batches[partition]!.push({ ...made, partition, offset: String(offsets[partition]!++) });
     }
     rounds.push(batches);
@@ -75,12 +84,12 @@ export async function purgedTombstonesStayBounded(start: (context: SinkContext) 
     await sink.purgeTombstones(round * HOUR);
     const tombstones = await probe.tombstones();
     most = Math.max(most, tombstones);
-    assert.deepEqual(await probe.ids(), roundIds(round), `the target equals the source after round ${round}`);
+    assert.deepEqual(await probe.ids(), roundIds(round, KEYS_PER_ROUND), `the target equals the source after round ${round}`);
     if (round >= 3) assert.equal(tombstones, 2 * KEYS_PER_ROUND, `round ${round}: the deletes of the two newest rounds`);
   }
   assert.equal(most, 2 * KEYS_PER_ROUND, 'the bound: the deletes of the two rounds inside the window');
   assert.equal(purged.get('queue'), (ROUNDS - 3) * KEYS_PER_ROUND);
-  const expected = roundIds(ROUNDS - 1);
+  const expected = roundIds(ROUNDS - 1, KEYS_PER_ROUND);
 
   let now = ROUNDS * HOUR;
   for (const batches of rounds.slice(ROUNDS - 2)) {
@@ -94,7 +103,7 @@ export async function purgedTombstonesStayBounded(start: (context: SinkContext) 
   for (const [round, batches] of rounds.entries()) {
     for (const batch of batches) await sink.apply(batch);
     await sink.purgeTombstones((now += HOUR));
-    if (round === 0) assert.deepEqual(await probe.ids(), [...roundIds(0), ...expected], 'a replay older than the window: deleted keys come back');
+    if (round === 0) assert.deepEqual(await probe.ids(), [...roundIds(0, KEYS_PER_ROUND), ...expected], 'a replay older than the window: deleted keys come back');
   }
   assert.deepEqual(await probe.ids(), expected, '... until the replay reaches their deletes');
   assert.deepEqual(warnings, []);
