@@ -64,7 +64,7 @@ interface Holder extends Claimant {
 export class SqlSink implements SinkConnector, PurgeTarget {
   readonly name: string;
   /** Set at start when tombstones are purged: the progress rows to write, and the background purge. */
-  private tracking?: { context: SinkContext; settings: TombstoneSettings; purger: TombstonePurger };
+  private tracking?: { context: SinkContext; purger: TombstonePurger };
   private readonly targets = new Map<string, Target>();
   /** Target set-ups under way: partition workers of one process share one (DDL must not race itself). */
   private readonly settingUp = new Map<string, Promise<Target>>();
@@ -81,16 +81,18 @@ export class SqlSink implements SinkConnector, PurgeTarget {
   async start(context?: SinkContext): Promise<void> {
     const connection = await this.connection();
     const settings = purgeSettings(this.options.tombstones, context);
+    let broken = false;
     try {
       if (settings && context) {
         await this.createProgressTable(connection);
-        this.tracking = { context, settings, purger: new TombstonePurger(settings, context, this) };
+        this.tracking = { context, purger: new TombstonePurger(settings, context, this) };
         this.tracking.purger.start();
       }
     } catch (error) {
+      broken = this.dialect.isTransient(error);
       throw this.asCdcError(error);
     } finally {
-      connection.release(false);
+      connection.release(broken);
     }
   }
 
