@@ -38,6 +38,32 @@ const mongodbSource = mongoSourceConfigSchema
   })
   .strict();
 
+const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const DURATION = /^(\d+)(ms|s|m|h|d)$/;
+
+/** '500ms', '30s', '1m', '24h', '7d' → milliseconds. */
+function milliseconds(text: string): number {
+  const [, amount, unit] = DURATION.exec(text)!;
+  return Number(amount) * DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS];
+}
+
+const duration = z.string().regex(DURATION, "expected a duration such as '30s', '1m', '24h' or '7d'").transform(milliseconds);
+
+/** When a sink purges its tombstones (docs/sinks.md, "Purging tombstones"). */
+const tombstones = z
+  .strictObject({
+    /** How long every partition must have been past a tombstone before it goes; 'never' keeps them all. */
+    retention: z
+      .string()
+      .refine((text) => text === 'never' || DURATION.test(text), "expected 'never' or a duration such as '12h' or '7d'")
+      .transform((text) => (text === 'never' ? null : milliseconds(text)))
+      .prefault('24h'),
+    purgeInterval: duration.refine((ms) => ms >= 1_000, 'expected at least 1s').prefault('1m'),
+    batchSize: z.number().int().min(1).max(100_000).default(1_000),
+  })
+  .transform(({ retention, purgeInterval, batchSize }) => ({ retentionMs: retention, purgeIntervalMs: purgeInterval, batchSize }))
+  .prefault({});
+
 const sinkBase = {
   name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'expected letters, digits, _ or -'),
   /** Source db.table (or db.collection) → target table; unmapped tables keep their name. */
@@ -45,6 +71,7 @@ const sinkBase = {
   /** Which source tables (collections) this sink applies: every sink reads the whole repartition topic. */
   include: z.array(tableGlob).min(1).default(['*.*']),
   exclude: z.array(tableGlob).default([]),
+  tombstones,
 };
 
 const sink = z.discriminatedUnion('type', [

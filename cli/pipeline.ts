@@ -116,11 +116,11 @@ function sinkTableFilter(sink: SinkConfig) {
 function sinkConnector(sink: SinkConfig): SinkConnector {
   switch (sink.type) {
     case 'mysql':
-      return new MySqlSink({ name: sink.name, url: sink.url, tableMap: sink.tables, manageTables: sink.createTables });
+      return new MySqlSink({ name: sink.name, url: sink.url, tableMap: sink.tables, manageTables: sink.createTables, tombstones: sink.tombstones });
     case 'postgres':
-      return new PostgresSink({ name: sink.name, url: sink.url, schema: sink.schema, tableMap: sink.tables, manageTables: sink.createTables });
+      return new PostgresSink({ name: sink.name, url: sink.url, schema: sink.schema, tableMap: sink.tables, manageTables: sink.createTables, tombstones: sink.tombstones });
     case 'mongodb':
-      return new MongoSink({ name: sink.name, url: sink.url, database: sink.database, collectionMap: sink.tables });
+      return new MongoSink({ name: sink.name, url: sink.url, database: sink.database, collectionMap: sink.tables, tombstones: sink.tombstones });
   }
 }
 

@@ -102,6 +102,7 @@ export class PipelineMetrics {
   private readonly tokenCommittedAt = this.gauge('cdc_token_commit_timestamp_seconds', 'When a source last committed its token (age: time() - this)', ['source']);
   private readonly streaming = this.gauge('cdc_source_streaming', '1 while a source streams its log, 0 while it snapshots or runs elsewhere', ['source']);
   private readonly kafkaRetries = this.counter('cdc_kafka_retried_total', 'Kafka requests that failed as a healthy cluster expects and KafkaJS retried, logged at debug (reason: the Kafka error)', ['reason']);
+  private readonly tombstonesPurgedTotal = this.counter('cdc_sink_tombstones_purged_total', 'Tombstones a sink purged from a target table once no record that needs them can arrive (docs/sinks.md)', ['sink', 'table']);
   private readonly assigned = this.gauge('cdc_sink_assigned_partitions', 'Partitions of the repartition topic a sink owns in this process', ['sink']);
 
   sourcePhase(source: string, phase: SourcePhase): void {
@@ -171,6 +172,10 @@ export class PipelineMetrics {
 
   applied(sink: string, seconds: number): void {
     this.applySeconds.observe({ sink }, seconds);
+  }
+
+  tombstonesPurged(sink: string, table: string, count: number): void {
+    if (count > 0) this.tombstonesPurgedTotal.inc({ sink, table }, count);
   }
 
   /** A stage sent these records (topology/dead-letter.ts made them) to the dead-letter topic. */

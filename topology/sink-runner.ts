@@ -1,5 +1,5 @@
 import type { EventSerde } from './serde.ts';
-import type { SinkConnector, SinkRecord } from './sink.ts';
+import type { SinkConnector, SinkContext, SinkRecord } from './sink.ts';
 import type { Consumer, OutgoingRecord, PartitionBatch, Producer, Transport } from './transport.ts';
 import { deadLetter, decodeOrDeadLetter, refusedRecord } from './dead-letter.ts';
 import { OperatorStage, type RefusedEvent } from './operator-stage.ts';
@@ -43,14 +43,23 @@ export class SinkRunner {
   ) {}
 
   static async start(options: SinkRunnerOptions): Promise<SinkRunner> {
-    await withRetry(`start sink ${options.sink.name}`, () => options.sink.start(), { onRetry: retryLogger(options, 'start') });
-    const runner = new SinkRunner(options, await options.transport.producer());
     const { metrics, sink } = options;
+    const topic = topics.repartition(options.pipeline);
+    const partitions = (await options.transport.latestOffsets(topic)).length;
+    const log = options.log ?? silentLogger;
+    const context: SinkContext = {
+      topic,
+      partitions,
+      purged: (table, count) => metrics.tombstonesPurged(sink.name, table, count),
+      warn: (message, error) => log.warn({ sink: sink.name, err: error }, message),
+    };
+    await withRetry(`start sink ${sink.name}`, () => sink.start(context), { onRetry: retryLogger(options, 'start') });
+    const runner = new SinkRunner(options, await options.transport.producer());
     metrics.sinkAssigned(sink.name, null);
     runner.consumer = await options.transport.consumer({
       onAssignment: (assigned) => metrics.sinkAssigned(sink.name, assigned.length),
       groupId: groups.sink(options.pipeline, options.sink.name),
-      topics: [topics.repartition(options.pipeline)],
+      topics: [topic],
       fromBeginning: true,
       eachBatch: (batch) => runner.apply(batch),
     });

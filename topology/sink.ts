@@ -35,7 +35,20 @@ export interface ApplyResult {
  */
 export interface SinkConnector {
   readonly name: string;
-  start(): Promise<void>;
+  /** `context` tells the sink where its records come from (a sink started without one purges no tombstones). */
+  start(context?: SinkContext): Promise<void>;
   apply(batch: readonly SinkRecord[]): Promise<ApplyResult>;
   close(): Promise<void>;
+}
+
+/** What SinkRunner tells a sink at start: its repartition topic, and where the sink's background work reports. */
+export interface SinkContext {
+  /** The repartition topic the sink applies. */
+  topic: string;
+  /** Its partition count (fixed once the topic exists). */
+  partitions: number;
+  /** Tombstones purged from a target table (the `cdc_sink_tombstones_purged_total` metric). */
+  purged(table: string, count: number): void;
+  /** A background task of the sink failed; it tries again later. */
+  warn(message: string, error: unknown): void;
 }

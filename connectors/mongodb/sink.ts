@@ -17,8 +17,9 @@ import {
 import type { ColumnSchema, Row, Value } from '../../topology/change-event.ts';
 import { comparePositions } from '../../topology/change-event.ts';
 import { TransientError } from '../../topology/errors.ts';
-import type { ApplyResult, RejectedRecord, SinkConnector, SinkRecord } from '../../topology/sink.ts';
+import type { ApplyResult, RejectedRecord, SinkConnector, SinkContext, SinkRecord } from '../../topology/sink.ts';
 import { reduceBatch, skippedRecords, type KeyAction, type TableActions } from '../sink/key-actions.ts';
+import { lastPositions, PROGRESS_TABLE, purgeSettings, TombstonePurger, type PartitionProgress, type PurgeTarget, type TombstoneSettings } from '../sink/tombstone-purge.ts';
 
 /** Options of `new MongoSink(...)`; docs/sinks.md describes the sink. */
 export interface MongoSinkOptions {
@@ -28,6 +29,8 @@ export interface MongoSinkOptions {
   database: string;
   /** Source `db.table` (or `db.collection`) → target collection; unlisted ones keep their name. */
   collectionMap?: Record<string, string>;
+  /** When tombstones are purged (docs/sinks.md); by default after 24 h, checked every minute. */
+  tombstones?: Partial<TombstoneSettings>;
 }
 
 const { EJSON } = BSON;
@@ -68,20 +71,30 @@ function byId(id: DocumentId | { $in: DocumentId[] }, more: Document = {}): Filt
  * (two documents may hold the same unique value for a moment, until the older one's later event
  * arrives). A collection with a unique index the user made is not supported.
  */
-export class MongoSink implements SinkConnector {
+export class MongoSink implements SinkConnector, PurgeTarget {
   readonly name: string;
   private readonly client: MongoClient;
+  /** Set at start when tombstones are purged: the progress documents to write, and the background purge. */
+  private tracking?: { context: SinkContext; purger: TombstonePurger };
+  /** The collections this process wrote, with the source each one's positions come from. */
+  private readonly sources = new Map<string, string>();
 
   constructor(private readonly options: MongoSinkOptions) {
     this.name = options.name;
     this.client = new MongoClient(options.url, { serverSelectionTimeoutMS: 5_000 });
   }
 
-  async start(): Promise<void> {
+  async start(context?: SinkContext): Promise<void> {
     await this.guard(() => this.client.connect());
+    const settings = purgeSettings(this.options.tombstones, context);
+    if (settings && context) {
+      this.tracking = { context, purger: new TombstonePurger(settings, context, this) };
+      this.tracking.purger.start();
+    }
   }
 
   async close(): Promise<void> {
+    await this.tracking?.purger.stop();
     await this.client.close();
   }
 
@@ -89,7 +102,56 @@ export class MongoSink implements SinkConnector {
     const { tables, rejected } = reduceBatch(batch);
     const applied = new Set<SinkRecord>();
     for (const table of tables) rejected.push(...(await this.guard(() => this.applyCollection(table, applied))));
+    if (this.tracking && batch.length > 0) await this.guard(() => this.recordProgress(batch));
     return { rejected, skipped: skippedRecords(batch, applied, rejected) };
+  }
+
+  /** One purge pass at `now` (the background purge runs one every purge interval); nothing when the sink does not purge. */
+  async purgeTombstones(now: number): Promise<void> {
+    await this.tracking?.purger.pass(now);
+  }
+
+  async readProgress(): Promise<PartitionProgress[]> {
+    const { topic } = this.tracking!.context;
+    const progress = await this.guard(() => this.progress().find({ '_id.topic': topic, '_id.sink': this.name }).toArray());
+    return progress.map((doc) => ({ source: String(doc._id.source), partition: Number(doc._id.partition), position: String(doc[POSITION_FIELD]) }));
+  }
+
+  /**
+   * In batches: the ids of up to `batchSize` tombstones below the floor, then one `deleteMany` of those
+   * ids that checks the position again (a newer delete may have moved a tombstone up meanwhile).
+   */
+  async purgeBelow(source: string, floor: string, batchSize: number, purged: (table: string, count: number) => void): Promise<void> {
+    const db = this.client.db(this.options.database);
+    for (const [name, collectionSource] of this.sources) {
+      if (collectionSource !== source) continue;
+      const tombstones = db.collection(tombstoneCollection(name));
+      const below = { [POSITION_FIELD]: { $lt: floor } };
+      let found = batchSize;
+      while (found === batchSize) {
+        const ids = await this.guard(async () => (await tombstones.find(below, { projection: { _id: 1 }, limit: batchSize, promoteLongs: false }).toArray()).map((doc) => doc._id));
+        found = ids.length;
+        if (found === 0) break;
+        const { deletedCount } = await this.guard(() => tombstones.deleteMany(byId({ $in: ids }, below)));
+        purged(name, deletedCount);
+      }
+    }
+  }
+
+  private progress(): Collection<ProgressDocument> {
+    return this.client.db(this.options.database).collection<ProgressDocument>(PROGRESS_TABLE);
+  }
+
+  /** The batch's partition has applied up to its last record of each source (after the batch's writes). */
+  private async recordProgress(batch: readonly SinkRecord[]): Promise<void> {
+    const { topic } = this.tracking!.context;
+    const partition = batch[0]!.partition;
+    await this.progress().bulkWrite(
+      [...lastPositions(batch)].map(([source, position]) => ({
+        replaceOne: { filter: { _id: { topic, sink: this.name, source, partition } }, replacement: { [POSITION_FIELD]: position }, upsert: true },
+      })),
+      { ordered: true },
+    );
   }
 
   /** Turns a lost, unreachable or restarting server into a retriable error: the caller applies the batch again. */
@@ -107,7 +169,12 @@ export class MongoSink implements SinkConnector {
     const name = this.options.collectionMap?.[`${table.sourceDb}.${table.sourceTable}`] ?? table.sourceTable;
     const db = this.client.db(this.options.database);
     const documents = db.collection(name);
-    const tombstones = db.collection(`${name}__cdc_tombstones`);
+    const tombstones = db.collection(tombstoneCollection(name));
+    if (!this.sources.has(name)) {
+      // The purge finds tombstones by position.
+      if (this.tracking) await tombstones.createIndex({ [POSITION_FIELD]: 1 });
+      this.sources.set(name, table.sourceName);
+    }
     // A `t` event: the documents its source wrote before it go (see SqlSink.truncate), then the batch's newer actions apply.
     if (table.truncatedBefore !== undefined) await documents.deleteMany({ [POSITION_FIELD]: { $lt: table.truncatedBefore } });
     const columns = new Map(table.schema?.columns.map((column) => [column.name, column]) ?? []);
@@ -180,6 +247,16 @@ async function settleWritten(documents: Collection, tombstones: Collection, writ
   }
   if (cleanup.length > 0) await documents.bulkWrite(cleanup, { ordered: true });
   if (obsolete.length > 0) await tombstones.bulkWrite(obsolete, { ordered: true });
+}
+
+function tombstoneCollection(name: string): string {
+  return `${name}__cdc_tombstones`;
+}
+
+/** A sink group's progress on one partition for one source: the position of the last record it applied. */
+interface ProgressDocument {
+  _id: { topic: string; sink: string; source: string; partition: number };
+  [POSITION_FIELD]: string;
 }
 
 /** An action of a batch with its document `_id`. */

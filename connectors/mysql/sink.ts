@@ -95,6 +95,25 @@ export const mysqlDialect: SqlDialect = {
     );
   },
 
+  overwriteStatement(table, columns, keyColumns, rowsSql): string {
+    const quote = mysqlDialect.quote;
+    const assignments = columns.filter((column) => !keyColumns.includes(column)).map((column) => `${quote(column)} = VALUES(${quote(column)})`);
+    return `INSERT INTO ${quote(table)} (${columns.map(quote).join(', ')}) VALUES ${rowsSql} ON DUPLICATE KEY UPDATE ${assignments.join(', ')}`;
+  },
+
+  purgeStatement: (table, limit) => `DELETE FROM ${mysqlDialect.quote(table)} WHERE ${mysqlDialect.quote(POSITION_COLUMN)} < ? LIMIT ${limit}`,
+
+  async ensurePositionIndex(connection: SqlConnection, table: string): Promise<void> {
+    // MySQL has no CREATE INDEX IF NOT EXISTS (MariaDB has); a worker that lost the race meets ER_DUP_KEYNAME.
+    const found = await connection.query('SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND INDEX_NAME = ?', [table, POSITION_COLUMN]);
+    if (found.length > 0) return;
+    try {
+      await connection.query(`CREATE INDEX ${mysqlDialect.quote(POSITION_COLUMN)} ON ${mysqlDialect.quote(table)} (${mysqlDialect.quote(POSITION_COLUMN)})`);
+    } catch (error) {
+      if ((error as { code?: string } | null)?.code !== 'ER_DUP_KEYNAME') throw error;
+    }
+  },
+
   isTransient(error: unknown): boolean {
     const { code, fatal } = (error ?? {}) as { code?: string; fatal?: boolean };
     return fatal === true || (code !== undefined && TRANSIENT_CODES.has(code));
@@ -141,6 +160,10 @@ export class MySqlSink extends SqlSink {
           async query(sql, params = []) {
             const [rows] = await connection.query(sql, [...params]);
             return Array.isArray(rows) ? (rows as Record<string, unknown>[]) : [];
+          },
+          async execute(sql, params = []) {
+            const [result] = await connection.query(sql, [...params]);
+            return (result as { affectedRows?: number }).affectedRows ?? 0;
           },
           release(broken) {
             if (broken) connection.destroy();

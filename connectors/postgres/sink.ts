@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { ColumnSchema, Value } from '../../topology/change-event.ts';
 import { SqlSink, type SqlSinkOptions } from '../sql/sql-sink.ts';
@@ -143,6 +144,28 @@ export function postgresDialect(schema: string): SqlDialect {
       );
     },
 
+    overwriteStatement(table, columns, keyColumns, rowsSql): string {
+      const assignments = columns.filter((column) => !keyColumns.includes(column)).map((column) => `${quote(column)} = EXCLUDED.${quote(column)}`);
+      return `INSERT INTO ${quote(schema)}.${quote(table)} (${columns.map(quote).join(', ')}) VALUES ${rowsSql} ON CONFLICT (${keyColumns.map(quote).join(', ')}) DO UPDATE SET ${assignments.join(', ')}`;
+    },
+
+    // PostgreSQL's DELETE has no LIMIT: the rows go by their physical ids, found through the position index.
+    purgeStatement: (table, limit) => {
+      const qualified = `${quote(schema)}.${quote(table)}`;
+      return `DELETE FROM ${qualified} WHERE ctid IN (SELECT ctid FROM ${qualified} WHERE ${position} < $1 LIMIT ${limit})`;
+    },
+
+    async ensurePositionIndex(connection: SqlConnection, table: string): Promise<void> {
+      // Index names are per schema: named after the table, hashed so that any table name fits in 63 characters.
+      const name = `__cdc_pos_${createHash('sha256').update(table).digest('hex').slice(0, 16)}`;
+      try {
+        await connection.query(`CREATE INDEX IF NOT EXISTS ${quote(name)} ON ${quote(schema)}.${quote(table)} (${position})`);
+      } catch (error) {
+        // Two workers creating it at once: one of them meets the other's catalog row.
+        if (!['23505', '42P07'].includes((error as { code?: string } | null)?.code ?? '')) throw error;
+      }
+    },
+
     isTransient: isTransientPostgres,
     isDuplicateColumn: (error) => (error as { code?: string } | null)?.code === '42701',
   };
@@ -172,6 +195,9 @@ export class PostgresSink extends SqlSink {
           async query(sql, params = []) {
             const result = await client.query(sql, params as unknown[]);
             return result.rows as Record<string, unknown>[];
+          },
+          async execute(sql, params = []) {
+            return (await client.query(sql, params as unknown[])).rowCount ?? 0;
           },
           release: (broken) => client.release(broken),
         };

@@ -24,6 +24,8 @@ export interface KeyAction {
 
 /** The actions of one batch for one source table, with the table's shape. */
 export interface TableActions {
+  /** The source's name in the pipeline (tombstones are purged per source: positions of two sources do not compare). */
+  sourceName: string;
   sourceDb: string;
   sourceTable: string;
   schema: TableSchema | undefined;
@@ -78,6 +80,7 @@ export function reduceBatch(batch: readonly SinkRecord[]): { tables: TableAction
     const keyColumns = keyColumnsOf(event);
     if (!table) {
       table = {
+        sourceName: event.source.name,
         sourceDb: event.source.db,
         sourceTable: event.source.table,
         schema: event.schema,

@@ -8,6 +8,8 @@ import type { ColumnSchema, Value } from '../../topology/change-event.ts';
 export interface SqlConnection {
   /** Runs one statement; values only ever travel in `params`. */
   query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>;
+  /** Runs one statement that changes rows; resolves to how many it changed. */
+  execute(sql: string, params?: readonly unknown[]): Promise<number>;
   /** Gives the connection back; `broken` when it failed and must not be reused. */
   release(broken: boolean): void;
 }
@@ -52,6 +54,12 @@ export interface SqlDialect {
   upsertStatement(table: string, columns: readonly string[], keyColumns: readonly string[], rowsSql: string): string;
   /** `INSERT ... VALUES <rows>` into a tombstone table that keeps the newer position of a key. */
   tombstoneStatement(table: string, keyColumns: readonly string[], rowsSql: string): string;
+  /** `INSERT ... VALUES <rows>` that overwrites a row with the same key (the progress table). */
+  overwriteStatement(table: string, columns: readonly string[], keyColumns: readonly string[], rowsSql: string): string;
+  /** Deletes at most `limit` rows of `table` whose position is below parameter 1 (one short statement). */
+  purgeStatement(table: string, limit: number): string;
+  /** Indexes `table` (a tombstone table) on its position, so that the purge reads only what it deletes; idempotent, safe to race. */
+  ensurePositionIndex(connection: SqlConnection, table: string): Promise<void>;
   /** True when the error says the target is down or busy (retry the batch), not that the row is bad. */
   isTransient(error: unknown): boolean;
   /** True when `ALTER TABLE ... ADD COLUMN` failed because another worker added the column first. */

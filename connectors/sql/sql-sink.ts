@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import type { ColumnSchema, Row, TableSchema, Value } from '../../topology/change-event.ts';
 import { comparePositions } from '../../topology/change-event.ts';
 import { CdcError, TransientError } from '../../topology/errors.ts';
-import type { ApplyResult, RejectedRecord, SinkConnector, SinkRecord } from '../../topology/sink.ts';
+import type { ApplyResult, RejectedRecord, SinkConnector, SinkContext, SinkRecord } from '../../topology/sink.ts';
 import { encodeValues, reduceBatch, skippedRecords, type KeyAction, type TableActions } from '../sink/key-actions.ts';
+import { lastPositions, PROGRESS_TABLE, purgeSettings, TombstonePurger, type PartitionProgress, type PurgeTarget, type TombstoneSettings } from '../sink/tombstone-purge.ts';
 import { staleClaimants, type Claimant, type UniqueClaim } from '../sink/unique-claims.ts';
 import { POSITION_COLUMN, type SqlConnection, type SqlDialect, type TargetColumn } from './dialect.ts';
 
@@ -17,10 +18,14 @@ export interface SqlSinkOptions {
    * tombstone table, without which it cannot be idempotent).
    */
   manageTables?: boolean;
+  /** When tombstones are purged (docs/sinks.md); by default after 24 h, checked every minute. */
+  tombstones?: Partial<TombstoneSettings>;
 }
 
 /** What the sink knows about one target table. */
 interface Target {
+  /** The source whose table this is (its positions are the ones stored). */
+  source: string;
   table: string;
   tombstones: string;
   keyColumns: string[];
@@ -56,8 +61,10 @@ interface Holder extends Claimant {
  * is rolled back and run again one key at a time, and the keys the target still rejects are
  * returned for the dead-letter topic.
  */
-export class SqlSink implements SinkConnector {
+export class SqlSink implements SinkConnector, PurgeTarget {
   readonly name: string;
+  /** Set at start when tombstones are purged: the progress rows to write, and the background purge. */
+  private tracking?: { context: SinkContext; purger: TombstonePurger };
   private readonly targets = new Map<string, Target>();
   /** Target set-ups under way: partition workers of one process share one (DDL must not race itself). */
   private readonly settingUp = new Map<string, Promise<Target>>();
@@ -71,13 +78,102 @@ export class SqlSink implements SinkConnector {
     this.name = options.name;
   }
 
-  async start(): Promise<void> {
+  async start(context?: SinkContext): Promise<void> {
     const connection = await this.connection();
-    connection.release(false);
+    const settings = purgeSettings(this.options.tombstones, context);
+    let broken = false;
+    try {
+      if (settings && context) {
+        await this.createProgressTable(connection);
+        this.tracking = { context, purger: new TombstonePurger(settings, context, this) };
+        this.tracking.purger.start();
+      }
+    } catch (error) {
+      broken = this.dialect.isTransient(error);
+      throw this.asCdcError(error);
+    } finally {
+      connection.release(broken);
+    }
   }
 
   async close(): Promise<void> {
+    await this.tracking?.purger.stop();
     await this.end();
+  }
+
+  /** One purge pass at `now` (the background purge runs one every purge interval); nothing when the sink does not purge. */
+  async purgeTombstones(now: number): Promise<void> {
+    await this.tracking?.purger.pass(now);
+  }
+
+  async readProgress(): Promise<PartitionProgress[]> {
+    const { topic } = this.tracking!.context;
+    const connection = await this.connection();
+    try {
+      const quote = (column: string) => this.dialect.quote(column);
+      const rows = await connection.query(
+        `SELECT ${quote('source')}, ${quote('partition')}, ${quote(POSITION_COLUMN)} FROM ${this.dialect.qualified(PROGRESS_TABLE)} ` +
+          `WHERE ${quote('topic')} = ${this.dialect.placeholder(1)} AND ${quote('sink')} = ${this.dialect.placeholder(2)}`,
+        [topic, this.name],
+      );
+      return rows.map((row) => ({ source: String(row.source), partition: Number(row.partition), position: String(row[POSITION_COLUMN]) }));
+    } finally {
+      connection.release(false);
+    }
+  }
+
+  /**
+   * Each batch of deletes is one short transaction that holds the table's apply lock, exclusive: no
+   * apply of the table holds tombstone rows meanwhile, so the two never wait on each other in a cycle
+   * (an apply takes all its apply locks before any row), and an apply waits at most one batch.
+   */
+  async purgeBelow(source: string, floor: string, batchSize: number, purged: (table: string, count: number) => void): Promise<void> {
+    for (const target of [...this.targets.values()].filter((target) => target.source === source)) {
+      let deleted = batchSize;
+      while (deleted === batchSize) {
+        const connection = await this.connection();
+        let broken = false;
+        try {
+          await connection.query('BEGIN');
+          try {
+            await connection.query(this.dialect.lockStatement(true), [target.table]);
+            deleted = await connection.execute(this.dialect.purgeStatement(target.tombstones, batchSize), [floor]);
+            await connection.query('COMMIT');
+          } catch (error) {
+            await connection.query('ROLLBACK').catch(() => {
+              broken = true;
+            });
+            throw error;
+          }
+        } catch (error) {
+          broken ||= this.dialect.isTransient(error);
+          throw this.asCdcError(error);
+        } finally {
+          connection.release(broken);
+        }
+        purged(target.table, deleted);
+      }
+    }
+  }
+
+  private async createProgressTable(connection: SqlConnection): Promise<void> {
+    const text = this.dialect.positionType;
+    const quote = (column: string) => this.dialect.quote(column);
+    await connection.query(
+      `CREATE TABLE IF NOT EXISTS ${this.dialect.qualified(PROGRESS_TABLE)} (${quote('topic')} ${text} NOT NULL, ${quote('sink')} ${text} NOT NULL, ` +
+        `${quote('source')} ${text} NOT NULL, ${quote('partition')} INTEGER NOT NULL, ${quote(POSITION_COLUMN)} ${text} NOT NULL, ` +
+        `PRIMARY KEY (${['topic', 'sink', 'source', 'partition'].map(quote).join(', ')}))`,
+    );
+  }
+
+  /** The batch's partition has applied up to its last record of each source (in the batch's transaction). */
+  private async recordProgress(connection: SqlConnection, batch: readonly SinkRecord[]): Promise<void> {
+    const { topic } = this.tracking!.context;
+    const params: unknown[] = [];
+    const rowsSql = [...lastPositions(batch)]
+      .map(([source, position]) => `(${[topic, this.name, source, batch[0]!.partition, position].map((value) => this.param(params, value, undefined)).join(', ')})`)
+      .join(', ');
+    await connection.query(this.dialect.overwriteStatement(PROGRESS_TABLE, ['topic', 'sink', 'source', 'partition', POSITION_COLUMN], ['topic', 'sink', 'source', 'partition'], rowsSql), params);
   }
 
   async apply(batch: readonly SinkRecord[]): Promise<ApplyResult> {
@@ -105,6 +201,7 @@ export class SqlSink implements SinkConnector {
           if (table.truncatedBefore !== undefined) await this.truncate(connection, target, table.truncatedBefore);
           rejected.push(...(await this.applyTable(connection, target, table.actions, applied)));
         }
+        if (this.tracking) await this.recordProgress(connection, batch);
         await connection.query('COMMIT');
       } catch (error) {
         await connection.query('ROLLBACK').catch(() => {
@@ -372,9 +469,11 @@ export class SqlSink implements SinkConnector {
         `${this.dialect.quote(POSITION_COLUMN)} ${this.dialect.positionType} NOT NULL, ` +
         `PRIMARY KEY (${keyColumns.map((column) => this.dialect.quote(column)).join(', ')}))`,
     );
+    if (this.tracking) await this.dialect.ensurePositionIndex(connection, tombstones);
     await this.dialect.prepareLock(connection, name);
     const schemaColumns = new Map(table.schema?.columns.map((column) => [column.name, column]) ?? []);
     const target: Target = {
+      source: table.sourceName,
       table: name,
       tombstones,
       keyColumns,

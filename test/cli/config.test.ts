@@ -39,6 +39,18 @@ test('a valid config gets its defaults and its ${ENV} references', () => {
   assert.equal(config.kafka.sessionTimeoutMs, 30_000);
   assert.deepEqual(config.sources[0]!.type === 'mysql' && config.sources[0]!.include, ['*.*']);
   assert.deepEqual(config.sinks[0]!.include, ['*.*']);
+  assert.deepEqual(config.sinks[0]!.tombstones, { retentionMs: 86_400_000, purgeIntervalMs: 60_000, batchSize: 1_000 });
+});
+
+test("a sink's tombstone purge takes durations, or retention 'never'", () => {
+  const withTombstones = (tombstones: string) => parseConfig(valid.replace("type: postgres,", `type: postgres, tombstones: ${tombstones},`), 'pipeline.yaml', env).sinks[0]!.tombstones;
+  assert.deepEqual(withTombstones("{ retention: '7d', purgeInterval: '30s' }"), { retentionMs: 7 * 86_400_000, purgeIntervalMs: 30_000, batchSize: 1_000 });
+  assert.deepEqual(withTombstones("{ retention: never, batchSize: 500 }"), { retentionMs: null, purgeIntervalMs: 60_000, batchSize: 500 });
+  assert.equal(
+    errorOf(valid.replace('type: postgres,', "type: postgres, tombstones: { retention: '1 day' },")),
+    "pipeline.yaml: sinks[0].tombstones.retention: expected 'never' or a duration such as '12h' or '7d'",
+  );
+  assert.match(errorOf(valid.replace('type: postgres,', 'type: postgres, tombstones: { purgeInterval: 5 },')), /^pipeline\.yaml: sinks\[0\]\.tombstones\.purgeInterval: .*expected string/);
 });
 
 test('each class of config error is one line naming the path', () => {

@@ -153,5 +153,6 @@ function exercise(metrics: PipelineMetrics): void {
   metrics.deadLettered('sink:copy', [deadLetter('shop', 'sink.copy', { topic: 'shop.repartition', partition: 0, offset: '0', key: null, value: null, headers: {}, timestamp: 0 }, 'refused')]);
   metrics.sinkAssigned('copy', 4);
   metrics.kafkaRetried('REBALANCE_IN_PROGRESS');
+  metrics.tombstonesPurged('copy', 'shop.orders', 2);
   metrics.lag('shop.sink.copy', 'shop.repartition', 0, 3);
 }

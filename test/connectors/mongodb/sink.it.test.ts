@@ -6,6 +6,7 @@ import type { TableSchema } from '../../../topology/change-event.ts';
 import { record } from '../support/records.ts';
 import { scratchMongo, type Scratch } from '../support/targets.ts';
 import { truncateConverges } from '../support/truncate-scenario.ts';
+import { purgedTombstonesStayBounded, SCENARIO_TOMBSTONES } from '../support/tombstone-scenario.ts';
 
 let target: Scratch & { client: MongoClient };
 
@@ -82,4 +83,20 @@ test('a delete whose batch was cut after its tombstone and before the document w
   // Replays of the delete and of the older insert change nothing.
   await sink.apply([record(accounts, 'c', null, { id: 1n, balance: 10 }, 1), remove]);
   assert.deepEqual((await db.collection('accounts_cut').find().toArray()).map((doc) => Number(doc._id)), [2]);
+});
+
+test('tombstones of a delete-heavy collection are purged once the retention window has passed them; the target stays equal, replays inside the window converge', async (t) => {
+  const sink = new MongoSink({ name: 'mongodb-purge', url: target.url, database: target.name, tombstones: SCENARIO_TOMBSTONES });
+  t.after(() => sink.close());
+  const db = target.client.db(target.name);
+  await purgedTombstonesStayBounded(
+    async (context) => {
+      await sink.start(context);
+      return sink;
+    },
+    {
+      ids: async () => (await db.collection('queue').find({}, { projection: { _id: 1 } }).sort({ _id: 1 }).toArray()).map((doc) => doc._id as unknown as number),
+      tombstones: () => db.collection('queue__cdc_tombstones').countDocuments(),
+    },
+  );
 });

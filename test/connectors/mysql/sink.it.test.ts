@@ -5,6 +5,7 @@ import { MySqlSink } from '../../../connectors/mysql/sink.ts';
 import type { TableSchema } from '../../../topology/change-event.ts';
 import { record, typedRow, typedSchema } from '../support/records.ts';
 import { truncateConverges } from '../support/truncate-scenario.ts';
+import { purgedTombstonesStayBounded, SCENARIO_TOMBSTONES } from '../support/tombstone-scenario.ts';
 import { scratchMariaDb, type Scratch } from '../support/targets.ts';
 
 let target: Scratch & { connection: mysql.Connection };
@@ -74,6 +75,21 @@ test('a truncate removes the rows written before its position and keeps newer on
     rows: async () => (await target.connection.query({ sql: 'SELECT id, note, __cdc_pos FROM items_truncate ORDER BY id', rowsAsArray: true }))[0] as unknown[][],
     exists: async (table) => ((await target.connection.query('SHOW TABLES LIKE ?', [table]))[0] as unknown[]).length > 0,
   });
+});
+
+test('tombstones of a delete-heavy table are purged once the retention window has passed them; the target stays equal, replays inside the window converge', async (t) => {
+  const sink = new MySqlSink({ name: 'mariadb-purge', url: target.url, manageTables: true, tombstones: SCENARIO_TOMBSTONES });
+  t.after(() => sink.close());
+  await purgedTombstonesStayBounded(
+    async (context) => {
+      await sink.start(context);
+      return sink;
+    },
+    {
+      ids: async () => ((await target.connection.query({ sql: 'SELECT id FROM queue ORDER BY id', rowsAsArray: true }))[0] as number[][]).map(([id]) => id!),
+      tombstones: async () => Number(((await target.connection.query('SELECT COUNT(*) AS n FROM queue__cdc_tombstones'))[0] as Array<{ n: unknown }>)[0]!.n),
+    },
+  );
 });
 
 test('a target that cannot be reached is a retriable error, and nothing is reported as rejected', async (t) => {

@@ -5,6 +5,7 @@ import { PostgresSink } from '../../../connectors/postgres/sink.ts';
 import { record, typedRow, typedSchema } from '../support/records.ts';
 import { scratchPostgres, type Scratch } from '../support/targets.ts';
 import { truncateConverges } from '../support/truncate-scenario.ts';
+import { purgedTombstonesStayBounded, SCENARIO_TOMBSTONES } from '../support/tombstone-scenario.ts';
 
 let target: Scratch & { client: pg.Client };
 
@@ -60,4 +61,19 @@ test('a truncate removes the rows written before its position and keeps newer on
     rows: async () => (await target.client.query({ text: `SELECT id, note, __cdc_pos FROM "${target.name}".items_truncate ORDER BY id`, rowMode: 'array' })).rows as unknown[][],
     exists: async (table) => (await target.client.query('SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2', [target.name, table])).rowCount! > 0,
   });
+});
+
+test('tombstones of a delete-heavy table are purged once the retention window has passed them; the target stays equal, replays inside the window converge', async (t) => {
+  const sink = new PostgresSink({ name: 'postgres-purge', url: target.url, schema: target.name, manageTables: true, tombstones: SCENARIO_TOMBSTONES });
+  t.after(() => sink.close());
+  await purgedTombstonesStayBounded(
+    async (context) => {
+      await sink.start(context);
+      return sink;
+    },
+    {
+      ids: async () => (await target.client.query({ text: `SELECT id FROM "${target.name}".queue ORDER BY id`, rowMode: 'array' })).rows.map(([id]) => id as number),
+      tombstones: async () => Number((await target.client.query(`SELECT COUNT(*) AS n FROM "${target.name}".queue__cdc_tombstones`)).rows[0].n),
+    },
+  );
 });
