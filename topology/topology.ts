@@ -282,6 +282,7 @@ export class Topology {
             partitions: this.partitions,
             stage: new OperatorStage(this.repartitionOperators),
             metrics,
+            log,
           }),
         );
       }
