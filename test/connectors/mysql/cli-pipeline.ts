@@ -23,6 +23,8 @@ export interface MySqlPipelineOptions {
   chunkSize: number;
   /** The `kafka:` section as YAML flow text; by default the stack's plaintext brokers. */
   kafka?: string;
+  /** Entries of `sinks:` as YAML flow text, one each; by default one mysql sink `copy` into `targetUrl`. */
+  sinks?: string[];
 }
 
 /** Writes the pipeline's config file; `remove()` deletes it. */
@@ -36,7 +38,7 @@ sources:
   - { name: ${SOURCE}, type: mysql, url: '${env.MYSQL_URL}', include: ['${options.db}.*'], chunkSize: ${options.chunkSize} }
 repartition: { partitions: 4 }
 sinks:
-  - { name: copy, type: mysql, url: '${options.targetUrl}' }
+${(options.sinks ?? [`{ name: copy, type: mysql, url: '${options.targetUrl}' }`]).map((sink) => `  - ${sink}`).join('\n')}
 metrics: { port: 0 }
 `);
   return { file, config: loadConfig(file), remove: () => rmSync(dirname(file), { recursive: true, force: true }) };
