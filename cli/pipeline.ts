@@ -55,7 +55,7 @@ export function buildPipeline(config: PipelineConfig, options: { log?: Logger; m
   const repartition = repartitionOf(config);
   if (repartition !== undefined) builder.repartition(repartition);
   place('repartition');
-  for (const sink of config.sinks) builder.sink(sinkConnector(sink), ...sinkTableFilter(sink));
+  for (const sink of config.sinks) builder.sink(sinkConnector(sink, log), ...sinkTableFilter(sink));
 
   const transport = new KafkaTransport({
     ...kafkaClientOptions(config),
@@ -113,12 +113,13 @@ function sinkTableFilter(sink: SinkConfig) {
   return [{ name: `tables ${sink.include.join(',')}${sink.exclude.length ? ` except ${sink.exclude.join(',')}` : ''}`, operator: filter((event: ChangeEvent) => tables.captures(event.source.db, event.source.table)) }];
 }
 
-function sinkConnector(sink: SinkConfig): SinkConnector {
+function sinkConnector(sink: SinkConfig, log: Logger | undefined): SinkConnector {
+  const logged = log ? { log } : {};
   switch (sink.type) {
     case 'mysql':
-      return new MySqlSink({ name: sink.name, url: sink.url, tableMap: sink.tables, manageTables: sink.createTables, tombstones: sink.tombstones });
+      return new MySqlSink({ name: sink.name, url: sink.url, tableMap: sink.tables, manageTables: sink.createTables, tombstones: sink.tombstones, ...logged });
     case 'postgres':
-      return new PostgresSink({ name: sink.name, url: sink.url, schema: sink.schema, tableMap: sink.tables, manageTables: sink.createTables, tombstones: sink.tombstones });
+      return new PostgresSink({ name: sink.name, url: sink.url, schema: sink.schema, tableMap: sink.tables, manageTables: sink.createTables, tombstones: sink.tombstones, ...logged });
     case 'mongodb':
       return new MongoSink({ name: sink.name, url: sink.url, database: sink.database, collectionMap: sink.tables, tombstones: sink.tombstones });
   }

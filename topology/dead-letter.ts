@@ -1,4 +1,5 @@
-import type { ChangeEvent, RowIdentity } from './change-event.ts';
+import type { ChangeEvent, Row, RowIdentity } from './change-event.ts';
+import type { Logger } from './log.ts';
 import type { RefusedEvent } from './operator-stage.ts';
 import type { EventSerde } from './serde.ts';
 import type { ConsumedRecord, OutgoingRecord } from './transport.ts';
@@ -145,4 +146,48 @@ function splitDeadLetters<T>(results: ReadonlyArray<T | Error>, pipeline: string
     }
   });
   return batch;
+}
+
+/** A record for the dead-letter topic, with the row it carried when the stage could read that much. */
+export interface DeadLetterEntry {
+  record: OutgoingRecord;
+  row?: RowIdentity;
+}
+
+/** Dead letters logged one line each per batch; the rest of a batch is one summary line (all are in the topic). */
+export const DEAD_LETTERS_LOGGED_PER_BATCH = 20;
+const KEY_CHARACTERS = 200;
+
+/**
+ * A warn line per dead-lettered record: its table, key, reason and origin (the reason is the stage's or
+ * the target's message, never a connection string). A batch that dead-letters many logs its first
+ * DEAD_LETTERS_LOGGED_PER_BATCH and one line counting the rest, with their distinct reasons.
+ */
+export function logDeadLetters(log: Logger, entries: readonly DeadLetterEntry[]): void {
+  for (const { record, row } of entries.slice(0, DEAD_LETTERS_LOGGED_PER_BATCH)) {
+    const headers = record.headers ?? {};
+    log.warn(
+      {
+        stage: headers['cdc.dlq.stage'],
+        ...(row ? { table: `${row.source.db}.${row.source.table}`, key: keyText(row.key) } : {}),
+        reason: headers['cdc.dlq.reason'],
+        from: `${headers['cdc.dlq.topic']}/${headers['cdc.dlq.partition']}@${headers['cdc.dlq.offset']}`,
+      },
+      'record dead-lettered',
+    );
+  }
+  const rest = entries.slice(DEAD_LETTERS_LOGGED_PER_BATCH);
+  if (rest.length === 0) return;
+  const reasons = [...new Set(rest.map(({ record }) => record.headers?.['cdc.dlq.reason']))].slice(0, 5);
+  log.warn({ stage: rest[0]!.record.headers?.['cdc.dlq.stage'], count: rest.length, reasons }, 'more records of the batch dead-lettered');
+}
+
+/** A key as short JSON text: 64-bit integers as numbers' digits, bytes as hex. */
+function keyText(key: Row): string {
+  const text = JSON.stringify(key, (_name, value: unknown) => {
+    if (typeof value === 'bigint') return value.toString();
+    if (typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'Buffer') return `0x${Buffer.from((value as { data: number[] }).data).toString('hex')}`;
+    return value;
+  });
+  return text.length > KEY_CHARACTERS ? `${text.slice(0, KEY_CHARACTERS)}…` : text;
 }

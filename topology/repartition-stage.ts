@@ -1,12 +1,13 @@
 import type { ChangeEvent } from './change-event.ts';
 import type { EventSerde } from './serde.ts';
 import type { Consumer, OutgoingRecord, PartitionBatch, Producer, Transport } from './transport.ts';
-import { decodeOrDeadLetter, identifyOrDeadLetter, refusedRecord } from './dead-letter.ts';
+import { decodeOrDeadLetter, identifyOrDeadLetter, logDeadLetters, refusedRecord, type DeadLetterEntry } from './dead-letter.ts';
 import { OperatorStage, type RefusedEvent } from './operator-stage.ts';
 import { placeByRowKey, repartitionRecords } from './repartition.ts';
 import { groups, topics } from './topics.ts';
 import { withRetry } from './retry.ts';
 import type { PipelineMetrics } from './metrics.ts';
+import { silentLogger, type Logger } from './log.ts';
 
 export interface RepartitionStageOptions {
   pipeline: string;
@@ -17,11 +18,13 @@ export interface RepartitionStageOptions {
   partitions: number;
   stage: OperatorStage;
   metrics: PipelineMetrics;
+  /** Where dead-lettered records are logged (silent by default). */
+  log?: Logger;
 }
 
 interface Placed {
   records: OutgoingRecord[];
-  deadLetters: OutgoingRecord[];
+  deadLetters: DeadLetterEntry[];
 }
 
 /**
@@ -66,10 +69,11 @@ export class RepartitionStage {
     const { metrics } = this.options;
     const { records, deadLetters } = this.options.stage.passesThrough ? await this.placeBytes(batch) : await this.reencode(batch);
     const produced = records.length;
-    records.push(...deadLetters);
+    records.push(...deadLetters.map(({ record }) => record));
     if (records.length > 0) await withRetry(`repartition ${batch.topic}/${batch.partition}`, () => this.producer.send(records), { signal: batch.signal });
+    logDeadLetters(this.options.log ?? silentLogger, deadLetters);
     metrics.batch('repartition', batch.records.length, produced);
-    metrics.deadLettered('repartition', deadLetters);
+    metrics.deadLettered('repartition', deadLetters.map(({ record }) => record));
   }
 
   /** Decodes, runs the operators, encodes their outputs. */
@@ -78,17 +82,18 @@ export class RepartitionStage {
     const decoded = await decodeOrDeadLetter(serde, pipeline, 'repartition', batch.records);
     const outputs: ChangeEvent[] = [];
     const refused: RefusedEvent[] = [];
+    const deadLetters: DeadLetterEntry[] = decoded.deadLetters.map((record) => ({ record }));
     decoded.events.forEach((event, i) => {
       stage.feed(event, outputs, refused);
-      if (refused.length > 0) decoded.deadLetters.push(refusedRecord(pipeline, 'repartition', decoded.origins[i]!, refused.pop()!));
+      if (refused.length > 0) deadLetters.push({ record: refusedRecord(pipeline, 'repartition', decoded.origins[i]!, refused.pop()!), row: event });
     });
-    return { records: await repartitionRecords(serde, topics.repartition(pipeline), partitions, outputs), deadLetters: decoded.deadLetters };
+    return { records: await repartitionRecords(serde, topics.repartition(pipeline), partitions, outputs), deadLetters };
   }
 
   /** Places each record by its identity alone and forwards its bytes. */
   private async placeBytes(batch: PartitionBatch): Promise<Placed> {
     const { pipeline, serde, partitions } = this.options;
     const identified = await identifyOrDeadLetter(serde, pipeline, 'repartition', batch.records);
-    return { records: placeByRowKey(topics.repartition(pipeline), partitions, identified.events, identified.origins), deadLetters: identified.deadLetters };
+    return { records: placeByRowKey(topics.repartition(pipeline), partitions, identified.events, identified.origins), deadLetters: identified.deadLetters.map((record) => ({ record })) };
   }
 }

@@ -1,7 +1,7 @@
 import type { EventSerde } from './serde.ts';
 import type { SinkConnector, SinkContext, SinkRecord } from './sink.ts';
-import type { Consumer, OutgoingRecord, PartitionBatch, Producer, Transport } from './transport.ts';
-import { deadLetter, decodeOrDeadLetter, refusedRecord } from './dead-letter.ts';
+import type { Consumer, PartitionBatch, Producer, Transport } from './transport.ts';
+import { deadLetter, decodeOrDeadLetter, logDeadLetters, refusedRecord, type DeadLetterEntry } from './dead-letter.ts';
 import { OperatorStage, type RefusedEvent } from './operator-stage.ts';
 import { groups, topics } from './topics.ts';
 import { withRetry, type RetryOptions } from './retry.ts';
@@ -84,11 +84,11 @@ export class SinkRunner {
     const records: SinkRecord[] = [];
     const outputs: SinkRecord['event'][] = [];
     const refused: RefusedEvent[] = [];
-    const deadLetters: OutgoingRecord[] = decoded.deadLetters;
+    const deadLetters: DeadLetterEntry[] = decoded.deadLetters.map((record) => ({ record }));
     decoded.events.forEach((event, i) => {
       const origin = decoded.origins[i]!;
       stage.feed(event, outputs, refused);
-      if (refused.length > 0) deadLetters.push(refusedRecord(pipeline, `sink.${sink.name}`, origin, refused.pop()!));
+      if (refused.length > 0) deadLetters.push({ record: refusedRecord(pipeline, `sink.${sink.name}`, origin, refused.pop()!), row: event });
       for (const output of outputs) records.push({ event: output, topic: origin.topic, partition: origin.partition, offset: origin.offset });
       outputs.length = 0;
     });
@@ -104,11 +104,15 @@ export class SinkRunner {
       metrics.applied(sink.name, (performance.now() - started) / 1000);
       applied = records.length - rejected.length;
       const originOf = rejected.length > 0 ? new Map(batch.records.map((record) => [record.offset, record])) : undefined;
-      for (const { record, reason } of rejected) deadLetters.push(deadLetter(pipeline, `sink.${sink.name}`, originOf!.get(record.offset)!, reason));
+      for (const { record, reason } of rejected) deadLetters.push({ record: deadLetter(pipeline, `sink.${sink.name}`, originOf!.get(record.offset)!, reason), row: record.event });
     }
-    if (deadLetters.length > 0) await withRetry(`dead-letter ${deadLetters.length} records of ${where}`, () => this.producer.send(deadLetters), { signal: batch.signal });
+    const deadLetterRecords = deadLetters.map(({ record }) => record);
+    if (deadLetters.length > 0) {
+      await withRetry(`dead-letter ${deadLetters.length} records of ${where}`, () => this.producer.send(deadLetterRecords), { signal: batch.signal });
+      logDeadLetters(this.options.log ?? silentLogger, deadLetters);
+    }
     metrics.batch(stageName, batch.records.length, applied);
-    metrics.deadLettered(stageName, deadLetters);
+    metrics.deadLettered(stageName, deadLetterRecords);
   }
 }
 

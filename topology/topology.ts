@@ -304,6 +304,7 @@ export class Topology {
             partitions: this.partitions,
             stage: new OperatorStage(this.repartitionOperators),
             metrics,
+            log,
           }),
         );
       }

@@ -1,6 +1,7 @@
 import mysql from 'mysql2/promise';
 import type { ColumnSchema, Value } from '../../topology/change-event.ts';
 import { SqlSink, type SqlSinkOptions } from '../sql/sql-sink.ts';
+import { mysqlComparableType } from './comparable-type.ts';
 import { POSITION_COLUMN, type SqlConnection, type SqlDialect, type TargetColumn } from '../sql/dialect.ts';
 
 /** Options of `new MySqlSink(...)`; docs/sinks.md describes the sink. */
@@ -57,12 +58,18 @@ export const mysqlDialect: SqlDialect = {
     return sql;
   },
 
+  comparableType: mysqlComparableType,
+
+  alterColumnStatement: (table, column, sqlType, nullable) =>
+    `ALTER TABLE ${mysqlDialect.quote(table)} MODIFY COLUMN ${mysqlDialect.quote(column)} ${sqlType} ${nullable ? 'NULL' : 'NOT NULL'}`,
+
   async targetColumns(connection: SqlConnection, table: string): Promise<TargetColumn[]> {
     const rows = await connection.query(
-      'SELECT COLUMN_NAME AS name, COLUMN_TYPE AS sqlType FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+      "SELECT COLUMN_NAME AS name, COLUMN_TYPE AS sqlType, IS_NULLABLE = 'YES' AS nullable FROM information_schema.COLUMNS " +
+        'WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
       [table],
     );
-    return rows.map((row) => ({ name: String(row.name), sqlType: String(row.sqlType) }));
+    return rows.map((row) => ({ name: String(row.name), sqlType: String(row.sqlType), nullable: Number(row.nullable) === 1 }));
   },
 
   uniqueKeyClause: (_table, index, columns) => `UNIQUE KEY ${mysqlDialect.quote(`uk_${index + 1}`)} (${columns.map(mysqlDialect.quote).join(', ')})`,

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { ColumnSchema, Value } from '../../topology/change-event.ts';
 import { SqlSink, type SqlSinkOptions } from '../sql/sql-sink.ts';
+import { postgresComparableType } from './comparable-type.ts';
 import { POSITION_COLUMN, type SqlConnection, type SqlDialect, type TargetColumn } from '../sql/dialect.ts';
 
 /** Options of `new PostgresSink(...)`; docs/sinks.md describes the sink. */
@@ -111,15 +112,19 @@ export function postgresDialect(schema: string): SqlDialect {
     },
 
     columnType: postgresType,
+    comparableType: postgresComparableType,
+
+    alterColumnStatement: (table, column, sqlType, nullable) =>
+      `ALTER TABLE ${quote(schema)}.${quote(table)} ALTER COLUMN ${quote(column)} TYPE ${sqlType}${nullable ? `, ALTER COLUMN ${quote(column)} DROP NOT NULL` : ''}`,
 
     async targetColumns(connection: SqlConnection, table: string): Promise<TargetColumn[]> {
       const rows = await connection.query(
-        'SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS "sqlType" FROM pg_attribute a ' +
+        'SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS "sqlType", NOT a.attnotnull AS nullable FROM pg_attribute a ' +
           'JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace ' +
           'WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum',
         [schema, table],
       );
-      return rows.map((row) => ({ name: String(row.name), sqlType: String(row.sqlType) }));
+      return rows.map((row) => ({ name: String(row.name), sqlType: String(row.sqlType), nullable: row.nullable === true }));
     },
 
     uniqueKeyClause: (table, index, columns) => `CONSTRAINT ${quote(`${table.slice(0, 50)}_uk_${index + 1}`)} UNIQUE (${columns.map(quote).join(', ')})`,

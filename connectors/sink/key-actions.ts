@@ -29,6 +29,8 @@ export interface TableActions {
   sourceDb: string;
   sourceTable: string;
   schema: TableSchema | undefined;
+  /** Position of the event that carried `schema`: schemas are in force in source order. */
+  schemaPosition?: string;
   keyColumns: string[];
   /**
    * The newest `t` position of the batch: the target's rows written before it go first, and the batch's
@@ -91,7 +93,10 @@ export function reduceBatch(batch: readonly SinkRecord[]): { tables: TableAction
       tables.set(tableId, table);
     }
     // The newest schema of the batch is the one the target must be able to hold.
-    if (event.schema) table.schema = event.schema;
+    if (event.schema) {
+      table.schema = event.schema;
+      table.schemaPosition = event.source.position;
+    }
     if (event.op === 't') {
       const position = event.source.position;
       if (table.truncatedBefore === undefined || comparePositions(table.truncatedBefore, position) < 0) table.truncatedBefore = position;

@@ -1,4 +1,5 @@
 import type { ColumnSchema, Value } from '../../topology/change-event.ts';
+import type { ComparableType } from './column-type.ts';
 
 /**
  * One connection of a SQL target, inside which the sink runs its transaction. Rows it returns carry
@@ -14,10 +15,11 @@ export interface SqlConnection {
   release(broken: boolean): void;
 }
 
-/** A column as the target has it: name and full SQL type, as the target spells it. */
+/** A column as the target has it: name, full SQL type as the target spells it, and whether it takes NULL. */
 export interface TargetColumn {
   name: string;
   sqlType: string;
+  nullable: boolean;
 }
 
 /** What differs between SQL targets. Everything else (the apply algorithm) is in sql-sink.ts, once. */
@@ -36,6 +38,10 @@ export interface SqlDialect {
   toParam(value: Value, column: ColumnSchema | undefined): unknown;
   /** SQL type for a MySQL column of the source (the type-mapping table of each dialect). */
   columnType(column: ColumnSchema): string;
+  /** A SQL type of this target (information_schema's spelling or columnType's) as the widening rule compares it. */
+  comparableType(sqlType: string): ComparableType;
+  /** `ALTER TABLE` that gives an existing column the type `sqlType`, and takes NULL when `nullable` (a NOT NULL column stays so otherwise). */
+  alterColumnStatement(table: string, column: string, sqlType: string, nullable: boolean): string;
   /** SQL type of the position column: a string that compares in plain byte order. */
   readonly positionType: string;
   /** The target's columns of `table`, empty when the table does not exist. */

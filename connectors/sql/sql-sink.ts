@@ -6,20 +6,26 @@ import type { ApplyResult, RejectedRecord, SinkConnector, SinkContext, SinkRecor
 import { encodeValues, reduceBatch, skippedRecords, type KeyAction, type TableActions } from '../sink/key-actions.ts';
 import { lastPositions, PROGRESS_TABLE, purgeSettings, TombstonePurger, type PartitionProgress, type PurgeTarget, type TombstoneSettings } from '../sink/tombstone-purge.ts';
 import { staleClaimants, type Claimant, type UniqueClaim } from '../sink/unique-claims.ts';
+import { silentLogger, type Logger } from '../../topology/log.ts';
 import { POSITION_COLUMN, type SqlConnection, type SqlDialect, type TargetColumn } from './dialect.ts';
+import { planSchemaChange } from './schema-evolution.ts';
+import { SchemaPositions } from './schema-positions.ts';
 
 export interface SqlSinkOptions {
   name: string;
   /** Source `db.table` → target table name; a table not listed keeps its source table name. */
   tableMap?: Record<string, string>;
   /**
-   * Create a missing target table from the events' TableSchema, and add the columns that appear in
-   * a newer schema. Off: the tables must exist (the sink still adds its position column and
-   * tombstone table, without which it cannot be idempotent).
+   * Create a missing target table from the events' TableSchema, and make it follow newer schemas: add
+   * new columns, widen widened ones (docs/sinks.md). Off: the tables must exist (the sink still adds its
+   * position column and tombstone table, without which it cannot be idempotent), and a column that no
+   * longer holds the source's is only logged.
    */
   manageTables?: boolean;
   /** When tombstones are purged (docs/sinks.md); by default after 24 h, checked every minute. */
   tombstones?: Partial<TombstoneSettings>;
+  /** Where the sink says what it changed in a target, or what it would have to (silent by default). */
+  log?: Logger;
 }
 
 /** What the sink knows about one target table. */
@@ -32,6 +38,9 @@ interface Target {
   uniqueKeys: string[][];
   /** Columns the target has, by name. */
   columns: Map<string, ColumnSchema | undefined>;
+  /** The newest source schema the target was checked against, and the position of the event that carried it. */
+  schema: TableSchema | undefined;
+  schemaPosition: string | undefined;
 }
 
 /** A row already in the target that holds a unique value an incoming row wants. */
@@ -68,6 +77,9 @@ export class SqlSink implements SinkConnector, PurgeTarget {
   private readonly targets = new Map<string, Target>();
   /** Target set-ups under way: partition workers of one process share one (DDL must not race itself). */
   private readonly settingUp = new Map<string, Promise<Target>>();
+  private readonly schemaPositions: SchemaPositions;
+  /** Columns of unmanaged targets already logged as too narrow: one line each, not one per batch. */
+  private readonly unmanagedNotes = new Set<string>();
 
   constructor(
     private readonly options: SqlSinkOptions,
@@ -76,6 +88,7 @@ export class SqlSink implements SinkConnector, PurgeTarget {
     private readonly end: () => Promise<void>,
   ) {
     this.name = options.name;
+    this.schemaPositions = new SchemaPositions(dialect);
   }
 
   async start(context?: SinkContext): Promise<void> {
@@ -426,16 +439,42 @@ export class SqlSink implements SinkConnector, PurgeTarget {
     return chunks;
   }
 
-  /** The target of a source table, created or evolved (DDL runs outside the batch's transaction). */
+  /**
+   * The target of a source table, created or evolved to the batch's schema (DDL runs outside the batch's
+   * transaction, before the rows that need it). A set-up under way for another schema is awaited, then
+   * the batch's own schema is looked at again.
+   */
   private async target(connection: SqlConnection, table: TableActions): Promise<Target> {
     const sourceId = `${table.sourceDb}.${table.sourceTable}`;
-    const known = this.targets.get(sourceId);
-    if (known && !this.hasNewColumns(known, table.schema)) return known;
-    const pending = this.settingUp.get(sourceId);
-    if (pending) return pending;
-    const setUp = this.setUpTarget(connection, sourceId, table).finally(() => this.settingUp.delete(sourceId));
-    this.settingUp.set(sourceId, setUp);
-    return setUp;
+    for (;;) {
+      const known = this.targets.get(sourceId);
+      if (known && !this.needsSetUp(known, table)) return known;
+      const pending = this.settingUp.get(sourceId);
+      if (pending) {
+        await pending;
+        continue;
+      }
+      const setUp = this.setUpTarget(connection, sourceId, table).finally(() => this.settingUp.delete(sourceId));
+      this.settingUp.set(sourceId, setUp);
+      return setUp;
+    }
+  }
+
+  /**
+   * True when the batch brings a schema the target was not checked against. A schema older than the one
+   * the target follows (another partition still delivering rows written before an ALTER) is not: its
+   * rows fit the target, which only ever widens.
+   */
+  private needsSetUp(target: Target, table: TableActions): boolean {
+    const { schema, schemaPosition } = table;
+    if (!schema || schema === target.schema) return false;
+    if (schemaPosition !== undefined && target.schemaPosition !== undefined && comparePositions(schemaPosition, target.schemaPosition) < 0) return false;
+    if (target.schema && sameColumns(target.schema, schema)) {
+      target.schema = schema;
+      if (schemaPosition !== undefined) target.schemaPosition = schemaPosition;
+      return false;
+    }
+    return true;
   }
 
   private async hasTarget(connection: SqlConnection, table: TableActions): Promise<boolean> {
@@ -450,18 +489,25 @@ export class SqlSink implements SinkConnector, PurgeTarget {
   private async setUpTarget(connection: SqlConnection, sourceId: string, table: TableActions): Promise<Target> {
     const name = this.targetName(sourceId, table);
     const tombstones = this.tombstoneTable(name);
+    const keyColumns = table.keyColumns;
+    const { schema } = table;
     let columns = await this.dialect.targetColumns(connection, name);
+    let schemaPosition = await this.schemaPositions.read(connection, name);
     if (columns.length === 0) {
-      if (!this.options.manageTables || !table.schema) {
+      if (!this.options.manageTables || !schema) {
         throw new CdcError('SCHEMA_INCOMPATIBLE', `${this.name}: target table ${name} does not exist (set manageTables to create it from the source schema)`);
       }
-      await connection.query(this.createTableStatement(name, table.schema));
+      await connection.query(this.createTableStatement(name, schema));
+      schemaPosition = await this.schemaPositions.record(connection, name, table.schemaPosition);
       columns = await this.dialect.targetColumns(connection, name);
     } else {
-      await this.addMissingColumns(connection, name, columns, table.schema);
+      if (!columns.some((column) => column.name === POSITION_COLUMN)) await this.addColumn(connection, name, `${this.dialect.quote(POSITION_COLUMN)} ${this.dialect.positionType} NULL`);
+      const older = schemaPosition !== undefined && table.schemaPosition !== undefined && comparePositions(table.schemaPosition, schemaPosition) < 0;
+      if (schema && !older && (await this.followSchema(connection, sourceId, name, tombstones, keyColumns, columns, schema))) {
+        schemaPosition = await this.schemaPositions.record(connection, name, table.schemaPosition);
+      }
       columns = await this.dialect.targetColumns(connection, name);
     }
-    const keyColumns = table.keyColumns;
     const types = new Map(columns.map((column) => [column.name, column.sqlType]));
     const keyDefinitions = keyColumns.map((column) => `${this.dialect.quote(column)} ${types.get(column) ?? 'text'} NOT NULL`);
     await connection.query(
@@ -471,37 +517,76 @@ export class SqlSink implements SinkConnector, PurgeTarget {
     );
     if (this.tracking) await this.dialect.ensurePositionIndex(connection, tombstones);
     await this.dialect.prepareLock(connection, name);
-    const schemaColumns = new Map(table.schema?.columns.map((column) => [column.name, column]) ?? []);
+    const schemaColumns = new Map(schema?.columns.map((column) => [column.name, column]) ?? []);
     const target: Target = {
       source: table.sourceName,
       table: name,
       tombstones,
       keyColumns,
-      uniqueKeys: table.schema?.uniqueKeys ?? [],
+      uniqueKeys: schema?.uniqueKeys ?? [],
       columns: new Map(columns.map((column) => [column.name, schemaColumns.get(column.name)])),
+      schema,
+      schemaPosition: newest(schemaPosition, table.schemaPosition),
     };
     this.targets.set(sourceId, target);
     return target;
   }
 
-  private hasNewColumns(target: Target, schema: TableSchema | undefined): boolean {
-    return !!schema && this.options.manageTables === true && schema.columns.some((column) => !target.columns.has(column.name));
+  /**
+   * Makes an existing target hold the source's schema (docs/sinks.md, schema changes): with managed
+   * tables, adds new columns and widens widened ones, or stops the sink at a change it cannot make;
+   * otherwise only says, once, which columns no longer hold the source's. True when it changed the target.
+   */
+  private async followSchema(
+    connection: SqlConnection,
+    sourceId: string,
+    table: string,
+    tombstones: string,
+    keyColumns: readonly string[],
+    existing: readonly TargetColumn[],
+    schema: TableSchema,
+  ): Promise<boolean> {
+    const plan = planSchemaChange(this.dialect, existing, schema);
+    const log = this.options.log ?? silentLogger;
+    if (!this.options.manageTables) {
+      for (const widening of plan.widened) {
+        const note = `${table}.${widening.column.name} ${widening.to}${widening.nullable ? ' NULL' : ''}`;
+        if (this.unmanagedNotes.has(note)) continue;
+        this.unmanagedNotes.add(note);
+        log.warn(
+          { sink: this.name, source: sourceId, table, column: widening.column.name, target: widening.from, needed: widening.to, nullable: widening.nullable },
+          `target column ${table}.${widening.column.name} (${widening.from}) does not hold the source's column any more (${widening.to}${widening.nullable ? ', NULL' : ''}) and the sink does not manage tables: alter it yourself, or rows that do not fit go to the dead-letter topic`,
+        );
+      }
+      return false;
+    }
+    const [refused] = plan.refused;
+    if (refused) {
+      throw new CdcError(
+        'SCHEMA_INCOMPATIBLE',
+        `${this.name}: cannot follow ${sourceId}: target column ${table}.${refused.column} is ${refused.from}, the source's now maps to ${refused.to} (${refused.why}); ` +
+          `the sink only widens columns. Alter the target column yourself (or drop the target table and replay the sink), then run again`,
+      );
+    }
+    for (const column of plan.added) {
+      // Added columns accept NULL: the rows already there have no value for them.
+      await this.addColumn(connection, table, `${this.dialect.quote(column.name)} ${this.dialect.columnType(column)} NULL`);
+    }
+    for (const widening of plan.widened) {
+      const { column } = widening;
+      await connection.query(this.dialect.alterColumnStatement(table, column.name, widening.to, widening.nullable));
+      const tombstonesExist = keyColumns.includes(column.name) && (await this.dialect.targetColumns(connection, tombstones)).length > 0;
+      if (widening.typeGrows && tombstonesExist) await connection.query(this.dialect.alterColumnStatement(tombstones, column.name, widening.to, false));
+      log.info({ sink: this.name, source: sourceId, table, column: column.name, from: widening.from, to: widening.to, nullable: widening.nullable }, 'target column widened');
+    }
+    return plan.added.length > 0 || plan.widened.length > 0;
   }
 
-  private async addMissingColumns(connection: SqlConnection, table: string, existing: readonly TargetColumn[], schema: TableSchema | undefined): Promise<void> {
-    const names = new Set(existing.map((column) => column.name));
-    const missing: string[] = [];
-    if (!names.has(POSITION_COLUMN)) missing.push(`${this.dialect.quote(POSITION_COLUMN)} ${this.dialect.positionType} NULL`);
-    if (this.options.manageTables && schema) {
-      // Added columns accept NULL: the rows already there have no value for them.
-      for (const column of schema.columns) if (!names.has(column.name)) missing.push(`${this.dialect.quote(column.name)} ${this.dialect.columnType(column)} NULL`);
-    }
-    for (const definition of missing) {
-      try {
-        await connection.query(`ALTER TABLE ${this.dialect.qualified(table)} ADD COLUMN ${definition}`);
-      } catch (error) {
-        if (!this.dialect.isDuplicateColumn(error)) throw error;
-      }
+  private async addColumn(connection: SqlConnection, table: string, definition: string): Promise<void> {
+    try {
+      await connection.query(`ALTER TABLE ${this.dialect.qualified(table)} ADD COLUMN ${definition}`);
+    } catch (error) {
+      if (!this.dialect.isDuplicateColumn(error)) throw error;
     }
   }
 
@@ -534,6 +619,16 @@ interface StoredKeys {
   rows: Set<string> | undefined;
   /** The same for tombstones. */
   tombstones: Set<string> | undefined;
+}
+
+/** Two schemas with the same columns (names, types, NULL), whatever else differs. */
+function sameColumns(a: TableSchema, b: TableSchema): boolean {
+  return JSON.stringify(a.columns) === JSON.stringify(b.columns);
+}
+
+function newest(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined || b === undefined) return a ?? b;
+  return comparePositions(a, b) < 0 ? b : a;
 }
 
 /** The actions whose key is in `keys` (all of them when unknown). */

@@ -218,7 +218,9 @@ test('undecodable and rejected records go to the dead-letter topic with reason a
   const sink = new MemorySink('s');
   sink.reject = (record) => (record.event.key.id === 2 ? 'duplicate entry' : undefined);
   const transport = new MemoryTransport();
-  const running = await new TopologyBuilder({ pipeline: 'dlq', serde }).source(new FakeSource('src', db)).repartition({ partitions: 1 }).sink(sink).build().start(transport);
+  const warnings: Array<{ fields: object; message: string }> = [];
+  const log = { error() {}, info() {}, debug() {}, warn: (fields: object, message: string) => warnings.push({ fields, message }) };
+  const running = await new TopologyBuilder({ pipeline: 'dlq', serde, log }).source(new FakeSource('src', db)).repartition({ partitions: 1 }).sink(sink).build().start(transport);
   // The undecodable record goes after the source's two events, so the offsets below are known.
   await eventually('both events repartitioned', () => transport.records('dlq.repartition').length === 2);
   const producer = await transport.producer();
@@ -232,6 +234,11 @@ test('undecodable and rejected records go to the dead-letter topic with reason a
   const undecodable = letters.find((headers) => headers['cdc.dlq.offset'] === '2');
   assert.match(undecodable!['cdc.dlq.reason']!, /cannot decode dlq.repartition\/0@2/);
   assert.deepEqual(Object.keys(sink.state()), ['app.t/{"id":1}']);
+  // Each dead letter is also a warn line: with its table and key when the stage could read them.
+  const lines = warnings.filter(({ message }) => message === 'record dead-lettered').map(({ fields }) => fields);
+  assert.deepEqual(lines.find((fields) => 'table' in fields), { stage: 'sink.s', table: 'app.t', key: '{"id":2}', reason: 'duplicate entry', from: 'dlq.repartition/0@1' });
+  assert.deepEqual(lines.find((fields) => !('table' in fields)), { stage: 'sink.s', reason: undecodable!['cdc.dlq.reason'], from: 'dlq.repartition/0@2' });
+  assert.equal(lines.length, 2);
 });
 
 test('a retriable sink failure is retried; a fatal one stops the topology with the sink and partition named', async () => {

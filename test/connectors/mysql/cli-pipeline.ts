@@ -27,6 +27,8 @@ export interface MySqlPipelineOptions {
   metrics?: string;
   /** The `operators:` section's entries, as YAML lines (`  - { name: ..., module: ./x.mjs }`), modules beside the config file. */
   operators?: string;
+  /** Entries of `sinks:` as YAML flow text, one each; by default one mysql sink `copy` into `targetUrl`. */
+  sinks?: string[];
 }
 
 /** Writes the pipeline's config file; `remove()` deletes it. */
@@ -40,7 +42,7 @@ sources:
   - { name: ${SOURCE}, type: mysql, url: '${env.MYSQL_URL}', include: ['${options.db}.*'], chunkSize: ${options.chunkSize} }
 repartition: { partitions: 4 }
 sinks:
-  - { name: copy, type: mysql, url: '${options.targetUrl}' }
+${(options.sinks ?? [`{ name: copy, type: mysql, url: '${options.targetUrl}' }`]).map((sink) => `  - ${sink}`).join('\n')}
 metrics: ${options.metrics ?? '{ port: 0 }'}
 ${options.operators === undefined ? '' : `operators:\n${options.operators}`}`);
   return { file, config: loadConfig(file), remove: () => rmSync(dirname(file), { recursive: true, force: true }) };
