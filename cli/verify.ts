@@ -141,9 +141,11 @@ function keyId(key: readonly Value[]): string {
   return JSON.stringify(key.map((value) => (typeof value === 'bigint' || typeof value === 'number' ? `n${value}` : Buffer.isBuffer(value) ? `x${value.toString('hex')}` : value)));
 }
 
+/** A key as JSON: `[9007199254740993,"k"]` (64-bit integers exact, bytes as `"0x…"`); MongoDB: `_id`'s Extended JSON. */
 function formatKey(table: VerifyTable, key: readonly Value[]): string {
   if (table.connector === 'mongodb') return String(key[0]);
-  return JSON.stringify(key, (_, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
+  const json = (value: Value) => (typeof value === 'bigint' ? value.toString() : JSON.stringify(Buffer.isBuffer(value) ? `0x${value.toString('hex')}` : value));
+  return `[${key.map(json).join(',')}]`;
 }
 
 /**
@@ -151,34 +153,23 @@ function formatKey(table: VerifyTable, key: readonly Value[]): string {
  * exclude takes it, whatever the two systems; `options.tables` picks some.
  */
 export async function verifyPipeline(config: PipelineConfig, options: VerifyOptions = {}): Promise<TableComparison[]> {
-  const results: TableComparison[] = [];
-  const chosen = options.tables && new Set(options.tables);
-  const found = new Set<string>();
-  const targets = new Map<string, VerifyTargetReader>();
-  const targetOf = (sink: SinkConfig) => {
-    let reader = targets.get(sink.name);
-    if (!reader) targets.set(sink.name, (reader = (TARGET_READERS[sink.type] as (sink: SinkConfig) => VerifyTargetReader)(sink)));
-    return reader;
-  };
+  const sources = config.sources.map((source) => (SOURCE_READERS[source.type] as (source: SourceConfig) => VerifySourceReader)(source));
+  const targets = new Map(config.sinks.map((sink) => [sink.name, (TARGET_READERS[sink.type] as (sink: SinkConfig) => VerifyTargetReader)(sink)]));
   try {
-    for (const sourceConfig of config.sources) {
-      const source = (SOURCE_READERS[sourceConfig.type] as (source: SourceConfig) => VerifySourceReader)(sourceConfig);
-      try {
-        for (const table of await source.tables()) {
-          if (chosen && !chosen.has(table.name)) continue;
-          found.add(table.name);
-          for (const sink of sinksTaking(config.sinks, table.name)) results.push(await verifyTable(source, targetOf(sink), table, sink.name, options));
-        }
-      } finally {
-        await source.close();
-      }
+    const chosen = options.tables && new Set(options.tables);
+    const work: Array<{ source: VerifySourceReader; table: VerifyTable }> = [];
+    for (const source of sources) for (const table of await source.tables()) if (!chosen || chosen.has(table.name)) work.push({ source, table });
+    // Before comparing anything: a mistyped name is a usage error, not a long run that leaves it out.
+    const unknown = [...(chosen ?? [])].filter((name) => !work.some(({ table }) => table.name === name));
+    if (unknown.length > 0) throw new ConfigError(`--table ${unknown.join(', ')}: no source captures ${unknown.length === 1 ? 'this table' : 'these tables'} (expected db.table as the sources include it)`);
+    const results: TableComparison[] = [];
+    for (const { source, table } of work) {
+      for (const sink of sinksTaking(config.sinks, table.name)) results.push(await verifyTable(source, targets.get(sink.name)!, table, sink.name, options));
     }
+    return results;
   } finally {
-    for (const reader of targets.values()) await reader.close();
+    for (const reader of [...sources, ...targets.values()]) await reader.close();
   }
-  const unknown = [...(chosen ?? [])].filter((name) => !found.has(name));
-  if (unknown.length > 0) throw new ConfigError(`--table ${unknown.join(', ')}: no source captures ${unknown.length === 1 ? 'this table' : 'these tables'} (expected db.table as the sources include it)`);
-  return results;
 }
 
 async function verifyTable(source: VerifySourceReader, target: VerifyTargetReader, table: VerifyTable, sink: string, options: VerifyOptions): Promise<TableComparison> {
