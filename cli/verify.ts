@@ -66,7 +66,8 @@ export interface VerifyOptions {
 /**
  * Compares one source table with its target, chunk by chunk: the source's next `chunkSize` rows in key
  * order set a key range, the target's rows in that range are read, and rows are matched by key and
- * compared column by column as canonical values. Memory holds one chunk per side, plus the keys found on
+ * compared column by column as canonical values. Memory holds two source chunks (the next one is read
+ * meanwhile) and one target range, plus the keys found on
  * one side only: those wait (at most `chunkSize` per side) for a later chunk, since two servers may order
  * keys differently (string collations, BSON types), and whatever still waits at the end is missing or extra.
  */
@@ -102,11 +103,15 @@ export async function compareTable(
     differ(keyOf(oldestRow), kind);
   };
   let after: Value[] | undefined;
+  let ours = await source.chunk(table, undefined, chunkSize);
   for (;;) {
-    const ours = await source.chunk(table, after, chunkSize);
     // The last chunk has no upper bound, so target rows past the source's last key are read too.
     const upTo = ours.length < chunkSize ? undefined : keyOf(ours.at(-1)!);
-    const theirs = await target.rows(table, targetName, { ...(after ? { after } : {}), ...(upTo ? { upTo } : {}) });
+    // The source's next chunk is read while the target reads this one's range.
+    const [theirs, next] = await Promise.all([
+      target.rows(table, targetName, { ...(after ? { after } : {}), ...(upTo ? { upTo } : {}) }),
+      upTo ? source.chunk(table, upTo, chunkSize) : undefined,
+    ]);
     result.chunks++;
     result.sourceRows += ours.length;
     result.targetRows += theirs.length;
@@ -128,8 +133,9 @@ export async function compareTable(
       }
     }
     onChunk(ours.length);
-    if (upTo === undefined) break;
+    if (upTo === undefined || next === undefined) break;
     after = upTo;
+    ours = next;
   }
   for (const row of onlyInSource.values()) differ(keyOf(row), 'missing in target');
   for (const row of onlyInTarget.values()) differ(keyOf(row), 'extra in target');
