@@ -3,8 +3,8 @@ import { MySqlVerifySource, MySqlVerifyTarget } from '../connectors/mysql/verify
 import { splitQualifiedName } from '../connectors/mysql/schema-reader.ts';
 import { TableFilter } from '../connectors/mysql/table-filter.ts';
 import { PostgresVerifyTarget } from '../connectors/postgres/verify-reader.ts';
-import { sameValue } from '../topology/canonical-equality.ts';
-import type { Row, Value } from '../topology/change-event.ts';
+import { differingMembers, sameValue } from '../topology/canonical-equality.ts';
+import type { ColumnSchema, Row, Value } from '../topology/change-event.ts';
 import { ConfigError } from '../topology/errors.ts';
 import type { VerifySourceReader, VerifyTable, VerifyTargetReader } from '../topology/verify-reader.ts';
 import type { PipelineConfig, SinkConfig, SourceConfig } from './config-schema.ts';
@@ -27,7 +27,7 @@ export interface Difference {
   /** The key: its values as JSON (`[14,"k14"]`); for a MongoDB source, `_id` as canonical Extended JSON. */
   key: string;
   kind: DifferenceKind;
-  /** The columns whose values differ (`differs` only); MongoDB sources: `doc`. */
+  /** The columns whose values differ (`differs` only); in a JSON object, its top-level members: `doc.price` (MongoDB), `attributes.size`. */
   columns?: string[];
 }
 
@@ -82,14 +82,13 @@ export async function compareTable(
   const chunkSize = options.chunkSize ?? 10_000;
   const maxDifferences = options.maxDifferences ?? 20;
   const result = { sourceRows: 0, targetRows: 0, chunks: 0, differingRows: 0, differences: [] as Difference[] };
-  const columns = new Map(table.columns.map((column) => [column.name, column]));
   const keyOf = (row: Row): Value[] => table.keyColumns.map((column) => row[column] ?? null);
   const differ = (key: Value[], kind: DifferenceKind, differing?: string[]) => {
     result.differingRows++;
     if (result.differences.length < maxDifferences) result.differences.push({ key: formatKey(table, key), kind, ...(differing ? { columns: differing } : {}) });
   };
   const compareRows = (ours: Row, theirs: Row) => {
-    const differing = table.columns.filter((column) => !sameValue(ours[column.name], theirs[column.name], columns.get(column.name))).map((column) => column.name);
+    const differing = table.columns.filter((column) => !sameValue(ours[column.name], theirs[column.name], column)).flatMap((column) => where(column, ours, theirs));
     if (differing.length > 0) differ(keyOf(ours), 'differs', differing);
   };
   // Rows seen on one side only so far, by key identity, oldest first.
@@ -140,6 +139,13 @@ export async function compareTable(
   for (const row of onlyInSource.values()) differ(keyOf(row), 'missing in target');
   for (const row of onlyInTarget.values()) differ(keyOf(row), 'extra in target');
   return result;
+}
+
+/** A differing column's name; for JSON objects (MongoDB documents among them), its differing members: `doc.price`. */
+function where(column: ColumnSchema, ours: Row, theirs: Row): string[] {
+  const [a, b] = [ours[column.name], theirs[column.name]];
+  const members = column.type === 'json' && typeof a === 'string' && typeof b === 'string' ? differingMembers(a, b) : undefined;
+  return members && members.length > 0 ? members.map((member) => `${column.name}.${member}`) : [column.name];
 }
 
 /** Identity of a key inside this process: an integer is the same key as a number or a bigint. */

@@ -19,16 +19,34 @@ export function sameValue(a: Value | undefined, b: Value | undefined, column: Co
   return false;
 }
 
+/**
+ * Where two JSON texts that differ differ: the top-level members (`['price', 'tags']`) when both are
+ * objects, else undefined (the value as a whole). A MongoDB document's row is one such text.
+ */
+export function differingMembers(a: string, b: string): string[] | undefined {
+  const [x, y] = [parseJson(a), parseJson(b)];
+  if (!isObject(x) || !isObject(y)) return undefined;
+  const members = [...new Set([...Object.keys(x), ...Object.keys(y)])].sort();
+  return members.filter((member) => !(Object.hasOwn(x, member) && Object.hasOwn(y, member) && sameJsonValue(x[member], y[member])));
+}
+
 function sameJson(a: string, b: string): boolean {
-  let x: unknown;
-  let y: unknown;
+  const [x, y] = [parseJson(a), parseJson(b)];
+  return x !== INVALID && y !== INVALID && sameJsonValue(x, y);
+}
+
+const INVALID = Symbol('invalid JSON');
+
+function parseJson(text: string): unknown {
   try {
-    x = JSON.parse(a);
-    y = JSON.parse(b);
+    return JSON.parse(text);
   } catch {
-    return false;
+    return INVALID;
   }
-  return sameJsonValue(x, y);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function sameJsonValue(x: unknown, y: unknown): boolean {
