@@ -75,7 +75,6 @@ export async function compareTable(
   source: VerifySourceReader,
   target: VerifyTargetReader,
   table: VerifyTable,
-  targetName: string,
   options: VerifyOptions = {},
   onChunk: (rows: number) => void = () => {},
 ): Promise<Pick<TableComparison, 'sourceRows' | 'targetRows' | 'chunks' | 'differingRows' | 'differences'>> {
@@ -108,7 +107,7 @@ export async function compareTable(
     const upTo = ours.length < chunkSize ? undefined : keyOf(ours.at(-1)!);
     // The source's next chunk is read while the target reads this one's range.
     const [theirs, next] = await Promise.all([
-      target.rows(table, targetName, { ...(after ? { after } : {}), ...(upTo ? { upTo } : {}) }),
+      target.rows(table, { ...(after ? { after } : {}), ...(upTo ? { upTo } : {}) }),
       upTo ? source.chunk(table, upTo, chunkSize) : undefined,
     ]);
     result.chunks++;
@@ -192,7 +191,7 @@ async function verifyTable(source: VerifySourceReader, target: VerifyTargetReade
   const name = `${table.name} → ${sink}`;
   options.progress?.start(name, table.estimatedRows ?? 0);
   try {
-    const comparison = await compareTable(source, target, table, location.name, options, (rows) => options.progress?.advance(name, rows));
+    const comparison = await compareTable(source, target, table, options, (rows) => options.progress?.advance(name, rows));
     return { source: table.name, sink, target: location.name, ...comparison };
   } finally {
     options.progress?.done(name);

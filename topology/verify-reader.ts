@@ -49,6 +49,6 @@ export interface VerifyTargetReader {
    * columns as canonical values. A column the target lacks is absent from the row; the sink's own
    * columns (its position) are left out.
    */
-  rows(table: VerifyTable, target: string, range: KeyRange): Promise<Row[]>;
+  rows(table: VerifyTable, range: KeyRange): Promise<Row[]>;
   close(): Promise<void>;
 }

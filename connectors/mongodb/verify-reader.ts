@@ -70,13 +70,13 @@ export class MongoVerifyTarget implements VerifyTargetReader {
   }
 
   async locate(table: VerifyTable): Promise<TargetLocation> {
-    const name = this.options.collectionMap?.[table.name] ?? table.table;
+    const name = this.targetName(table);
     const found = await this.client.db(this.options.database).listCollections({ name }, { nameOnly: true }).toArray();
     return { name: `${this.options.database}.${name}`, exists: found.length > 0 };
   }
 
-  async rows(table: VerifyTable, target: string, range: KeyRange): Promise<Row[]> {
-    const collection = this.client.db(this.options.database).collection(target.slice(this.options.database.length + 1));
+  async rows(table: VerifyTable, range: KeyRange): Promise<Row[]> {
+    const collection = this.client.db(this.options.database).collection(this.targetName(table));
     // The `_id` the sink gave each key: the source document's own, or the SQL key's (sink.ts).
     const id = (key: readonly Value[]): unknown =>
       table.connector === 'mongodb' ? BSON.EJSON.parse(String(key[0]), { relaxed: false }) : sqlDocumentId(table.keyColumns, key);
@@ -91,6 +91,10 @@ export class MongoVerifyTarget implements VerifyTargetReader {
 
   async close(): Promise<void> {
     await this.client.close();
+  }
+
+  private targetName(table: VerifyTable): string {
+    return this.options.collectionMap?.[table.name] ?? table.table;
   }
 }
 

@@ -102,13 +102,13 @@ export class MySqlVerifyTarget extends MySqlRowReader implements VerifyTargetRea
 
   async locate(table: VerifyTable): Promise<TargetLocation> {
     if (table.connector === 'mongodb') return { refused: MONGODB_INTO_SQL };
-    const name = this.options.tableMap?.[table.name] ?? table.table;
+    const name = this.targetName(table);
     const [rows] = await this.pool.query('SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [this.db, name]);
     return { name: `${this.db}.${name}`, exists: (rows as unknown[]).length > 0 };
   }
 
-  async rows(table: VerifyTable, target: string, range: KeyRange): Promise<Row[]> {
-    const name = splitQualifiedName(target)[1];
+  async rows(table: VerifyTable, range: KeyRange): Promise<Row[]> {
+    const name = this.targetName(table);
     let present = this.columns.get(name);
     if (!present) {
       const [rows] = await this.pool.query('SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [this.db, name]);
@@ -116,5 +116,9 @@ export class MySqlVerifyTarget extends MySqlRowReader implements VerifyTargetRea
     }
     // A column the target lacks is left out of the rows: each row then differs in it.
     return this.select(table, table.columns.filter((column) => present.has(column.name)), this.db, name, range);
+  }
+
+  private targetName(table: VerifyTable): string {
+    return this.options.tableMap?.[table.name] ?? table.table;
   }
 }

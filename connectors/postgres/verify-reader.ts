@@ -30,12 +30,12 @@ export class PostgresVerifyTarget implements VerifyTargetReader {
 
   async locate(table: VerifyTable): Promise<TargetLocation> {
     if (table.connector === 'mongodb') return { refused: MONGODB_INTO_SQL };
-    const name = this.options.tableMap?.[table.name] ?? table.table;
+    const name = this.targetName(table);
     return { name: `${this.schema}.${name}`, exists: (await this.targetColumns(name)).size > 0 };
   }
 
-  async rows(table: VerifyTable, target: string, range: KeyRange): Promise<Row[]> {
-    const name = target.slice(this.schema.length + 1);
+  async rows(table: VerifyTable, range: KeyRange): Promise<Row[]> {
+    const name = this.targetName(table);
     const present = await this.targetColumns(name);
     // A column the target lacks is left out of the rows: each row then differs in it.
     const columns = table.columns.filter((column) => present.has(column.name));
@@ -54,6 +54,10 @@ export class PostgresVerifyTarget implements VerifyTargetReader {
 
   async close(): Promise<void> {
     await this.pool.end();
+  }
+
+  private targetName(table: VerifyTable): string {
+    return this.options.tableMap?.[table.name] ?? table.table;
   }
 
   private async targetColumns(name: string): Promise<Set<string>> {

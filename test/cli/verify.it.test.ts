@@ -27,7 +27,7 @@ test('verify finds equal tables equal and names each differing key and column', 
     assert.deepEqual([table!.name, table!.keyColumns], [`${sourceDb}.t`, ['a', 'b']]);
     const location = await target.locate(table!);
     assert.deepEqual(location, { name: `${targetDb}.t`, exists: true });
-    const compare = () => compareTable(source, target, table!, `${targetDb}.t`, { chunkSize: 40 });
+    const compare = () => compareTable(source, target, table!, { chunkSize: 40 });
 
     const equal = await compare();
     assert.deepEqual(equal, { sourceRows: 250, targetRows: 250, chunks: 7, differingRows: 0, differences: [] });
