@@ -3,6 +3,7 @@ import { MySqlVerifySource, MySqlVerifyTarget } from '../connectors/mysql/verify
 import { splitQualifiedName } from '../connectors/mysql/schema-reader.ts';
 import { TableFilter } from '../connectors/mysql/table-filter.ts';
 import { PostgresVerifyTarget } from '../connectors/postgres/verify-reader.ts';
+import { encodeValues } from '../connectors/sink/key-actions.ts';
 import { differingMembers, sameValue } from '../topology/canonical-equality.ts';
 import type { ColumnSchema, Row, Value } from '../topology/change-event.ts';
 import { ConfigError } from '../topology/errors.ts';
@@ -67,9 +68,9 @@ export interface VerifyOptions {
  * Compares one source table with its target, chunk by chunk: the source's next `chunkSize` rows in key
  * order set a key range, the target's rows in that range are read, and rows are matched by key and
  * compared column by column as canonical values. Memory holds two source chunks (the next one is read
- * meanwhile) and one target range, plus the keys found on
- * one side only: those wait (at most `chunkSize` per side) for a later chunk, since two servers may order
- * keys differently (string collations, BSON types), and whatever still waits at the end is missing or extra.
+ * meanwhile) and one target range, plus the keys found on one side only: those wait (at most `chunkSize`
+ * per side) for a later chunk, since two servers may order keys differently (string collations, BSON
+ * types), and whatever still waits at the end is missing or extra.
  */
 export async function compareTable(
   source: VerifySourceReader,
@@ -113,9 +114,9 @@ export async function compareTable(
     result.chunks++;
     result.sourceRows += ours.length;
     result.targetRows += theirs.length;
-    const theirsByKey = new Map(theirs.map((row) => [keyId(keyOf(row)), row]));
+    const theirsByKey = new Map(theirs.map((row) => [encodeValues(keyOf(row)), row]));
     for (const row of ours) {
-      const id = keyId(keyOf(row));
+      const id = encodeValues(keyOf(row));
       const match = theirsByKey.get(id) ?? onlyInTarget.get(id);
       if (match === undefined) wait(onlyInSource, id, row, 'missing in target');
       else compareRows(row, match);
@@ -145,11 +146,6 @@ function where(column: ColumnSchema, ours: Row, theirs: Row): string[] {
   const [a, b] = [ours[column.name], theirs[column.name]];
   const members = column.type === 'json' && typeof a === 'string' && typeof b === 'string' ? differingMembers(a, b) : undefined;
   return members && members.length > 0 ? members.map((member) => `${column.name}.${member}`) : [column.name];
-}
-
-/** Identity of a key inside this process: an integer is the same key as a number or a bigint. */
-function keyId(key: readonly Value[]): string {
-  return JSON.stringify(key.map((value) => (typeof value === 'bigint' || typeof value === 'number' ? `n${value}` : Buffer.isBuffer(value) ? `x${value.toString('hex')}` : value)));
 }
 
 /** A key as JSON: `[9007199254740993,"k"]` (64-bit integers exact, bytes as `"0x…"`); MongoDB: `_id`'s Extended JSON. */
