@@ -1,6 +1,7 @@
 /**
  * `cdc verify` across systems: a MariaDB table snapshotted by the real source and applied by the real
- * PostgreSQL and MongoDB sinks, a MongoDB collection applied by the MongoDB sink, then the CLI compares.
+ * PostgreSQL and MongoDB sinks, a MongoDB collection applied by the MongoDB sink, then the CLI compares;
+ * and a whole `cdc run` pipeline (Kafka, Avro) from MariaDB into PostgreSQL and MongoDB.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +16,8 @@ import { FlowControl } from '../../topology/flow-control.ts';
 import { snapshotRows } from '../support/snapshot-items.ts';
 import { stackEnv } from '../support/stack-env.ts';
 import { withSourceDatabase } from '../connectors/mysql/source-fixture.ts';
+import { withKafkaPipeline } from '../connectors/mysql/kafka-pipeline.ts';
+import { mysqlPipelineConfig, runPipeline, untilCopyEquals } from '../connectors/mysql/cli-pipeline.ts';
 import { scratchMongo, scratchPostgres } from '../connectors/support/targets.ts';
 import { cdc, writeConfig } from './support/cli.ts';
 
@@ -174,5 +177,61 @@ test('verify compares a MongoDB collection with the MongoDB sink, and says the S
     await source.drop();
     await target.drop();
     await postgres.drop();
+  }
+});
+
+test('cdc run from MariaDB into PostgreSQL and MongoDB, snapshot then streamed changes: verify finds both equal, then the changed value', { timeout: 240_000 }, async () => {
+  const postgres = await scratchPostgres('verifyrun');
+  const mongo = await scratchMongo('verifyrun');
+  try {
+    await withSourceDatabase(async ({ db, admin }) => {
+      await withKafkaPipeline('verify-run', async (pipeline) => {
+        await admin.query("SET SESSION time_zone = '+00:00'");
+        await admin.query(`CREATE TABLE \`${db}\`.tricky (${TRICKY_COLUMNS})`);
+        await admin.query(`INSERT INTO \`${db}\`.tricky VALUES ${TRICKY_ROWS.join(', ')}`);
+        const { file, config, remove } = mysqlPipelineConfig({
+          pipeline: pipeline.id,
+          db,
+          chunkSize: 100,
+          sinks: `  - { name: pg, type: postgres, url: '${postgres.url}', schema: ${postgres.name} }
+  - { name: mongo, type: mongodb, url: '${mongo.url}', database: ${mongo.name} }`,
+        });
+        try {
+          const run = runPipeline(file);
+          try {
+            await run.waitForLog('the snapshot finished, the source streams', (line) => line.msg === 'streaming');
+            await admin.query(`INSERT INTO \`${db}\`.tricky (id, amount, at, note) VALUES (5, 1.5, '2024-06-30 12:00:00.250000', 'streamed ✓')`);
+            await admin.query(`UPDATE \`${db}\`.tricky SET big = big - 1, j = '{"z": [true, false]}' WHERE id = ${BEYOND_2_53}`);
+            await admin.query(`DELETE FROM \`${db}\`.tricky WHERE id = ${BEYOND_2_53}1`);
+            const results = await untilCopyEquals(config, async () => true);
+            assert.deepEqual(
+              results.map(({ sink, sourceRows, targetRows }) => ({ sink, sourceRows, targetRows })),
+              [
+                { sink: 'pg', sourceRows: 3, targetRows: 3 },
+                { sink: 'mongo', sourceRows: 3, targetRows: 3 },
+              ],
+            );
+            assert.equal(await run.stop(), 0, run.output);
+          } finally {
+            run.kill();
+            await run.exited;
+          }
+
+          await postgres.client.query(`UPDATE "${postgres.name}".tricky SET at = '2024-06-30 12:00:00.25' WHERE id = 5`); // the same instant
+          await postgres.client.query(`UPDATE "${postgres.name}".tricky SET data = '\\x00ff11' WHERE id = ${BEYOND_2_53}`);
+          const different = await cdc(['verify', '--config', file, '--table', `${db}.tricky`]);
+          assert.equal(different.code, 1, different.stdout + different.stderr);
+          assert.deepEqual(
+            different.stdout.split('\n').filter((line) => line.startsWith('  ')),
+            [shown(`  ${db}.tricky → ${postgres.name}.tricky: key [${BEYOND_2_53}] differs in column data`)],
+          );
+        } finally {
+          remove();
+        }
+      });
+    });
+  } finally {
+    await postgres.drop();
+    await mongo.drop();
   }
 });

@@ -19,7 +19,9 @@ export interface MySqlPipelineOptions {
   /** The source database: every table of it is captured. */
   db: string;
   /** The sink's target database URL (mysql://…/database). */
-  targetUrl: string;
+  targetUrl?: string;
+  /** Instead of that MariaDB sink: the `sinks:` list as YAML lines (`  - { name: …, type: postgres, … }`). */
+  sinks?: string;
   chunkSize: number;
   /** The `kafka:` section as YAML flow text; by default the stack's plaintext brokers. */
   kafka?: string;
@@ -36,7 +38,7 @@ sources:
   - { name: ${SOURCE}, type: mysql, url: '${env.MYSQL_URL}', include: ['${options.db}.*'], chunkSize: ${options.chunkSize} }
 repartition: { partitions: 4 }
 sinks:
-  - { name: copy, type: mysql, url: '${options.targetUrl}' }
+${options.sinks ?? `  - { name: copy, type: mysql, url: '${options.targetUrl}' }`}
 metrics: { port: 0 }
 `);
   return { file, config: loadConfig(file), remove: () => rmSync(dirname(file), { recursive: true, force: true }) };
