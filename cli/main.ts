@@ -15,6 +15,7 @@ import { loadOperators } from './operators.ts';
 import { secretsOf } from './secrets.ts';
 import { formatComparisons, isEqual, verifyPipeline } from './verify.ts';
 import { checkReachable } from './reachability.ts';
+import { verifyBars } from './progress.ts';
 
 /** Exit codes: what a script can branch on. */
 export const EXIT = { ok: 0, failed: 1, config: 2, unreachable: 3 } as const;
@@ -165,13 +166,21 @@ function buildProgram(context: Context, setExitCode: (code: number) => void, io:
 
   program
     .command('verify')
-    .description('compare every mapped table between source and sink (counts, chunk checksums, differing keys); exit 0 only when equal')
+    .description('compare every mapped table between source and sink, value by value in key-range chunks; exit 0 only when equal')
     .addOption(config())
+    .option('--table <db.table>', 'only this source table (repeatable)', (name: string, names: string[]) => [...names, name], [] as string[])
+    .option('--chunk-size <rows>', 'source rows per chunk (one key range read from both sides: memory and round trips)', parseChunkSize, 10_000)
     .option('--json', 'print JSON, for scripts')
-    .action(async (options: { config: string; json?: boolean }) => {
+    .action(async (options: { config: string; table: string[]; chunkSize: number; json?: boolean }) => {
       const pipelineConfig = context.load(options.config);
       await checkReachable(pipelineConfig, { sources: true, sinks: true });
-      const results = await verifyPipeline(pipelineConfig);
+      const bars = io.stderr.isTTY ? verifyBars() : undefined;
+      let results;
+      try {
+        results = await verifyPipeline(pipelineConfig, { chunkSize: options.chunkSize, ...(options.table.length > 0 ? { tables: options.table } : {}), ...(bars ? { progress: bars } : {}) });
+      } finally {
+        bars?.stop();
+      }
       context.print(options.json ? JSON.stringify(results, null, 2) : formatComparisons(results));
       setExitCode(isEqual(results) ? EXIT.ok : EXIT.failed);
     });
@@ -187,6 +196,12 @@ function buildProgram(context: Context, setExitCode: (code: number) => void, io:
       context.print(options.json ? JSON.stringify({ pipeline: description.pipeline, exactlyOnce: description.exactlyOnce, stages: description.stages }, null, 2) : description.toString());
     });
   return program;
+}
+
+function parseChunkSize(text: string): number {
+  const rows = Number(text);
+  if (!Number.isInteger(rows) || rows < 1 || rows > 1_000_000) throw new ConfigError(`--chunk-size: expected a number of rows 1..1000000, got ${text}`);
+  return rows;
 }
 
 function parsePort(text: string): number {

@@ -1,6 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { Logger } from 'pino';
 import type { PipelineMetrics, TableProgress } from '../topology/metrics.ts';
+import type { VerifyProgress } from './verify.ts';
 
 export interface ProgressOptions {
   /** Bars on a terminal; periodic one-line log summaries otherwise (a file, a pipe, a container log). */
@@ -53,6 +54,41 @@ function showBars(metrics: PipelineMetrics): () => void {
     clearInterval(timer);
     update();
     bars.stop();
+  };
+}
+
+/**
+ * `verify`'s bars on a terminal (stderr): one per table and sink, rows compared / the source's estimate,
+ * rate and ETA. `stop()` leaves them on screen.
+ */
+export function verifyBars(): VerifyProgress & { stop(): void } {
+  const bars = new cliProgress.MultiBar(
+    {
+      format: ' {name} [{bar}] {value}/{total} rows | {rate} rows/s | ETA {eta_formatted} {state}',
+      hideCursor: true,
+      etaBuffer: 50,
+      stream: process.stderr,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const shown = new Map<string, { bar: cliProgress.SingleBar; rows: number; estimate: number; startedAt: number }>();
+  const show = (name: string, done: boolean) => {
+    const entry = shown.get(name)!;
+    const rate = Math.round(entry.rows / Math.max((Date.now() - entry.startedAt) / 1000, 0.001));
+    // Estimates are statistics: the total grows when the rows pass it, and is the count once done.
+    entry.bar.setTotal(done ? entry.rows : Math.max(entry.estimate, entry.rows, 1));
+    entry.bar.update(entry.rows, { name, rate, state: done ? 'done' : '' });
+  };
+  return {
+    start(name, estimatedRows) {
+      shown.set(name, { bar: bars.create(Math.max(estimatedRows, 1), 0, { name, rate: 0, state: '' }), rows: 0, estimate: estimatedRows, startedAt: Date.now() });
+    },
+    advance(name, rows) {
+      shown.get(name)!.rows += rows;
+      show(name, false);
+    },
+    done: (name) => show(name, true),
+    stop: () => bars.stop(),
   };
 }
 

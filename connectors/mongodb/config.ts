@@ -64,7 +64,7 @@ export function redactMessage(message: string, url: string): string {
 }
 
 /** Whether `collection` is one the source covers, after include then exclude. */
-export function coversCollection(config: MongoSourceConfig, collection: string): boolean {
+export function coversCollection(config: Pick<MongoSourceConfig, 'collections'>, collection: string): boolean {
   if (collection.startsWith('system.')) return false;
   const { include, exclude } = config.collections;
   const included = include === undefined || include.some((pattern) => matchesPattern(pattern, collection));

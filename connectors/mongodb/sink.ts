@@ -38,7 +38,7 @@ const { EJSON } = BSON;
 export const POSITION_FIELD = '__cdc_pos';
 
 /** A document of the sink: any `_id` (a SQL key, or the source document's own). */
-type DocumentId = string | number | boolean | null | Long | Binary | Decimal128 | Document;
+export type DocumentId = string | number | boolean | null | Long | Binary | Decimal128 | Document;
 
 /** A filter on `_id` (the driver's types expect ObjectId ids; the sink's ids are SQL keys too). */
 function byId(id: DocumentId | { $in: DocumentId[] }, more: Document = {}): Filter<Document> {
@@ -329,8 +329,7 @@ function documentId(table: TableActions, action: KeyAction): DocumentId {
     }
     return EJSON.parse(String(event.key._id), { relaxed: false }) as DocumentId;
   }
-  const values = action.key.map((value) => toBson(value, undefined));
-  return values.length === 1 ? (values[0] as DocumentId) : Object.fromEntries(table.keyColumns.map((column, i) => [column, values[i]]));
+  return sqlDocumentId(table.keyColumns, action.key);
 }
 
 function toDocument(table: TableActions, action: KeyAction, columns: Map<string, ColumnSchema>): Document {
@@ -343,9 +342,28 @@ function toDocument(table: TableActions, action: KeyAction, columns: Map<string,
 }
 
 /** Canonical value → BSON: 64-bit integers as Long, DECIMAL as Decimal128, bytes as Binary. */
-function toBson(value: Value, column: ColumnSchema | undefined): DocumentId {
+export function toBson(value: Value, column: ColumnSchema | undefined): DocumentId {
   if (typeof value === 'bigint') return Long.fromBigInt(value);
   if (Buffer.isBuffer(value)) return new Binary(value);
   if (typeof value === 'string' && (column?.type === 'decimal' || column?.type === 'numeric')) return Decimal128.fromString(value);
   return value;
+}
+
+/**
+ * A value read back (with `promoteValues: false`, `promoteLongs: false`) → the canonical value {@link toBson}
+ * was given: Long → bigint, Decimal128 → its text, Binary → Buffer, Int32 and Double → number.
+ */
+export function fromBson(value: unknown): Value {
+  if (value === null || value === undefined || typeof value !== 'object') return (value ?? null) as Value;
+  if (value instanceof Long) return value.toBigInt();
+  if (value instanceof Decimal128) return value.toString();
+  if (value instanceof Binary) return Buffer.from(value.buffer);
+  if (value instanceof BSON.Int32 || value instanceof BSON.Double) return value.valueOf();
+  return value as Value;
+}
+
+/** The `_id` the sink gives a row of a SQL source with this key (one column: its value; several: a document). */
+export function sqlDocumentId(keyColumns: readonly string[], key: readonly Value[]): DocumentId {
+  const values = key.map((value) => toBson(value, undefined));
+  return values.length === 1 ? (values[0] as DocumentId) : Object.fromEntries(keyColumns.map((column, i) => [column, values[i]]));
 }

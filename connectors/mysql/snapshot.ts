@@ -159,7 +159,7 @@ const GEOMETRY_TYPES = new Set(['geometry', 'point', 'linestring', 'polygon', 'm
  * FLOAT is read widened to DOUBLE: its text form is rounded to 6 digits, DOUBLE's is exact. GEOMETRY is
  * read as binary: its bytes (SRID + WKB) are the canonical value, which mysql2 would parse into points.
  */
-function selectExpression(column: { name: string; type: string }): string {
+export function selectExpression(column: { name: string; type: string }): string {
   const name = quoteIdentifier(column.name);
   if (column.type === 'float') return `CAST(${name} AS DOUBLE) AS ${name}`;
   if (GEOMETRY_TYPES.has(column.type)) return `CAST(${name} AS BINARY) AS ${name}`;

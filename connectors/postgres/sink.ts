@@ -83,6 +83,41 @@ export function postgresType(column: ColumnSchema): string {
   }
 }
 
+/**
+ * A value read back from a column that {@link postgresType} made → the canonical value the sink wrote
+ * (the reverse of that table and of the dialect's `toParam`), given reads with {@link canonicalTypes}
+ * in a UTC session and JSON selected as text.
+ */
+export function canonicalFromPostgres(value: unknown, column: ColumnSchema): Value {
+  if (value === null || value === undefined) return null;
+  switch (column.type) {
+    case 'bigint':
+      return typeof value === 'bigint' ? value : BigInt(String(value)); // unsigned: numeric(20,0) text
+    case 'int':
+    case 'integer':
+      return column.unsigned ? Number(value) : (value as number); // unsigned: bigint
+    case 'time':
+    case 'datetime':
+      return withFraction(String(value), column.precision ?? 0);
+    case 'timestamp':
+      return withFraction(String(value).replace(/\+00$/, ''), column.precision ?? 0);
+    case 'uuid':
+    case 'inet4':
+    case 'inet6':
+      // Text kept in bytea (the type table's default): its bytes are the text's.
+      return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+    default:
+      return value as Value;
+  }
+}
+
+/** PostgreSQL drops trailing fraction zeros that MySQL's `fsp` digits keep: '12:00:00.5' → '12:00:00.500' (fsp 3). */
+function withFraction(text: string, digits: number): string {
+  const dot = text.indexOf('.');
+  const whole = dot < 0 ? text : text.slice(0, dot);
+  return digits === 0 ? whole : `${whole}.${(dot < 0 ? '' : text.slice(dot + 1)).padEnd(digits, '0')}`;
+}
+
 /** Connection-level failures, shutdowns and serialisation conflicts (SQLSTATE classes 08, 57P, 40). */
 function isTransientPostgres(error: unknown): boolean {
   const { code } = (error ?? {}) as { code?: string };
@@ -177,13 +212,26 @@ export function postgresDialect(schema: string): SqlDialect {
 }
 
 /** Canonical values from reads: int8 as bigint, temporal types as their text. */
-const canonicalTypes = {
+export const canonicalTypes = {
   getTypeParser(oid: number, format?: string): (value: string) => unknown {
     if (oid === pg.types.builtins.INT8) return (value: string) => BigInt(value);
     if ([pg.types.builtins.DATE, pg.types.builtins.TIMESTAMP, pg.types.builtins.TIMESTAMPTZ, pg.types.builtins.INTERVAL].includes(oid)) return (value: string) => value;
     return pg.types.getTypeParser(oid, format as 'text');
   },
 };
+
+/** A pooled pg client as the SQL sink's (and verify's) connection. */
+export function sqlConnection(client: pg.PoolClient): SqlConnection {
+  return {
+    async query(sql, params = []) {
+      return (await client.query(sql, params as unknown[])).rows as Record<string, unknown>[];
+    },
+    async execute(sql, params = []) {
+      return (await client.query(sql, params as unknown[])).rowCount ?? 0;
+    },
+    release: (broken) => client.release(broken),
+  };
+}
 
 /** The PostgreSQL sink: SqlSink over a pg pool (READ COMMITTED, the server's default). */
 export class PostgresSink extends SqlSink {
@@ -194,19 +242,7 @@ export class PostgresSink extends SqlSink {
     super(
       options,
       postgresDialect(options.schema ?? 'public'),
-      async () => {
-        const client = await pool.connect();
-        return {
-          async query(sql, params = []) {
-            const result = await client.query(sql, params as unknown[]);
-            return result.rows as Record<string, unknown>[];
-          },
-          async execute(sql, params = []) {
-            return (await client.query(sql, params as unknown[])).rowCount ?? 0;
-          },
-          release: (broken) => client.release(broken),
-        };
-      },
+      async () => sqlConnection(await pool.connect()),
       () => pool.end(),
     );
   }

@@ -25,7 +25,8 @@ test('rows a narrow target column refuses are listed with their reason, replayed
   await withSourceDatabase(async ({ db, admin }) => {
     await withKafkaPipeline('dlq', async (pipeline) => {
       const target = await scratchMariaDb('dlq');
-      const { file, remove } = mysqlPipelineConfig({ pipeline: pipeline.id, db, targetUrl: target.url, chunkSize: 100 });
+      // createTables off: a managed target would widen its column to the source's instead of refusing rows.
+      const { file, remove } = mysqlPipelineConfig({ pipeline: pipeline.id, db, chunkSize: 100, sinks: [`{ name: copy, type: mysql, url: '${target.url}', createTables: false }`] });
       const names = async (connection: mysql.Connection, table: string) =>
         new Map(((await connection.query(`SELECT id, name FROM ${table} ORDER BY id`)) as unknown as [Array<{ id: number; name: string }>])[0].map((row) => [row.id, row.name]));
       const copy = `\`${target.name}\`.people`;

@@ -18,8 +18,8 @@ export interface MySqlPipelineOptions {
   pipeline: string;
   /** The source database: every table of it is captured. */
   db: string;
-  /** The sink's target database URL (mysql://…/database). */
-  targetUrl: string;
+  /** The sink's target database URL (mysql://…/database), unless `sinks` says otherwise. */
+  targetUrl?: string;
   chunkSize: number;
   /** The `kafka:` section as YAML flow text; by default the stack's plaintext brokers. */
   kafka?: string;
