@@ -4,6 +4,13 @@ import type { OperatorStage, RefusedEvent } from './operator-stage.ts';
 import type { SourceToken } from './token.ts';
 import type { BatchWriter } from './change-writer.ts';
 
+/** Where a source stage writes its snapshot end markers: the repartition topic, after that stage's operators. */
+export interface MarkerRoute {
+  topic: string;
+  /** The operators placed after `repartition()` (a stage of their own: markers never pass the repartition stage). */
+  stage: OperatorStage;
+}
+
 /**
  * Turns a source's events and boundaries (transaction commits, finished snapshot chunks) into batched
  * writes, one in flight at a time so order holds. A batch ends at the latest boundary within `maxBatch`
@@ -33,6 +40,8 @@ export class BoundaryBatcher {
     private readonly onFailure: (error: unknown) => void,
     /** What an event an operator refused (under its dead-letter policy) is written as, in its place. */
     private readonly deadLetterOf: (refused: RefusedEvent) => ChangeEvent,
+    /** Where snapshot end markers go (`marker()`); undefined: nowhere (a topology without repartition). */
+    private readonly markers?: MarkerRoute,
   ) {}
 
   event(event: ChangeEvent): void {
@@ -44,6 +53,25 @@ export class BoundaryBatcher {
     }
     this.flow.acquire(this.pending.length - before);
     if (this.pending.length - (this.boundaries.at(-1)?.end ?? 0) >= this.maxBatch) this.flush();
+  }
+
+  /**
+   * A snapshot end marker (topology/source.ts SnapshotItem `tableDone`): through the operators of both
+   * stages, as a `t` passing the change topic would go, then to the repartition topic, batched with the
+   * events around it (one Kafka transaction with its token when exactly-once). Outputs that are no longer
+   * a `t` (an operator made a row of it) are dropped: a row must come from the source's log.
+   */
+  marker(marker: ChangeEvent): void {
+    if (this.markers === undefined) return;
+    const outputs: ChangeEvent[] = [];
+    this.stage.feed(marker, outputs, this.refused);
+    const routed: ChangeEvent[] = [];
+    for (const output of outputs) this.markers.stage.feed(output, routed, this.refused);
+    const before = this.pending.length;
+    for (const output of routed) if (output.op === 't') this.pending.push({ ...output, topic: this.markers.topic });
+    for (const refused of this.refused) this.pending.push(this.deadLetterOf(refused));
+    this.refused.length = 0;
+    this.flow.acquire(this.pending.length - before);
   }
 
   boundary(token: SourceToken): void {

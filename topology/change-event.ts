@@ -4,13 +4,16 @@
  */
 
 /**
- * c = insert, u = update, d = delete, r = snapshot read, t = truncate (Debezium's letters).
+ * c = insert, u = update, d = delete, r = snapshot read, t = truncate (Debezium's letters, with Debezium's meaning).
  *
  * A `t` event says: every row of its table that its source wrote before `source.position` is gone. Its
- * `key` is empty and `before`/`after` are null. Sources emit one after each table's snapshot (at the
- * snapshot's position, which its rows carry too), so a fresh snapshot taken after the log was lost
- * also removes the rows deleted in the lost log; and MySQL/MariaDB sources emit one for TRUNCATE TABLE.
- * Topics carry it to every partition (it has no row to hash), so it follows each partition's older rows.
+ * `key` is empty and `before`/`after` are null. On a change topic it is only ever a real TRUNCATE TABLE
+ * (MySQL/MariaDB), which a Debezium consumer applies by emptying the table. The end of each table's
+ * snapshot is marked by a `t` too (at the snapshot's position, which its rows carry), so that a fresh
+ * snapshot taken after the log was lost also removes from our sinks the rows deleted in the lost log; but
+ * that marker goes from the source stage straight to the repartition topic, which only our stages read
+ * (topology/source.ts SnapshotItem `tableDone`). Topics carry a `t` to every partition (it has no row to
+ * hash).
  */
 export type Op = 'c' | 'u' | 'd' | 'r' | 't';
 
@@ -93,7 +96,8 @@ export interface ChangeEvent {
   schema?: TableSchema;
   /**
    * Set by a routing operator (topology/operators/route-to-topic.ts): the topic the source stage writes
-   * this event to instead of its source's change topic. Absent for almost every event.
+   * this event to instead of its source's change topic (and by the source stage on a snapshot end marker:
+   * the repartition topic). Absent for almost every event.
    */
   topic?: string;
 }
@@ -113,7 +117,7 @@ export function comparePositions(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** A `t` event (see Op): the rows of `source.table` that its source wrote before `source.position` are gone. */
+/** A `t` event (see Op): the rows of `source.table` that its source wrote before `source.position` are gone. A real truncate, or a snapshot's end marker. */
 export function truncateEvent(source: SourceInfo, schema: TableSchema | undefined): ChangeEvent {
   const event: ChangeEvent = { op: 't', key: {}, before: null, after: null, source, tsMs: Date.now() };
   if (schema !== undefined) event.schema = schema;

@@ -5,7 +5,7 @@ import type { FlowControl } from './flow-control.ts';
 import type { BatchWriter } from './change-writer.ts';
 import { OperatorStage } from './operator-stage.ts';
 import { refusedSourceEvent } from './dead-letter.ts';
-import { BoundaryBatcher } from './boundary-batcher.ts';
+import { BoundaryBatcher, type MarkerRoute } from './boundary-batcher.ts';
 import { PositionLostError, TokenCommitError } from './errors.ts';
 import { silentLogger, type Logger } from './log.ts';
 import type { PipelineMetrics } from './metrics.ts';
@@ -26,6 +26,8 @@ export interface SourceRunnerOptions {
   flow: FlowControl;
   snapshot?: SnapshotMode;
   stage?: OperatorStage;
+  /** Where snapshot end markers go: the repartition topic; undefined (capture only): they are dropped. */
+  markers?: MarkerRoute;
   /** Events per write (and per Kafka transaction). */
   maxBatch?: number;
   /** Aborting stops reading, writes what the latest token covers, and resolves. */
@@ -98,6 +100,8 @@ async function snapshotFromToken(options: SourceRunnerOptions, token: SourceToke
   await writeBatched(options, items, streaming, (item: SnapshotItem, batcher) => {
     if (item.kind === 'row') {
       batcher.event(item.event);
+    } else if (item.kind === 'tableDone') {
+      batcher.marker(item.marker);
     } else {
       progress[item.table] = item.progress;
       batcher.boundary(makeToken(options, 'snapshot', from, { ...progress }));
@@ -170,6 +174,7 @@ function writeBatched<T>(
       options.maxBatch ?? 2000,
       (error) => finish({ error }),
       (refused) => refusedSourceEvent(options.pipeline, refused),
+      options.markers,
     );
     options.signal?.addEventListener('abort', onAbort);
     if (!options.signal?.aborted) {

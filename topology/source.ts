@@ -9,9 +9,17 @@ export interface LogPosition {
   resume: Record<string, unknown>;
 }
 
-/** What a snapshot emits: rows as `r` events, and a marker when a chunk is finished (so progress can be stored). */
+/**
+ * What a snapshot emits: rows as `r` events, a marker when a chunk is finished (so progress can be
+ * stored), and when a table is read to its end, before the chunkDone that says so, its end marker: a `t`
+ * event at the snapshot's position (change-event.ts truncateEvent with `snapshot: true`). The sinks
+ * remove the rows older than it, which the snapshot did not find. It is not a change of the source, so it
+ * goes to the repartition topic only, never to a change topic, where a Debezium consumer would read it as
+ * a TRUNCATE TABLE.
+ */
 export type SnapshotItem =
   | { kind: 'row'; event: ChangeEvent }
+  | { kind: 'tableDone'; marker: ChangeEvent }
   | { kind: 'chunkDone'; table: string; progress: TableSnapshotProgress };
 
 /** What streaming emits: change events, and transaction boundaries (a token is only committed at one). */

@@ -238,7 +238,8 @@ export class Topology {
         consumerGroup: `${groups.sources(pipeline)} (owns one source per partition of ${topics.sourceControl(pipeline)})`,
         inputs: this.sources.map((s) => ({ source: s.connector.name, connector: s.connector.connector, snapshot: s.snapshot })),
         operators: this.sourceOperators.map((op) => op.name),
-        outputs: [...changeTopics.map(topic), topic(topics.tokens(pipeline))],
+        // The repartition topic gets each table's snapshot end marker (boundary-batcher.ts marker()).
+        outputs: [...changeTopics.map(topic), ...(this.partitions === undefined ? [] : [topic(topics.repartition(pipeline))]), topic(topics.tokens(pipeline))],
       },
       ...(this.partitions === undefined
         ? []
@@ -374,6 +375,7 @@ export class Topology {
           flow: new FlowControl(this.options.maxInFlightEvents),
           snapshot,
           stage: new OperatorStage(this.sourceOperators),
+          ...(this.partitions === undefined ? {} : { markers: { topic: topics.repartition(pipeline), stage: new OperatorStage(this.repartitionOperators) } }),
           maxBatch: this.options.maxBatch,
           signal: abort.signal,
           metrics,

@@ -53,7 +53,7 @@ export function snapshotReadEvent(origin: EventOrigin, collection: string, docum
   return makeEvent(origin, collection, 'r', document._id, null, document, { position, tsMs: now, snapshot: true });
 }
 
-/** After a collection's last snapshot chunk: the documents written before the snapshot's position are gone unless the snapshot wrote them again. */
+/** The end marker of a collection's snapshot (topology/source.ts SnapshotItem): the documents written before the snapshot's position are gone unless the snapshot wrote them again. */
 export function snapshotDoneEvent(origin: EventOrigin, collection: string, position: string): ChangeEvent {
   return truncateEvent({ connector: 'mongodb', name: origin.sourceName, db: origin.database, table: collection, position, tsMs: Date.now(), snapshot: true }, undefined);
 }

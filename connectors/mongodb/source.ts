@@ -155,7 +155,7 @@ export class MongoSource implements SourceConnector {
           };
           if (stopped) return;
           // Before the token that marks the collection done, so no restart can skip it.
-          if (state.done) subscriber.next({ kind: 'row', event: snapshotDoneEvent(this.origin(), collection, from.position) });
+          if (state.done) subscriber.next({ kind: 'tableDone', marker: snapshotDoneEvent(this.origin(), collection, from.position) });
           subscriber.next({ kind: 'chunkDone', table: collection, progress: state });
         }
       };

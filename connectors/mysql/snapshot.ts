@@ -101,12 +101,12 @@ class ChunkReader {
   }
 
   /**
-   * The table's `t` event, after its last row and before the token that marks it done (so no restart
+   * The table's end marker, after its last row and before the token that marks it done (so no restart
    * skips it): rows written before the snapshot's position are gone unless the snapshot wrote them again.
    * This is what removes, after a re-snapshot, the rows deleted in a binlog that was lost.
    */
   private tableDone(table: CapturedTable): void {
-    this.subscriber.next({ kind: 'row', event: truncateEvent(this.sourceInfo(table, Date.now()), table.schema) });
+    this.subscriber.next({ kind: 'tableDone', marker: truncateEvent(this.sourceInfo(table, Date.now()), table.schema) });
   }
 
   private sourceInfo({ schema }: CapturedTable, now: number): SourceInfo {

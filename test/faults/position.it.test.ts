@@ -15,7 +15,7 @@ import type { TableComparison } from '../../cli/verify.ts';
 import { topics } from '../../topology/topics.ts';
 import { PrivateMariaDb } from '../connectors/support/private-mariadb.ts';
 import { withAdmin } from '../topology/fixtures/kafka-kit.ts';
-import { cleanUp, deleteTopics, env, FaultConfig, faultName, FaultSummary, exitOf, killStrayRuns, readTopic, startRun, tail, until, untilVerified, verifyCli } from './support.ts';
+import { cleanUp, deleteTopics, env, FaultConfig, faultName, FaultSummary, exitOf, killStrayRuns, purgeBinaryLogs, readTopic, startRun, tail, untilVerified, verifyCli } from './support.ts';
 
 const summary = new FaultSummary();
 let source: PrivateMariaDb | undefined;
@@ -63,19 +63,7 @@ async function purgedPastTheToken(deadlineMs: number): Promise<{ code: number | 
     // Deletes the sinks never hear of: only the snapshot's truncate (op t) can take these rows out of the target.
     await admin.query(`DELETE FROM ${src}.items WHERE id % 11 = 0`);
     summary.eventsWritten += 100 + 200 + 314 + 200;
-    // The stopped run's binlog dump thread may outlive it a moment, and the server purges no file a reader is on.
-    await until('no binlog reader left on the server', async () => {
-      const [threads] = (await admin.query('SHOW PROCESSLIST')) as unknown as [Array<{ Command: string }>];
-      return !threads.some((thread) => thread.Command.startsWith('Binlog Dump'));
-    }, 30_000, 100);
-    await admin.query('FLUSH BINARY LOGS');
-    const [[{ File: current }]] = (await admin.query('SHOW MASTER STATUS')) as unknown as [[{ File: string }]];
-    // MariaDB keeps a binlog until its binlog checkpoint is written (asynchronously after the rotation): purge until it goes.
-    await until('the binlog at the token is purged', async () => {
-      await admin.query(`PURGE BINARY LOGS TO '${current}'`);
-      const [logs] = (await admin.query('SHOW BINARY LOGS')) as unknown as [Array<{ Log_name: string }>];
-      return logs.length === 1 && logs[0]!.Log_name === current;
-    }, 30_000, 200);
+    await purgeBinaryLogs(admin);
 
     const lost = startRun(config.file);
     assert.equal(await exitOf(lost, 'the binlog at its token is gone', 45_000), 1, tail(lost));

@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import type { TestContext } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { BSON } from 'mongodb';
+import type mysql from 'mysql2/promise';
 import type { PipelineConfig } from '../../cli/config-schema.ts';
 import { loadConfig } from '../../cli/config.ts';
 import { formatComparisons, isEqual, verifyPipeline, type TableComparison } from '../../cli/verify.ts';
@@ -296,6 +297,23 @@ export async function killThrough(file: string, plan: readonly KillPhase[], summ
 
 // ---------------------------------------------------------------------------------------------------
 // Convergence and `cdc verify`
+
+/** Purges every binlog of a (private) MariaDB but the current one: the positions in them are gone, as a stopped pipeline's token is. */
+export async function purgeBinaryLogs(admin: mysql.Connection): Promise<void> {
+  // The stopped run's binlog dump thread may outlive it a moment, and the server purges no file a reader is on.
+  await until('no binlog reader left on the server', async () => {
+    const [threads] = (await admin.query('SHOW PROCESSLIST')) as unknown as [Array<{ Command: string }>];
+    return !threads.some((thread) => thread.Command.startsWith('Binlog Dump'));
+  }, 30_000, 100);
+  await admin.query('FLUSH BINARY LOGS');
+  const [[{ File: current }]] = (await admin.query('SHOW MASTER STATUS')) as unknown as [[{ File: string }]];
+  // MariaDB keeps a binlog until its binlog checkpoint is written (asynchronously after the rotation): purge until it goes.
+  await until('the binlog at the token is purged', async () => {
+    await admin.query(`PURGE BINARY LOGS TO '${current}'`);
+    const [logs] = (await admin.query('SHOW BINARY LOGS')) as unknown as [Array<{ Log_name: string }>];
+    return logs.length === 1 && logs[0]!.Log_name === current;
+  }, 30_000, 200);
+}
 
 /**
  * Resolves once `cdc verify`'s comparison (in this process) finds the sink equal to the source, then runs

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { map } from 'rxjs';
 import assert from 'node:assert/strict';
 import { BoundaryBatcher } from '../../topology/boundary-batcher.ts';
 import type { BatchWriter } from '../../topology/change-writer.ts';
@@ -63,4 +64,31 @@ test('a chunk larger than a batch is written in whole batches before its token; 
   for (let id = 5000; id < 5100; id++) batches.event(event(id));
   await writer.drain(batches);
   assert.deepEqual(writer.writes, ['2000 events', '2000 events', '1000 events + token nothing since']);
+});
+
+test('a snapshot end marker goes through the operators of both stages to the repartition topic, with its token; without a repartition stage nowhere', async () => {
+  const written: Array<{ events: ChangeEvent[]; token?: string }> = [];
+  const writer: BatchWriter = {
+    write: async (events, token) => void written.push({ events: [...events], ...(token ? { token: token.position } : {}) }),
+  };
+  const marker: ChangeEvent = { ...event(0), op: 't', key: {}, after: null };
+  const renamed = (suffix: string) => map((e: ChangeEvent) => ({ ...e, source: { ...e.source, table: e.source.table + suffix } }));
+  const route = { topic: 'p.repartition', stage: new OperatorStage([{ name: 'after', operator: renamed('-after') }]) };
+  const batches = new BoundaryBatcher(writer, new FlowControl(), new OperatorStage([{ name: 'before', operator: renamed('-before') }]), 2000, (error) => assert.fail(String(error)), () => assert.fail('no operator refuses'), route);
+  batches.event(event(1));
+  batches.marker(marker);
+  batches.boundary(token('done'));
+  await batches.settled();
+  assert.deepEqual(
+    written.map(({ events, token }) => ({ token, events: events.map((e) => `${e.op} ${e.source.table} -> ${e.topic ?? 'change topic'}`) })),
+    [{ token: 'done', events: ['r t-before -> change topic', 't t-before-after -> p.repartition'] }],
+  );
+
+  written.length = 0;
+  const captureOnly = new BoundaryBatcher(writer, new FlowControl(), new OperatorStage([]), 2000, (error) => assert.fail(String(error)), () => assert.fail('no operator refuses'));
+  captureOnly.event(event(1));
+  captureOnly.marker(marker);
+  captureOnly.boundary(token('done'));
+  await captureOnly.settled();
+  assert.deepEqual(written.map(({ events }) => events.map((e) => e.op)), [['r']]);
 });

@@ -61,6 +61,7 @@ test('user operators run where they are placed, and describe() shows stages, top
       '    --- Processor: orders-to-team',
       '    --> Topic: ops.main.changes [1 partition]',
       '    --> Topic: team.audit [1 partition]',
+      '    --> Topic: ops.repartition [4 partitions]',
       '    --> Topic: ops.tokens [1 partition, compacted]',
       '  Sub-topology 1: repartition (re-key by table + primary key, murmur2)',
       '    consumer group: ops.repartition',

@@ -38,7 +38,7 @@ test('a snapshot resumed from progress.lastKey reads only the chunks not finishe
     );
     assert.equal(new Set(rowsOf(full).map((event) => event.key._id)).size, 40);
     // The collection's truncate at the snapshot's position follows its last document, before the progress that marks it done.
-    assert.deepEqual(snapshotMarks(full, 'mixed').slice(-3), ['chunk', `t ${from.position}`, 'done']);
+    assert.deepEqual(snapshotMarks(full, 'mixed').slice(-3), ['chunk', `end t ${from.position}`, 'done']);
 
     // A restart after the second chunk: the first 20 documents are not read again.
     const afterTwo = chunks[1] as TableSnapshotProgress;

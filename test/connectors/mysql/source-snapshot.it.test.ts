@@ -31,9 +31,9 @@ test('a composite-key table is read in chunks with chunkDone progress, and a res
       ],
     );
     assert.ok(full.events.every((event) => event.op === 'r' && event.source.snapshot && event.source.position === from.position));
-    // The table's truncate at the snapshot's position comes after its last row, before the progress that marks it done.
-    assert.deepEqual(full.marks.slice(-3), ['r', `t ${from.position}`, 'done']);
-    assert.equal(full.marks.filter((mark) => mark.startsWith('t')).length, 1);
+    // The table's end marker at the snapshot's position comes after its last row, before the progress that marks it done.
+    assert.deepEqual(full.marks.slice(-3), ['r', `end t ${from.position}`, 'done']);
+    assert.equal(full.marks.filter((mark) => mark.startsWith('end')).length, 1);
 
     const afterFirstChunk = full.progress[0]!;
     const resumed = await read(source.snapshot(from, { [table]: afterFirstChunk }, new FlowControl()));
@@ -43,7 +43,7 @@ test('a composite-key table is read in chunks with chunkDone progress, and a res
     assert.deepEqual(resumed.progress.at(-1), full.progress.at(-1));
 
     const finished = await read(source.snapshot(from, { [table]: full.progress.at(-1)! }, new FlowControl()));
-    assert.deepEqual(finished.marks, [], 'a finished table is not read again, and not truncated again');
+    assert.deepEqual(finished.marks, [], 'a finished table is not read again, and gets no second end marker');
   });
 });
 
@@ -64,7 +64,7 @@ test('a table without a key is read in one pass with a warning, or by its config
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /keyless has no primary key/);
     const keyOf = (table: string) => snapshotRows(items).flatMap((event) => (event.source.table === table ? [event.key] : []));
-    assert.deepEqual(snapshotMarks(items, `${db}.keyless`), ['r', 'r', 'r', `t ${items.find((item) => item.kind === 'row')!.event.source.position}`, 'done']);
+    assert.deepEqual(snapshotMarks(items, `${db}.keyless`), ['r', 'r', 'r', `end t ${items.find((item) => item.kind === 'row')!.event.source.position}`, 'done']);
     assert.deepEqual(keyOf('configured'), [{ id: 1 }, { id: 2 }, { id: 3 }]);
     assert.deepEqual(keyOf('keyless'), [{}, {}, {}]);
   });
