@@ -38,7 +38,7 @@ function installPackedPackage(): string {
   const packed = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], ROOT)) as Array<{ filename: string; files: Array<{ path: string }> }>;
   const files = packed[0]!.files.map((file) => file.path);
   assert.deepEqual(
-    files.filter((path) => !/^(dist\/.*\.(js|js\.map|d\.ts)|bin\/cdc\.js|docs\/[^/]+\.md|package\.json|README\.md)$/.test(path)),
+    files.filter((path) => !/^(dist\/.*\.(js|js\.map|d\.ts)|bin\/cdc\.js|docs\/[^/]+\.(md|json)|package\.json|README\.md)$/.test(path)),
     [],
     'the package holds only compiled code, the launcher, docs and its manifest (no tests, scripts or sources)',
   );

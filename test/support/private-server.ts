@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startService } from '../../scripts/stack/lifecycle.ts';
-import { portOpen, runningPid, sleep, stopService } from '../../scripts/stack/process.ts';
+import { runningPid, sleep, stopService } from '../../scripts/stack/process.ts';
 import type { Service } from '../../scripts/stack/service.ts';
 
 /**
@@ -64,19 +64,27 @@ export async function startPrivateServer<T extends PrivateServer>(
   return server;
 }
 
-/** A port the OS gives out whose next `count - 1` ports are free too. */
+/**
+ * `count` consecutive free ports below the OS's ephemeral range. A port the OS gives out for listening
+ * comes from that range, where every outgoing connection of every test also takes its local port: the
+ * port after a free one could be taken by a client between this check and the server's bind (seen: a
+ * private Kafka's controller port). Below the range only servers bind.
+ */
 async function freePorts(count: number): Promise<number> {
+  const [ephemeralLow] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number) as [number];
+  const low = 10_000;
   for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const { port: given } = server.address() as AddressInfo;
-        server.close(() => resolve(given));
-      });
-    });
-    let next = 1;
-    while (next < count && port + next <= 65_535 && !(await portOpen(port + next))) next++;
-    if (next === count) return port;
+    const port = low + Math.floor(Math.random() * (ephemeralLow - count - low));
+    let free = 0;
+    while (free < count && (await canListen(port + free))) free++;
+    if (free === count) return port;
   }
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }

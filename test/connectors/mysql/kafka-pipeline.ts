@@ -26,6 +26,8 @@ export interface KafkaPipeline {
   read(topic: string): Promise<ConsumedRecord[]>;
   /** The source's change events, decoded by a serde that knows nothing but the registry. */
   changes(source: string): Promise<ChangeEvent[]>;
+  /** The events on the repartition topic (1 partition), decoded the same way: changes and snapshot-end markers. */
+  repartitioned(): Promise<ChangeEvent[]>;
   /** The pipeline's tokens in topic order. */
   tokens(): Promise<Array<SourceToken & { record: ConsumedRecord }>>;
   /** Waits until `check` holds; fails at once if a started topology stops with an error. */
@@ -78,6 +80,7 @@ export async function withKafkaPipeline(name: string, body: (pipeline: KafkaPipe
       },
       read,
       changes: async (source) => (await avroSerde(id).decode(await read(topics.change(id, source)))).map(plainEvent),
+      repartitioned: async () => (await avroSerde(id).decode(await read(topics.repartition(id)))).map(plainEvent),
       tokens,
       until,
       untilToken: async (what, check) => {

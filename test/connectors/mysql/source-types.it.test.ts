@@ -50,13 +50,12 @@ test('every column type survives MariaDB → change topic on Kafka (Avro, schema
         `UPDATE \`${db}\`.all_types a JOIN \`${db}\`.all_types b ON b.id = 11 + a.id % 3
           SET ${others.map((column) => `a.${column} = b.${column}`).join(', ')} WHERE a.id <= 3`,
       );
-      await pipeline.until('10 change events are in the change topic', async () => (await pipeline.changes('test')).length >= 10);
+      await pipeline.until('9 change events are in the change topic', async () => (await pipeline.changes('test')).length >= 9);
 
       const withId = (row: Row, id: number): Row => ({ ...row, id });
       const [highest, lowest, nulls] = ALL_TYPES_EXPECTED as [Row, Row, Row];
       const expected = [
         ...[highest, lowest, nulls].map((row) => ({ op: 'r', key: { id: row.id }, before: null, after: row })),
-        { op: 't', key: {}, before: null, after: null },
         ...[highest, lowest, nulls].map((row, index) => ({ op: 'c', key: { id: 11 + index }, before: null, after: withId(row, 11 + index) })),
         { op: 'u', key: { id: 1 }, before: highest, after: withId(lowest, 1) },
         { op: 'u', key: { id: 2 }, before: lowest, after: withId(nulls, 2) },
