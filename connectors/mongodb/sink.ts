@@ -60,7 +60,10 @@ function byId(id: DocumentId | { $in: DocumentId[] }, more: Document = {}): Filt
  *   first and deletes the document only if older (`__cdc_pos` in the filter), and a batch that wrote
  *   documents reads their tombstones again after its bulk write and takes back out any document a
  *   newer delete meant to remove meanwhile. Whichever order the two workers' writes take, the newer
- *   position wins.
+ *   position wins;
+ * - a truncate keeps its position as the collection's floor (`__cdc_sink_truncates`), written before
+ *   its `deleteMany`; a batch skips actions older than the floor, and reads it again after its writes
+ *   (with the tombstones) to take back out what a concurrent truncate passed (docs/sinks.md).
  *
  * Filters name `_id` alone wherever the rule allows: the test server (mongo-java-server) uses the
  * `_id` index only for such filters and scans the collection for any other, so a batch costs four
