@@ -18,7 +18,7 @@ import type { ColumnSchema, Row, Value } from '../../topology/change-event.ts';
 import { comparePositions } from '../../topology/change-event.ts';
 import { TransientError } from '../../topology/errors.ts';
 import type { ApplyResult, RejectedRecord, SinkConnector, SinkContext, SinkRecord } from '../../topology/sink.ts';
-import { reduceBatch, skippedRecords, type KeyAction, type TableActions } from '../sink/key-actions.ts';
+import { reduceBatch, skippedRecords, TRUNCATE_FLOORS, type KeyAction, type TableActions } from '../sink/key-actions.ts';
 import { lastPositions, PROGRESS_TABLE, purgeSettings, TombstonePurger, type PartitionProgress, type PurgeTarget, type TombstoneSettings } from '../sink/tombstone-purge.ts';
 
 /** Options of `new MongoSink(...)`; docs/sinks.md describes the sink. */
@@ -60,7 +60,10 @@ function byId(id: DocumentId | { $in: DocumentId[] }, more: Document = {}): Filt
  *   first and deletes the document only if older (`__cdc_pos` in the filter), and a batch that wrote
  *   documents reads their tombstones again after its bulk write and takes back out any document a
  *   newer delete meant to remove meanwhile. Whichever order the two workers' writes take, the newer
- *   position wins.
+ *   position wins;
+ * - a truncate keeps its position as the collection's floor (`__cdc_sink_truncates`), written before
+ *   its `deleteMany`; a batch skips actions older than the floor, and reads it again after its writes
+ *   (with the tombstones) to take back out what a concurrent truncate passed (docs/sinks.md).
  *
  * Filters name `_id` alone wherever the rule allows: the test server (mongo-java-server) uses the
  * `_id` index only for such filters and scans the collection for any other, so a batch costs four
@@ -175,11 +178,17 @@ export class MongoSink implements SinkConnector, PurgeTarget {
       if (this.tracking) await tombstones.createIndex({ [POSITION_FIELD]: 1 });
       this.sources.set(name, table.sourceName);
     }
-    // A `t` event: the documents its source wrote before it go (see SqlSink.truncate), then the batch's newer actions apply.
-    if (table.truncatedBefore !== undefined) await documents.deleteMany({ [POSITION_FIELD]: { $lt: table.truncatedBefore } });
+    const floors = db.collection<FloorDocument>(TRUNCATE_FLOORS);
+    // A `t` event: the collection's truncate floor first, then the documents its source wrote before it go
+    // (see SqlSink.truncate). A writer reads the floor again after its writes (settleWritten): of a
+    // truncate and a concurrent older write, each writes before it reads the other's, so one sees the other.
+    if (table.truncatedBefore !== undefined) {
+      await floors.updateOne({ _id: name }, { $max: { [POSITION_FIELD]: table.truncatedBefore } }, { upsert: true });
+      await documents.deleteMany({ [POSITION_FIELD]: { $lt: table.truncatedBefore } });
+    }
     const columns = new Map(table.schema?.columns.map((column) => [column.name, column]) ?? []);
     const rejected: RejectedRecord[] = [];
-    const items: Item[] = [];
+    let items: Item[] = [];
     for (const action of table.actions) {
       try {
         const id = documentId(table, action);
@@ -191,7 +200,15 @@ export class MongoSink implements SinkConnector, PurgeTarget {
     if (items.length === 0) return rejected;
 
     const ids = items.map((item) => item.id);
-    const [stored, storedTombstones] = await Promise.all([storedPositions(documents, ids), storedPositions(tombstones, ids)]);
+    const [stored, storedTombstones, floor] = await Promise.all([storedPositions(documents, ids), storedPositions(tombstones, ids), truncateFloor(floors, name)]);
+    const belowFloor = (position: string | undefined) => position !== undefined && floor !== undefined && comparePositions(position, floor) < 0;
+    // Actions older than the floor are skipped. A document of their key still below it (an earlier try
+    // wrote it after the truncate's deleteMany, and was cut before it read the floor again) goes now.
+    const leftBehind = items.filter(({ action, idKey }) => belowFloor(action.position) && belowFloor(stored.get(idKey)));
+    if (leftBehind.length > 0) {
+      await documents.bulkWrite(leftBehind.map(({ id, idKey }) => ({ deleteOne: { filter: byId(id, { [POSITION_FIELD]: stored.get(idKey) }) } })), { ordered: true });
+    }
+    items = items.filter(({ action }) => !belowFloor(action.position));
     const olderThan = (position: string | undefined, action: KeyAction) => position === undefined || comparePositions(position, action.position) < 0;
     const documentOlder = ({ action, idKey }: Item) => stored.has(idKey) && olderThan(stored.get(idKey), action);
     // The document and the tombstone are two writes, not one transaction: a batch cut between them (a
@@ -224,21 +241,25 @@ export class MongoSink implements SinkConnector, PurgeTarget {
     for (const [index, reason] of failed) rejected.push({ record: operationItems[index]!.action.record, reason });
 
     const written = [...writes.filter((_, i) => !failed.has(removals.length + i)), ...rewritten];
-    if (written.length > 0) await settleWritten(documents, tombstones, written);
+    if (written.length > 0) await settleWritten(documents, tombstones, () => truncateFloor(floors, name), written);
     return rejected;
   }
 }
 
 /**
  * After documents are written: takes back out each one that a newer delete (from another partition)
- * meant to remove meanwhile, and drops the older tombstones of keys that are present again.
+ * meant to remove meanwhile, or that a truncate raised the floor over meanwhile, and drops the older
+ * tombstones of keys that are present again.
  */
-async function settleWritten(documents: Collection, tombstones: Collection, written: readonly Item[]): Promise<void> {
-  const deletedAt = await storedPositions(tombstones, written.map(({ id }) => id));
-  if (deletedAt.size === 0) return;
+async function settleWritten(documents: Collection, tombstones: Collection, readFloor: () => Promise<string | undefined>, written: readonly Item[]): Promise<void> {
+  const [deletedAt, floor] = await Promise.all([storedPositions(tombstones, written.map(({ id }) => id)), readFloor()]);
   const cleanup: AnyBulkWriteOperation<Document>[] = [];
   const obsolete: AnyBulkWriteOperation<Document>[] = [];
   for (const { action, id, idKey } of written) {
+    if (floor !== undefined && comparePositions(action.position, floor) < 0) {
+      cleanup.push({ deleteOne: { filter: byId(id, { [POSITION_FIELD]: action.position }) } });
+      continue;
+    }
     const position = deletedAt.get(idKey);
     if (position === undefined) continue;
     if (comparePositions(position, action.position) > 0) cleanup.push({ deleteOne: { filter: byId(id, { [POSITION_FIELD]: action.position }) } });
@@ -247,6 +268,18 @@ async function settleWritten(documents: Collection, tombstones: Collection, writ
   }
   if (cleanup.length > 0) await documents.bulkWrite(cleanup, { ordered: true });
   if (obsolete.length > 0) await tombstones.bulkWrite(obsolete, { ordered: true });
+}
+
+/** The truncate floor of collection `name`: the position of the newest `t` applied to it. */
+async function truncateFloor(floors: Collection<FloorDocument>, name: string): Promise<string | undefined> {
+  const floor = await floors.findOne({ _id: name });
+  return floor ? floor[POSITION_FIELD] : undefined;
+}
+
+/** A collection's truncate floor. */
+interface FloorDocument {
+  _id: string;
+  [POSITION_FIELD]: string;
 }
 
 function tombstoneCollection(name: string): string {

@@ -125,7 +125,8 @@ export function reduceBatch(batch: readonly SinkRecord[]): { tables: TableAction
 
 /**
  * The records of `batch` that `apply` left out by the position rule: no action of theirs was newer than
- * what the target holds (`applied` has the records of those that were), and none was rejected. A truncate
+ * what the target holds, nor at or after its table's truncate floor (`applied` has the records of those
+ * that were), and none was rejected. A truncate
  * always applies: it removes what was written before it, or nothing.
  */
 export function skippedRecords(batch: readonly SinkRecord[], applied: ReadonlySet<SinkRecord>, rejected: readonly RejectedRecord[]): SinkRecord[] {
@@ -133,8 +134,12 @@ export function skippedRecords(batch: readonly SinkRecord[], applied: ReadonlySe
   return batch.filter((record) => record.event.op !== 't' && !applied.has(record) && !refused.has(record));
 }
 
-function newerThanTruncate(actions: KeyAction[], truncatedBefore: string | undefined): KeyAction[] {
-  if (truncatedBefore === undefined) return actions;
+/** The table (MongoDB: collection) where a sink keeps, per target table, its truncate floor: the position of the newest `t` it applied. */
+export const TRUNCATE_FLOORS = '__cdc_sink_truncates';
+
+/** The actions at or after a truncate (a batch's own, or a table's floor in the target): every older row is gone. */
+export function newerThanTruncate(actions: readonly KeyAction[], truncatedBefore: string | undefined): KeyAction[] {
+  if (truncatedBefore === undefined) return [...actions];
   return actions.filter((action) => comparePositions(action.position, truncatedBefore) >= 0);
 }
 

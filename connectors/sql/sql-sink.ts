@@ -3,13 +3,13 @@ import type { ColumnSchema, Row, TableSchema, Value } from '../../topology/chang
 import { comparePositions } from '../../topology/change-event.ts';
 import { CdcError, TransientError } from '../../topology/errors.ts';
 import type { ApplyResult, RejectedRecord, SinkConnector, SinkContext, SinkRecord } from '../../topology/sink.ts';
-import { encodeValues, reduceBatch, skippedRecords, type KeyAction, type TableActions } from '../sink/key-actions.ts';
+import { encodeValues, newerThanTruncate, reduceBatch, skippedRecords, TRUNCATE_FLOORS, type KeyAction, type TableActions } from '../sink/key-actions.ts';
 import { lastPositions, PROGRESS_TABLE, purgeSettings, TombstonePurger, type PartitionProgress, type PurgeTarget, type TombstoneSettings } from '../sink/tombstone-purge.ts';
 import { staleClaimants, type Claimant, type UniqueClaim } from '../sink/unique-claims.ts';
 import { silentLogger, type Logger } from '../../topology/log.ts';
 import { POSITION_COLUMN, type SqlConnection, type SqlDialect, type TargetColumn } from './dialect.ts';
 import { planSchemaChange } from './schema-evolution.ts';
-import { SchemaPositions } from './schema-positions.ts';
+import { TablePositions } from './table-positions.ts';
 
 export interface SqlSinkOptions {
   name: string;
@@ -60,9 +60,12 @@ interface Holder extends Claimant {
  *   register: without tombstones, a delete followed by the replay of an older insert of the same key
  *   (a suffix of its partition replayed) would bring the row back for a while, and that row could
  *   in turn push out, by the unique-key rule, a row that is current. Tombstones make the rule hold
- *   at every step, not only once the replay is over.
+ *   at every step, not only once the replay is over;
+ * - `__cdc_sink_truncates (target_table, __cdc_pos)`: the table's truncate floor, the position of the
+ *   newest `t` applied (recorded also for a table with no target yet).
  *
  * One batch is one transaction. Per target table, after taking the table's apply lock:
+ * 0. apply the batch's truncate, if any; read the floor; drop every action older than it;
  * 1. read the stored positions of the batch's keys; drop every action that is not newer;
  * 2. read the rows that hold a unique value an incoming row wants; `staleClaimants` decides;
  * 3. delete removed rows, write tombstones, upsert the winners (multi-row statements).
@@ -77,7 +80,9 @@ export class SqlSink implements SinkConnector, PurgeTarget {
   private readonly targets = new Map<string, Target>();
   /** Target set-ups under way: partition workers of one process share one (DDL must not race itself). */
   private readonly settingUp = new Map<string, Promise<Target>>();
-  private readonly schemaPositions: SchemaPositions;
+  private readonly schemaPositions: TablePositions;
+  /** Per target table, the position of the newest truncate applied (`TRUNCATE_FLOORS`). */
+  private readonly truncateFloors: TablePositions;
   /** Columns of unmanaged targets already logged as too narrow: one line each, not one per batch. */
   private readonly unmanagedNotes = new Set<string>();
 
@@ -88,7 +93,8 @@ export class SqlSink implements SinkConnector, PurgeTarget {
     private readonly end: () => Promise<void>,
   ) {
     this.name = options.name;
-    this.schemaPositions = new SchemaPositions(dialect);
+    this.schemaPositions = new TablePositions(dialect, '__cdc_sink_schemas');
+    this.truncateFloors = new TablePositions(dialect, TRUNCATE_FLOORS);
   }
 
   async start(context?: SinkContext): Promise<void> {
@@ -197,22 +203,40 @@ export class SqlSink implements SinkConnector, PurgeTarget {
     let broken = false;
     try {
       const work: Array<{ target: Target; table: TableActions }> = [];
+      /** Truncates of tables that have no target yet: their floors are recorded all the same. */
+      const bare: Array<{ name: string; position: string }> = [];
       for (const table of tables) {
-        // A truncate of a table that has no target yet removes nothing: it needs no target either.
-        if (table.actions.length === 0 && !(await this.hasTarget(connection, table))) continue;
-        work.push({ target: await this.target(connection, table), table });
+        if (table.actions.length === 0 && !(await this.hasTarget(connection, table))) {
+          const name = this.targetName(`${table.sourceDb}.${table.sourceTable}`, table);
+          await this.dialect.prepareLock(connection, name);
+          bare.push({ name, position: table.truncatedBefore! });
+        } else work.push({ target: await this.target(connection, table), table });
       }
-      work.sort((a, b) => (a.target.table < b.target.table ? -1 : a.target.table > b.target.table ? 1 : 0));
+      await this.truncateFloors.prepare(connection);
+      const locks = [
+        ...work.map(({ target, table }) => ({
+          name: target.table,
+          exclusive: target.uniqueKeys.length > 0 || table.truncatedBefore !== undefined || table.actions.some(removesAnotherPartitionsKey),
+        })),
+        ...bare.map(({ name }) => ({ name, exclusive: true })),
+      ].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       await connection.query('BEGIN');
       try {
         // Locks in table-name order, all before any write: two batches never wait on each other in a cycle.
-        for (const { target, table } of work) {
-          const exclusive = target.uniqueKeys.length > 0 || table.truncatedBefore !== undefined || table.actions.some(removesAnotherPartitionsKey);
-          await connection.query(this.dialect.lockStatement(exclusive), [target.table]);
+        for (const { name, exclusive } of locks) await connection.query(this.dialect.lockStatement(exclusive), [name]);
+        for (const { name, position } of bare) {
+          await this.truncateFloors.record(connection, name, position);
+          // Another process may have made the target since hasTarget looked, and written older rows in it.
+          if ((await this.dialect.targetColumns(connection, name)).some((column) => column.name === POSITION_COLUMN)) await this.truncate(connection, name, position);
         }
         for (const { target, table } of work) {
-          if (table.truncatedBefore !== undefined) await this.truncate(connection, target, table.truncatedBefore);
-          rejected.push(...(await this.applyTable(connection, target, table.actions, applied)));
+          if (table.truncatedBefore !== undefined) {
+            await this.truncate(connection, target.table, table.truncatedBefore);
+            await this.truncateFloors.record(connection, target.table, table.truncatedBefore);
+          }
+          // Read under the table's lock: a truncate of another batch committed before it, or waits for this one.
+          const floor = await this.truncateFloors.read(connection, target.table);
+          rejected.push(...(await this.applyTable(connection, target, newerThanTruncate(table.actions, floor), applied)));
         }
         if (this.tracking) await this.recordProgress(connection, batch);
         await connection.query('COMMIT');
@@ -246,11 +270,12 @@ export class SqlSink implements SinkConnector, PurgeTarget {
   }
 
   /**
-   * A `t` event: the rows its source wrote before `position` go. Rows the sink did not write (no
-   * position) stay, and so do tombstones: they are older than any row that can still arrive.
+   * A `t` event: the rows its source wrote before `position` go, and the table's truncate floor keeps
+   * out the older rows still to come. Rows the sink did not write (no position) stay, and so do
+   * tombstones: older than the floor, no row they guard can be applied any more.
    */
-  private async truncate(connection: SqlConnection, target: Target, position: string): Promise<void> {
-    await connection.query(`DELETE FROM ${this.dialect.qualified(target.table)} WHERE ${this.dialect.quote(POSITION_COLUMN)} < ${this.dialect.placeholder(1)}`, [position]);
+  private async truncate(connection: SqlConnection, table: string, position: string): Promise<void> {
+    await connection.query(`DELETE FROM ${this.dialect.qualified(table)} WHERE ${this.dialect.quote(POSITION_COLUMN)} < ${this.dialect.placeholder(1)}`, [position]);
   }
 
   /** Applies one table's actions; adds to `applied` the records of the actions newer than the target's positions. */

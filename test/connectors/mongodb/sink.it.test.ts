@@ -3,9 +3,9 @@ import { after, before, test } from 'node:test';
 import { Long, type MongoClient } from 'mongodb';
 import { MongoSink } from '../../../connectors/mongodb/sink.ts';
 import type { TableSchema } from '../../../topology/change-event.ts';
-import { record } from '../support/records.ts';
+import { record, truncateRecord, typedRow, typedSchema } from '../support/records.ts';
 import { scratchMongo, type Scratch } from '../support/targets.ts';
-import { truncateConverges } from '../support/truncate-scenario.ts';
+import { truncateConverges, truncateFloorHolds } from '../support/truncate-scenario.ts';
 import { purgedTombstonesStayBounded, SCENARIO_TOMBSTONES } from '../support/tombstone-scenario.ts';
 
 let target: Scratch & { client: MongoClient };
@@ -67,6 +67,32 @@ test('a truncate removes the documents written before its position and keeps new
   await truncateConverges(sink, {
     rows: async () => (await db.collection('items_truncate').find().sort({ _id: 1 }).toArray()).map((doc) => [doc._id, doc.note, doc.__cdc_pos]),
   });
+});
+
+test('a truncate floor kept in the target skips the older documents of its collection that come after it, also after a restart; newer ones apply, replays converge', async () => {
+  const db = target.client.db(target.name);
+  await truncateFloorHolds(
+    async () => {
+      const sink = new MongoSink({ name: 'mongodb-floor', url: target.url, database: target.name, collectionMap: { 'shop.items': 'items_floor' } });
+      await sink.start();
+      return sink;
+    },
+    { rows: async () => (await db.collection('items_floor').find().sort({ _id: 1 }).toArray()).map((doc) => [doc._id, doc.note, doc.__cdc_pos]) },
+  );
+});
+
+test('an older document written after the truncate removed the older ones, by a try cut before it read the floor again, goes when the record comes again', async (t) => {
+  const sink = new MongoSink({ name: 'mongodb-floor-cut', url: target.url, database: target.name, collectionMap: { 'shop.items': 'items_floor_cut' } });
+  await sink.start();
+  t.after(() => sink.close());
+  const db = target.client.db(target.name);
+  await sink.apply([truncateRecord(typedSchema, 10)]);
+  const older = record(typedSchema, 'c', null, typedRow(1, 1, 'older'), 3);
+  // What the cut try left: its document, written after the truncate's deleteMany.
+  await db.collection('items_floor_cut').insertOne({ _id: 1, note: 'older', __cdc_pos: older.event.source.position } as never);
+  assert.deepEqual(await sink.apply([older]), { rejected: [], skipped: [older] });
+  assert.deepEqual(await db.collection('items_floor_cut').find().toArray(), []);
+  assert.deepEqual(await db.collection('__cdc_sink_truncates').findOne({ _id: 'items_floor_cut' } as never), { _id: 'items_floor_cut', __cdc_pos: '000000000010' });
 });
 
 test('a delete whose batch was cut after its tombstone and before the document went is applied again: the document goes', async (t) => {

@@ -4,7 +4,7 @@ import type mysql from 'mysql2/promise';
 import { MySqlSink } from '../../../connectors/mysql/sink.ts';
 import type { TableSchema } from '../../../topology/change-event.ts';
 import { record, typedRow, typedSchema } from '../support/records.ts';
-import { truncateConverges } from '../support/truncate-scenario.ts';
+import { truncateConverges, truncateFloorHolds } from '../support/truncate-scenario.ts';
 import { purgedTombstonesStayBounded, SCENARIO_TOMBSTONES } from '../support/tombstone-scenario.ts';
 import { scratchMariaDb, type Scratch } from '../support/targets.ts';
 
@@ -75,6 +75,13 @@ test('a truncate removes the rows written before its position and keeps newer on
     rows: async () => (await target.connection.query({ sql: 'SELECT id, note, __cdc_pos FROM items_truncate ORDER BY id', rowsAsArray: true }))[0] as unknown[][],
     exists: async (table) => ((await target.connection.query('SHOW TABLES LIKE ?', [table]))[0] as unknown[]).length > 0,
   });
+});
+
+test('a truncate floor kept in the target skips the older rows of its table that come after it, also after a restart; newer rows apply, replays converge', async () => {
+  await truncateFloorHolds(
+    async () => new MySqlSink({ name: 'mariadb-floor', url: target.url, manageTables: true, tableMap: { 'shop.items': 'items_floor' } }),
+    { rows: async () => (await target.connection.query({ sql: 'SELECT id, note, __cdc_pos FROM items_floor ORDER BY id', rowsAsArray: true }))[0] as unknown[][] },
+  );
 });
 
 test('tombstones of a delete-heavy table are purged once the retention window has passed them; the target stays equal, replays inside the window converge', async (t) => {

@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { PostgresSink } from '../../../connectors/postgres/sink.ts';
 import { record, typedRow, typedSchema } from '../support/records.ts';
 import { scratchPostgres, type Scratch } from '../support/targets.ts';
-import { truncateConverges } from '../support/truncate-scenario.ts';
+import { truncateConverges, truncateFloorHolds } from '../support/truncate-scenario.ts';
 import { purgedTombstonesStayBounded, SCENARIO_TOMBSTONES } from '../support/tombstone-scenario.ts';
 
 let target: Scratch & { client: pg.Client };
@@ -61,6 +61,13 @@ test('a truncate removes the rows written before its position and keeps newer on
     rows: async () => (await target.client.query({ text: `SELECT id, note, __cdc_pos FROM "${target.name}".items_truncate ORDER BY id`, rowMode: 'array' })).rows as unknown[][],
     exists: async (table) => (await target.client.query('SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2', [target.name, table])).rowCount! > 0,
   });
+});
+
+test('a truncate floor kept in the target skips the older rows of its table that come after it, also after a restart; newer rows apply, replays converge', async () => {
+  await truncateFloorHolds(
+    async () => new PostgresSink({ name: 'postgres-floor', url: target.url, schema: target.name, manageTables: true, tableMap: { 'shop.items': 'items_floor' } }),
+    { rows: async () => (await target.client.query({ text: `SELECT id, note, __cdc_pos FROM "${target.name}".items_floor ORDER BY id`, rowMode: 'array' })).rows as unknown[][] },
+  );
 });
 
 test('tombstones of a delete-heavy table are purged once the retention window has passed them; the target stays equal, replays inside the window converge', async (t) => {
