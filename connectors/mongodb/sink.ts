@@ -215,9 +215,19 @@ export class MongoSink implements SinkConnector, PurgeTarget {
     // crash, a lost connection and the retry) leaves a delete's tombstone without its document removed.
     // So a delete is still due while either one is older than it, each judged on its own.
     const deletes = items.filter((item) => item.action.row === null && (olderThan(storedTombstones.get(item.idKey), item.action) || documentOlder(item)));
-    const writes = items.filter(({ action, idKey }) => action.row !== null && olderThan(stored.get(idKey), action) && olderThan(storedTombstones.get(idKey), action));
+    const due = items.filter(({ action, idKey }) => action.row !== null && olderThan(stored.get(idKey), action) && olderThan(storedTombstones.get(idKey), action));
     // Written by an earlier try of this batch that may have been cut before it settled them.
     const rewritten = items.filter(({ action, idKey }) => action.row !== null && stored.get(idKey) === action.position);
+    // A row the target cannot hold (a value BSON cannot keep exactly) is that record's rejection, never the batch's.
+    const writes: Array<Item & { document: Document }> = [];
+    for (const item of due) {
+      try {
+        writes.push({ ...item, document: toDocument(table, item.action, columns) });
+      } catch (error) {
+        if (!(error instanceof UnrepresentableValueError)) throw error;
+        rejected.push({ record: item.action.record, reason: error.message });
+      }
+    }
     for (const { action } of [...deletes, ...writes]) applied.add(action.record);
 
     // Tombstones before the documents: a writer of the key in another partition re-checks them after its write.
@@ -232,8 +242,8 @@ export class MongoSink implements SinkConnector, PurgeTarget {
       ...removals.map(({ action, id }) => ({
         deleteOne: { filter: removesAnotherPartitionsKey(action) ? byId(id, { [POSITION_FIELD]: { $lt: action.position } }) : byId(id) },
       })),
-      ...writes.map(({ action, id }) => ({
-        replaceOne: { filter: byId(id), replacement: { ...toDocument(table, action, columns), _id: id, [POSITION_FIELD]: action.position }, upsert: true },
+      ...writes.map(({ action, id, document }) => ({
+        replaceOne: { filter: byId(id), replacement: { ...document, _id: id, [POSITION_FIELD]: action.position }, upsert: true },
       })),
     ];
     const operationItems = [...removals, ...writes];
@@ -374,25 +384,84 @@ function toDocument(table: TableActions, action: KeyAction, columns: Map<string,
   return Object.fromEntries(Object.entries(row).map(([column, value]) => [column, toBson(value, columns.get(column))]));
 }
 
-/** Canonical value → BSON: 64-bit integers as Long, DECIMAL as Decimal128, bytes as Binary. */
+/**
+ * Canonical value → BSON (docs/types.md, "MongoDB sink"): a 64-bit integer as Long when Int64 holds it,
+ * else (BIGINT UNSIGNED above 2^63-1) as Decimal128, exact and compared by value; DECIMAL as Decimal128;
+ * bytes as Binary. A value BSON cannot hold exactly throws {@link UnrepresentableValueError}: never a rounded
+ * or wrapped one.
+ */
 export function toBson(value: Value, column: ColumnSchema | undefined): DocumentId {
-  if (typeof value === 'bigint') return Long.fromBigInt(value);
+  if (typeof value === 'bigint') return value >= INT64_MIN && value <= INT64_MAX ? Long.fromBigInt(value) : exactDecimal128(value.toString(), column);
   if (Buffer.isBuffer(value)) return new Binary(value);
-  if (typeof value === 'string' && (column?.type === 'decimal' || column?.type === 'numeric')) return Decimal128.fromString(value);
+  if (typeof value === 'string' && column !== undefined && DECIMAL_TYPES.has(column.type)) return exactDecimal128(value, column);
   return value;
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+/** MySQL's DECIMAL and its synonyms. */
+const DECIMAL_TYPES = new Set(['decimal', 'numeric', 'dec', 'fixed']);
+/** Decimal128's significant digits. */
+const DECIMAL128_DIGITS = 34;
+
+/** A value the MongoDB target cannot hold exactly: the record is rejected (dead-lettered) with this reason. */
+export class UnrepresentableValueError extends Error {}
+
+/**
+ * Decimal text → Decimal128, exactly or not at all. Trailing zeros beyond 34 digits go into the exponent
+ * (the same number; {@link fromBson} gives the column's scale back); any other digit beyond 34 refuses.
+ */
+function exactDecimal128(text: string, column: ColumnSchema | undefined): Decimal128 {
+  const needed = text.replace(/[-.]/g, '').replace(/^0+/, '').replace(/0+$/, '').length;
+  if (needed > DECIMAL128_DIGITS) {
+    throw new UnrepresentableValueError(
+      `column ${column?.name ?? '_id'}: a value of ${needed} significant digits does not fit MongoDB's Decimal128 (${DECIMAL128_DIGITS} digits); rejected rather than rounded`,
+    );
+  }
+  return Decimal128.fromString(text);
 }
 
 /**
  * A value read back (with `promoteValues: false`, `promoteLongs: false`) → the canonical value {@link toBson}
- * was given: Long → bigint, Decimal128 → its text, Binary → Buffer, Int32 and Double → number.
+ * was given for `column`: Long and an integral Decimal128 of a BIGINT → bigint, Decimal128 of a DECIMAL → its
+ * plain text with the column's scale, Binary → Buffer, Int32 and Double → number.
  */
-export function fromBson(value: unknown): Value {
+export function fromBson(value: unknown, column: ColumnSchema): Value {
   if (value === null || value === undefined || typeof value !== 'object') return (value ?? null) as Value;
   if (value instanceof Long) return value.toBigInt();
-  if (value instanceof Decimal128) return value.toString();
-  if (value instanceof Binary) return Buffer.from(value.buffer);
+  if (value instanceof Decimal128) {
+    const text = plainDecimal(value.toString(), column.type === 'bigint' ? 0 : (column.scale ?? 0));
+    return column.type === 'bigint' && /^-?\d+$/.test(text) ? BigInt(text) : text;
+  }
+  if (value instanceof Binary) return Buffer.from(value.buffer.subarray(0, value.position));
   if (value instanceof BSON.Int32 || value instanceof BSON.Double) return value.valueOf();
   return value as Value;
+}
+
+/**
+ * Decimal128's text (`1E-30`, `1.2300E+5`, `-0.50`) in plain notation with at least `scale` fraction digits,
+ * as MySQL writes a DECIMAL(p, scale): `0.000000000000000000000000000001`. NaN and Infinity stay as they are.
+ */
+function plainDecimal(text: string, scale: number): string {
+  const match = /^(-?)(\d+)(?:\.(\d+))?(?:E([+-]\d+))?$/.exec(text);
+  if (!match) return text;
+  const [, sign, whole, fraction = '', exponent = '0'] = match;
+  // The value is digits × 10^-point.
+  let digits = `${whole}${fraction}`;
+  let point = fraction.length - Number(exponent);
+  if (point < 0) {
+    digits += '0'.repeat(-point);
+    point = 0;
+  }
+  while (point > scale && digits.endsWith('0')) {
+    digits = digits.slice(0, -1);
+    point--;
+  }
+  digits = digits.padStart(point + 1, '0') + '0'.repeat(scale - Math.min(point, scale));
+  point = Math.max(point, scale);
+  const integer = digits.slice(0, digits.length - point).replace(/^0+(?=\d)/, '');
+  const plain = point === 0 ? integer : `${integer}.${digits.slice(digits.length - point)}`;
+  return /[1-9]/.test(plain) ? `${sign}${plain}` : plain;
 }
 
 /** The `_id` the sink gives a row of a SQL source with this key (one column: its value; several: a document). */

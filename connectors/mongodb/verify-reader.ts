@@ -84,7 +84,7 @@ export class MongoVerifyTarget implements VerifyTargetReader {
     if (table.connector === 'mongodb') return documents.map((document) => documentRow(document, true));
     return documents.map((document) => {
       const row: Row = {};
-      for (const column of table.columns) if (column.name in document) row[column.name] = fromBson(document[column.name]);
+      for (const column of table.columns) if (column.name in document) row[column.name] = fromBson(document[column.name], column);
       return row;
     });
   }

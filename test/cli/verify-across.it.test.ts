@@ -26,15 +26,24 @@ type AnyIdDocument = { _id: unknown } & Record<string, unknown>;
 
 const BEYOND_2_53 = '9007199254740993';
 
-/** The tricky types; ids 1..120 are plain rows, so that a 50-row chunk size makes several chunks. */
+/**
+ * The tricky types; ids 1..120 are plain rows, so that a 50-row chunk size makes several chunks. `ubig` holds
+ * 0, 2^63-1, 2^63 and 2^64-1 (MongoDB: Long, then Decimal128), `precise` DECIMAL(65,30) values that Decimal128's
+ * 34 digits hold (trailing zeros beyond them included).
+ */
 const TRICKY_COLUMNS = `id BIGINT PRIMARY KEY, amount DECIMAL(20,4), big BIGINT, ubig BIGINT UNSIGNED, f FLOAT, at DATETIME(6),
-  ts TIMESTAMP(3) NULL, t TIME(2), j JSON, data BLOB, note VARCHAR(40) CHARACTER SET utf8mb4`;
+  ts TIMESTAMP(3) NULL, t TIME(2), j JSON, data BLOB, note VARCHAR(40) CHARACTER SET utf8mb4, precise DECIMAL(65,30)`;
 const TRICKY_ROWS = [
   `(${BEYOND_2_53}, -12345678901234.5678, -${BEYOND_2_53}, 9223372036854775807, 0.1, '2024-02-29 23:59:59.000001',
-    '2038-01-19 03:14:07.999', '-838:59:59.00', '{"b": [1, 2.5, "x"], "a": {"ü": null}}', X'00FF10', 'héllo wörld 🙂 日本')`,
-  `(${BEYOND_2_53}1, 0.0001, 0, 0, -3.5, '1000-01-01 00:00:00.500000', '1970-01-01 00:00:01.000', '12:00:00.50', '[]', X'', '')`,
-  `(${BEYOND_2_53}2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`,
+    '2038-01-19 03:14:07.999', '-838:59:59.00', '{"b": [1, 2.5, "x"], "a": {"ü": null}}', X'00FF10', 'héllo wörld 🙂 日本',
+    12345.000000000000000000000000000000)`,
+  `(${BEYOND_2_53}1, 0.0001, 0, 0, -3.5, '1000-01-01 00:00:00.500000', '1970-01-01 00:00:01.000', '12:00:00.50', '[]', X'', '', -0.000000000000000000000000000001)`,
+  `(${BEYOND_2_53}2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`,
+  `(${BEYOND_2_53}3, NULL, NULL, 9223372036854775808, NULL, NULL, NULL, NULL, NULL, NULL, NULL, -1234.567890123456789012345678901234)`,
+  `(${BEYOND_2_53}4, NULL, NULL, 18446744073709551615, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`,
 ];
+/** 65 significant digits: more than MongoDB's Decimal128 holds, so the MongoDB sink dead-letters its row. */
+const TOO_PRECISE = '-99999999999999999999999999999999999.999999999999999999999999999999';
 
 /** Names as `cdc` prints them with the stack's MariaDB in the config: it masks the config's passwords wherever they appear, and the stack's is `cdc`. */
 function shown(text: string): string {
@@ -82,7 +91,7 @@ test('verify compares MariaDB with PostgreSQL and MongoDB value by value: equal,
       const mysql = source();
       const snapshot = await firstValueFrom(mysql.snapshot(await mysql.openLog(), {}, new FlowControl()).pipe(toArray()));
       const events = snapshotRows(snapshot);
-      assert.equal(events.length, 123);
+      assert.equal(events.length, 125);
       await applyAll(new PostgresSink({ name: 'pg', url: postgres.url, schema: postgres.name, manageTables: true }), records(events));
       await applyAll(new MongoSink({ name: 'mongo', url: mongo.url, database: mongo.name }), records(events));
 
@@ -98,8 +107,8 @@ test('verify compares MariaDB with PostgreSQL and MongoDB value by value: equal,
       assert.deepEqual(
         (JSON.parse(equal.stdout) as Array<Record<string, unknown>>).map(({ sink, target, sourceRows, targetRows, chunks, differingRows }) => ({ sink, target, sourceRows, targetRows, chunks, differingRows })),
         [
-          { sink: 'pg', target: shown(`${postgres.name}.tricky`), sourceRows: 123, targetRows: 123, chunks: 3, differingRows: 0 },
-          { sink: 'mongo', target: shown(`${mongo.name}.tricky`), sourceRows: 123, targetRows: 123, chunks: 3, differingRows: 0 },
+          { sink: 'pg', target: shown(`${postgres.name}.tricky`), sourceRows: 125, targetRows: 125, chunks: 3, differingRows: 0 },
+          { sink: 'mongo', target: shown(`${mongo.name}.tricky`), sourceRows: 125, targetRows: 125, chunks: 3, differingRows: 0 },
         ],
       );
 
@@ -199,15 +208,24 @@ test('cdc run from MariaDB into PostgreSQL and MongoDB, snapshot then streamed c
           const run = runPipeline(file);
           try {
             await run.waitForLog('the snapshot finished, the source streams', (line) => line.msg === 'streaming');
+            // A value the MongoDB target cannot hold: that row is dead-lettered by the MongoDB sink, which goes on with the rows after it.
+            await admin.query(`INSERT INTO \`${db}\`.tricky (id, precise) VALUES (6, ${TOO_PRECISE})`);
             await admin.query(`INSERT INTO \`${db}\`.tricky (id, amount, at, note) VALUES (5, 1.5, '2024-06-30 12:00:00.250000', 'streamed ✓')`);
             await admin.query(`UPDATE \`${db}\`.tricky SET big = big - 1, j = '{"z": [true, false]}' WHERE id = ${BEYOND_2_53}`);
             await admin.query(`DELETE FROM \`${db}\`.tricky WHERE id = ${BEYOND_2_53}1`);
+            const dead = await run.waitForLog('the too-precise row dead-lettered', (line) => line.msg === 'record dead-lettered');
+            assert.deepEqual(
+              { table: dead.table, key: dead.key, reason: dead.reason },
+              { table: `${db}.tricky`, key: '{"id":"6"}', reason: `column precise: a value of 65 significant digits does not fit MongoDB's Decimal128 (34 digits); rejected rather than rounded` },
+            );
+            // Gone from the source, the row is absent from both targets again: verify finds them equal.
+            await admin.query(`DELETE FROM \`${db}\`.tricky WHERE id = 6`);
             const results = await untilCopyEquals(config, async () => true);
             assert.deepEqual(
               results.map(({ sink, sourceRows, targetRows }) => ({ sink, sourceRows, targetRows })),
               [
-                { sink: 'pg', sourceRows: 3, targetRows: 3 },
-                { sink: 'mongo', sourceRows: 3, targetRows: 3 },
+                { sink: 'pg', sourceRows: 5, targetRows: 5 },
+                { sink: 'mongo', sourceRows: 5, targetRows: 5 },
               ],
             );
             assert.equal(await run.stop(), 0, run.output);

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Long, type MongoClient } from 'mongodb';
-import { MongoSink } from '../../../connectors/mongodb/sink.ts';
-import type { TableSchema } from '../../../topology/change-event.ts';
+import { MongoSink, fromBson } from '../../../connectors/mongodb/sink.ts';
+import { TYPE_PRESERVING_READ } from '../../../connectors/mongodb/change-events.ts';
+import type { Row, TableSchema } from '../../../topology/change-event.ts';
+import { allTypesRow, allTypesTable } from '../../serdes/all-types.ts';
 import { record, truncateRecord, typedRow, typedSchema } from '../support/records.ts';
 import { scratchMongo, type Scratch } from '../support/targets.ts';
 import { truncateConverges, truncateFloorHolds } from '../support/truncate-scenario.ts';
@@ -125,4 +127,55 @@ test('tombstones of a delete-heavy collection are purged once the retention wind
       tombstones: () => db.collection('queue__cdc_tombstones').countDocuments(),
     },
   );
+});
+
+/** The documents of `collection` read back as canonical rows, as `cdc verify` reads them (verify-reader.ts). */
+async function readRows(collection: string, schema: TableSchema): Promise<Row[]> {
+  const documents = await target.client.db(target.name).collection(collection).find({}, TYPE_PRESERVING_READ).sort({ _id: 1 }).toArray();
+  return documents.map((document) => Object.fromEntries(schema.columns.filter(({ name }) => name in document).map((column) => [column.name, fromBson(document[column.name], column)])));
+}
+
+const unsigned: TableSchema = {
+  db: 'bank',
+  table: 'counters',
+  columns: [
+    { name: 'id', type: 'int', nullable: false },
+    { name: 'n', type: 'bigint', unsigned: true, nullable: true },
+  ],
+  primaryKey: ['id'],
+  uniqueKeys: [],
+};
+
+test('BIGINT UNSIGNED keeps every value exactly: Long up to 2^63-1, Decimal128 above (never a wrapped negative Long)', async (t) => {
+  const sink = new MongoSink({ name: 'mongodb-unsigned', url: target.url, database: target.name });
+  await sink.start();
+  t.after(() => sink.close());
+  const values = [0n, 2n ** 63n - 1n, 2n ** 63n, 2n ** 64n - 1n];
+  const { rejected } = await sink.apply(values.map((n, i) => record(unsigned, 'c', null, { id: i, n }, i + 1)));
+  assert.deepEqual(rejected, []);
+  assert.deepEqual(await readRows('counters', unsigned), values.map((n, id) => ({ id, n })));
+  const stored = await target.client.db(target.name).collection('counters').find({}, TYPE_PRESERVING_READ).sort({ _id: 1 }).toArray();
+  assert.deepEqual(
+    stored.map((doc) => [doc.n._bsontype, String(doc.n)]),
+    [['Long', '0'], ['Long', '9223372036854775807'], ['Decimal128', '9223372036854775808'], ['Decimal128', '18446744073709551615']],
+  );
+  // Compared by value in queries, across both types.
+  assert.deepEqual((await target.client.db(target.name).collection('counters').find({ n: { $gt: new Long(0) } }).sort({ _id: 1 }).toArray()).map((doc) => doc._id), [1, 2, 3]);
+});
+
+test('every MySQL type reads back as the value it was given; a DECIMAL beyond Decimal128 is its row\'s rejection, naming the column, and the batch goes on', async (t) => {
+  const sink = new MongoSink({ name: 'mongodb-types', url: target.url, database: target.name });
+  await sink.start();
+  t.after(() => sink.close());
+  const table = allTypesTable('types', 'all_types');
+  // Row 0 holds DECIMAL(65,30)'s widest value (65 digits) and BIGINT UNSIGNED's largest key; row 1 the lowest values.
+  const fitting = { ...allTypesRow(0), id: 2n ** 64n - 2n, c_decimal: '12345.000000000000000000000000000000' };
+  const events = [record(table, 'c', null, allTypesRow(0), 1), record(table, 'c', null, allTypesRow(1), 2), record(table, 'c', null, fitting, 3)];
+  const { rejected, skipped } = await sink.apply(events);
+  assert.deepEqual(
+    rejected.map(({ record: { event }, reason }) => [event.source.position, reason]),
+    [['000000000001', "column c_decimal: a value of 65 significant digits does not fit MongoDB's Decimal128 (34 digits); rejected rather than rounded"]],
+  );
+  assert.deepEqual(skipped, []);
+  assert.deepEqual(await readRows('all_types', table), [allTypesRow(1), fitting]);
 });
