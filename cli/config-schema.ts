@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { mongoSourceConfigSchema } from '../connectors/mongodb/config.ts';
+import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '../topology/heartbeat.ts';
 
 /**
  * The pipeline config (YAML), validated before anything connects. Every option has a default a
@@ -14,6 +15,24 @@ const tableGlob = z.string().regex(/^[^.\s]+\.[^.\s]+$/, 'expected db.table (glo
 
 const snapshotMode = z.enum(['initial', 'never', 'always', 'when_needed']);
 
+const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const DURATION = /^(\d+)(ms|s|m|h|d)$/;
+
+/** '500ms', '30s', '1m', '24h', '7d' → milliseconds. */
+function milliseconds(text: string): number {
+  const [, amount, unit] = DURATION.exec(text)!;
+  return Number(amount) * DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS];
+}
+
+const duration = z.string().regex(DURATION, "expected a duration such as '30s', '1m', '24h' or '7d'").transform(milliseconds);
+
+/** A source's heartbeat interval (topology/heartbeat.ts) in ms; 'off' (or 0s): none. */
+const heartbeat = z
+  .string()
+  .refine((text) => text === 'off' || DURATION.test(text), "expected 'off' or a duration such as '10s' or '500ms'")
+  .transform((text) => (text === 'off' ? 0 : milliseconds(text)))
+  .default(DEFAULT_HEARTBEAT_INTERVAL_MS);
+
 const mysqlSource = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'expected letters, digits, _ or -'),
   type: z.literal('mysql'),
@@ -26,28 +45,20 @@ const mysqlSource = z.strictObject({
   parallelism: z.number().int().min(1).max(64).default(2),
   /** Key columns for tables without a primary key, by db.table. */
   keys: z.record(tableGlob, z.array(z.string()).min(1)).default({}),
+  heartbeat,
 });
 
 /** The MongoDB connector's own options (connectors/mongodb/config.ts), plus what the pipeline adds. */
 const mongodbSource = mongoSourceConfigSchema
+  .omit({ heartbeatIntervalMs: true })
   .extend({
     name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'expected letters, digits, _ or -'),
     type: z.literal('mongodb'),
     url: url(['mongodb', 'mongodb+srv'], 'the source server'),
     snapshot: snapshotMode.default('initial'),
+    heartbeat,
   })
   .strict();
-
-const DURATION_UNITS_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-const DURATION = /^(\d+)(ms|s|m|h|d)$/;
-
-/** '500ms', '30s', '1m', '24h', '7d' → milliseconds. */
-function milliseconds(text: string): number {
-  const [, amount, unit] = DURATION.exec(text)!;
-  return Number(amount) * DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS];
-}
-
-const duration = z.string().regex(DURATION, "expected a duration such as '30s', '1m', '24h' or '7d'").transform(milliseconds);
 
 /** When a sink purges its tombstones (docs/sinks.md, "Purging tombstones"). */
 const tombstones = z

@@ -98,11 +98,12 @@ function sourceConnector(pipeline: string, source: SourceConfig, log?: Logger): 
       chunkSize: source.chunkSize,
       parallelism: source.parallelism,
       keys: source.keys,
+      heartbeatIntervalMs: source.heartbeat,
       ...(log ? { warn: (message: string) => log.warn({ source: source.name }, message) } : {}),
     });
   }
-  const { type: _type, snapshot: _snapshot, ...connectorConfig } = source;
-  return new MongoSource(connectorConfig);
+  const { type: _type, snapshot: _snapshot, heartbeat, ...connectorConfig } = source;
+  return new MongoSource({ ...connectorConfig, heartbeatIntervalMs: heartbeat });
 }
 
 /** A sink's include/exclude globs, as an operator in front of it (none when it takes every table). */

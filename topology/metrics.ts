@@ -103,6 +103,7 @@ export class PipelineMetrics {
   private readonly streaming = this.gauge('cdc_source_streaming', '1 while a source streams its log, 0 while it snapshots or runs elsewhere', ['source']);
   private readonly kafkaRetries = this.counter('cdc_kafka_retried_total', 'Kafka requests that failed as a healthy cluster expects and KafkaJS retried, logged at debug (reason: the Kafka error)', ['reason']);
   private readonly tombstonesPurgedTotal = this.counter('cdc_sink_tombstones_purged_total', 'Tombstones a sink purged from a target table once no record that needs them can arrive (docs/sinks.md)', ['sink', 'table']);
+  private readonly heartbeats = this.counter('cdc_source_heartbeats_total', 'Tokens a source committed at log positions without captured changes, to keep an idle token up with the log (heartbeat setting)', ['source']);
   private readonly assigned = this.gauge('cdc_sink_assigned_partitions', 'Partitions of the repartition topic a sink owns in this process', ['sink']);
 
   sourcePhase(source: string, phase: SourcePhase): void {
@@ -116,6 +117,11 @@ export class PipelineMetrics {
     for (const table of new Set([...Object.keys(estimates), ...Object.keys(progress)])) {
       tables.set(table, { rows: progress[table]?.rows ?? 0, estimate: estimates[table], done: progress[table]?.done ?? false });
     }
+  }
+
+  /** A source committed a heartbeat (topology/heartbeat.ts). */
+  heartbeat(source: string): void {
+    this.heartbeats.inc({ source });
   }
 
   /** A source's batch and its token are durable. */

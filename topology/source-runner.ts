@@ -137,9 +137,17 @@ async function streamFromToken(options: SourceRunnerOptions, token: SourceToken)
   const items = options.connector.stream(positionOf(token), options.flow);
   await writeBatched(options, items, undefined, (item: StreamItem, batcher) => {
     if (item.kind === 'change') batcher.event(item.event);
-    else if (item.kind === 'commit') batcher.boundary(makeToken(options, 'streaming', item.position, token.snapshot));
+    else if (item.kind === 'commit') {
+      if (item.heartbeat) heartbeat(options, item.position);
+      batcher.boundary(makeToken(options, 'streaming', item.position, token.snapshot));
+    }
     // 'schema' items need nothing here: every event carries the schema in force for it.
   });
+}
+
+function heartbeat(options: SourceRunnerOptions, at: LogPosition): void {
+  options.metrics?.heartbeat(options.connector.name);
+  logOf(options).debug({ source: options.connector.name, position: at.position }, 'heartbeat: the token moves with the log, past changes it does not capture');
 }
 
 /**

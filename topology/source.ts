@@ -25,7 +25,8 @@ export type SnapshotItem =
 /** What streaming emits: change events, and transaction boundaries (a token is only committed at one). */
 export type StreamItem =
   | { kind: 'change'; event: ChangeEvent }
-  | { kind: 'commit'; position: LogPosition }
+  /** `heartbeat`: a position that carries no captured change (topology/heartbeat.ts), committed to keep the token up with the log. */
+  | { kind: 'commit'; position: LogPosition; heartbeat?: true }
   /** A schema change seen in the log, before the first event that uses it. */
   | { kind: 'schema'; schema: TableSchema };
 

@@ -3,6 +3,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../../topology/errors.ts';
+import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '../../topology/heartbeat.ts';
 import { passwordsOf, SecretScrubber } from '../../topology/redact.ts';
 
 export const mongoSourceConfigSchema = z.object({
@@ -43,6 +44,12 @@ export const mongoSourceConfigSchema = z.object({
    * events when not told otherwise.
    */
   batchSize: z.number().int().positive().default(5000),
+  /**
+   * At most one token commit per this many ms at a resume token without captured changes (an idle
+   * batch's post-batch resume token, a change of a collection left out), so an idle source's token keeps
+   * up with the oplog (topology/heartbeat.ts); 0: none.
+   */
+  heartbeatIntervalMs: z.number().int().min(0).default(DEFAULT_HEARTBEAT_INTERVAL_MS),
 });
 
 /** Options of `new MongoSource(...)`; docs/mongodb-source.md describes them. */

@@ -10,8 +10,9 @@
  *   the same position, so nothing written after openLog() is lost however long the snapshot takes.
  * - snapshot(): each collection in `_id` order, in keyset chunks (snapshot.ts), `parallelism` at once.
  * - stream(): changes as ChangeEvents (change-events.ts), a `commit` after each event (after the last
- *   event of a transaction, for events that carry lsid/txnNumber) and after each idle batch whose
- *   post-batch resume token moved on, so a quiet collection's token keeps up with the oplog.
+ *   event of a transaction, for events that carry lsid/txnNumber), and heartbeats: at most one `commit`
+ *   per `heartbeatIntervalMs` at the newest resume tokens without captured changes (idle batches' post-batch
+ *   resume tokens, changes of collections left out), so a quiet source's token keeps up with the oplog.
  *   `drop`, `rename`, `dropDatabase` and `invalidate` end the stream with a SourceMisconfiguredError
  *   (after a `commit` for the events before them): the source cannot follow a collection that is gone.
  */
@@ -21,6 +22,7 @@ import { Observable, type Subscriber } from 'rxjs';
 import type { LogPosition, SnapshotItem, SourceConnector, StreamItem } from '../../topology/source.ts';
 import type { SourceToken, TableSnapshotProgress } from '../../topology/token.ts';
 import type { FlowControl } from '../../topology/flow-control.ts';
+import { HeartbeatPacer } from '../../topology/heartbeat.ts';
 import { PositionLostError, SourceMisconfiguredError, UnreachableError } from '../../topology/errors.ts';
 import { redactUrls } from '../../topology/redact.ts';
 import { coversCollection, parseMongoSourceConfig, redactMessage, type MongoSourceConfig, type MongoSourceConfigInput } from './config.ts';
@@ -205,6 +207,11 @@ export class MongoSource implements SourceConnector {
     };
   }
 
+  /** @internal for StreamRun */
+  heartbeatIntervalMs(): number {
+    return this.config.heartbeatIntervalMs;
+  }
+
   /** @internal for StreamRun: whether a change of this collection is the source's. */
   covers(collection: string): boolean {
     return coversCollection(this.config, collection);
@@ -320,6 +327,9 @@ class StreamRun {
   private readonly resume: MongoResume;
   /** Per stream, the token of the newest commit emitted. */
   private readonly committed: Record<string, string>;
+  /** Per stream, a newer token without captured changes since, waiting for the next heartbeat. */
+  private readonly idle = new Map<string, CommitPoint>();
+  private readonly heartbeats: HeartbeatPacer;
   private lastTime: ClusterTime;
   private lastIndex: number;
 
@@ -331,6 +341,7 @@ class StreamRun {
   ) {
     this.resume = mongoResumeOf(from);
     this.committed = { ...this.resume.resumeTokens };
+    this.heartbeats = new HeartbeatPacer(source.heartbeatIntervalMs());
     const { time, index } = parsePosition(from.position);
     this.lastTime = time;
     this.lastIndex = index;
@@ -377,7 +388,7 @@ class StreamRun {
         // An empty batch: every transaction before it is complete, and its post-batch resume token is newer.
         if (openTransaction) this.commit(openTransaction);
         openTransaction = undefined;
-        this.commitIdleToken(key, stream);
+        this.idleToken(key, stream);
         await sleep(IDLE_PAUSE_MS);
         continue;
       }
@@ -388,31 +399,60 @@ class StreamRun {
       const txId = result !== undefined && 'op' in result ? result.source.txId : undefined;
       if (openTransaction && openTransaction.txId !== txId) this.commit(openTransaction);
       openTransaction = undefined;
-      if (result !== undefined && !('op' in result)) {
+      if (result === undefined) {
+        // A collection left out (database scope): its change moves the token only as a heartbeat.
+        this.idleAt(point);
+        continue;
+      }
+      if (!('op' in result)) {
         this.commit(point);
         throw streamEndError(this.source.name, result, position);
       }
-      if (result !== undefined) this.subscriber.next({ kind: 'change', event: result });
+      this.idle.delete(key);
+      this.subscriber.next({ kind: 'change', event: result });
       if (txId === undefined) this.commit(point);
       else openTransaction = { ...point, txId };
       if (this.flow.paused) await this.flow.resumed();
     }
   }
 
-  private commitIdleToken(key: string, stream: ChangeStream): void {
+  /** An empty batch: its post-batch resume token, if it moved on, waits for the next heartbeat. */
+  private idleToken(key: string, stream: ChangeStream): void {
     if (stream.resumeToken == null) return;
     const token = encodeResumeToken(stream.resumeToken);
     if (token === this.committed[key]) return;
     const time = clusterTimeOfResumeToken(stream.resumeToken);
     const idlePosition = time === undefined ? this.currentPosition() : formatPosition(time, 0);
-    this.commit({ key, token, position: idlePosition > this.currentPosition() ? idlePosition : this.currentPosition() });
+    this.idleAt({ key, token, position: idlePosition > this.currentPosition() ? idlePosition : this.currentPosition() });
+  }
+
+  /**
+   * A token after every captured change of its stream: when a heartbeat is due, one commit takes it and the
+   * other streams' waiting tokens (each is after its own stream's last change, all of them committed).
+   */
+  private idleAt(point: CommitPoint): void {
+    this.idle.set(point.key, point);
+    if (this.stopped || !this.heartbeats.beat()) return;
+    let position = point.position;
+    for (const waiting of this.idle.values()) {
+      this.committed[waiting.key] = waiting.token;
+      if (waiting.position > position) position = waiting.position;
+    }
+    this.idle.clear();
+    this.emitCommit(position, true);
   }
 
   private commit(point: CommitPoint): void {
     if (this.stopped) return;
     this.committed[point.key] = point.token;
+    this.idle.delete(point.key);
+    this.heartbeats.moved();
+    this.emitCommit(point.position, false);
+  }
+
+  private emitCommit(position: string, heartbeat: boolean): void {
     const resume: MongoResume = { startAtOperationTime: this.resume.startAtOperationTime, resumeTokens: { ...this.committed } };
-    this.subscriber.next({ kind: 'commit', position: { position: point.position, resume } });
+    this.subscriber.next(heartbeat ? { kind: 'commit', position: { position, resume }, heartbeat } : { kind: 'commit', position: { position, resume } });
   }
 
   private nextPosition(time: ClusterTime): string {

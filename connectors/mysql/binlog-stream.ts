@@ -15,6 +15,7 @@ import ZongJi, {
 import { truncateEvent, type ChangeEvent, type Op, type Row, type SourceInfo, type TableSchema, type Value } from '../../topology/change-event.ts';
 import { PositionLostError, SourceMisconfiguredError } from '../../topology/errors.ts';
 import type { FlowControl } from '../../topology/flow-control.ts';
+import { HeartbeatPacer } from '../../topology/heartbeat.ts';
 import type { LogPosition, StreamItem } from '../../topology/source.ts';
 import { alignRowDecoding } from './binlog-decoding.ts';
 import { canonicalRowConverter, columnSchema } from './column-types.ts';
@@ -34,6 +35,8 @@ export interface StreamSettings {
   server: string;
   filter: TableFilter;
   loadTable: (db: string, table: string) => Promise<CapturedTable | undefined>;
+  /** At most one commit per this interval at a position without captured changes (topology/heartbeat.ts); 0: none. */
+  heartbeatIntervalMs: number;
 }
 
 const EVENTS = ['rotate', 'mariadbgtid', 'gtid', 'anonymousgtid', 'query', 'xid', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'transactionpayload'];
@@ -79,8 +82,13 @@ class BinlogReader {
   private txHasChanges = false;
   private gtids: GtidTracker | undefined;
   private readonly startGtid: string;
-  /** A transaction that changed no captured table still moves the token once per binlog file, so it never points into a purged file. */
+  /**
+   * Positions without captured changes (another database's transaction, a rotation) move the token once per
+   * heartbeat interval, and at the first of each binlog file whatever the interval, so it never points
+   * into a file that may be purged.
+   */
   private lastCommitFile: string;
+  private readonly heartbeats: HeartbeatPacer;
   /** Tables by the table id of the latest TableMap; null: not captured. */
   private readonly mapped = new Map<number, CapturedTable | null>();
   private readonly known = new Map<string, CapturedTable>();
@@ -100,6 +108,7 @@ class BinlogReader {
     this.fileIndex = binlogFileIndex(resume.file);
     this.anchor = resume.pos;
     this.lastCommitFile = resume.file;
+    this.heartbeats = new HeartbeatPacer(settings.heartbeatIntervalMs);
     this.startGtid = resume.gtid;
     this.zongji = new ZongJi(settings.connection);
     // zongji's own schema filter takes exact names, ours globs: with ours in its place it drops the
@@ -149,10 +158,13 @@ class BinlogReader {
     const type = event.getTypeName();
     if (type === 'Rotate') {
       const rotate = event as Extract<AnyBinlogEvent, { getTypeName(): 'Rotate' }>;
+      // The rotate at the start of a dump names the file it starts in: only a switch is a new position.
+      const switched = rotate.binlogName !== this.file;
       this.file = rotate.binlogName;
       this.fileIndex = binlogFileIndex(rotate.binlogName);
       this.moveAnchor(rotate.position);
-      return undefined;
+      const betweenTransactions = this.txId === undefined && !this.txHasChanges;
+      return switched && betweenTransactions && this.heartbeatDue() ? this.emitCommit(rotate.position, true) : undefined;
     }
     if (event.nextPosition > 0 && event.nextPosition !== this.anchor) this.moveAnchor(event.nextPosition);
     switch (type) {
@@ -230,11 +242,21 @@ class BinlogReader {
     this.txId = undefined;
     this.txGtid = undefined;
     this.txHasChanges = false;
-    if (!hadChanges && this.lastCommitFile === this.file) return undefined;
+    if (!hadChanges && !this.heartbeatDue()) return undefined;
+    return this.emitCommit(endPosition, !hadChanges);
+  }
+
+  /** Whether a position without captured changes is committed: the first of a binlog file, or a heartbeat. */
+  private heartbeatDue(): boolean {
+    return this.lastCommitFile !== this.file || this.heartbeats.beat();
+  }
+
+  private emitCommit(endPosition: number, heartbeat: boolean): Promise<void> | undefined {
     this.lastCommitFile = this.file;
+    this.heartbeats.moved();
     const resume: BinlogResume = { file: this.file, pos: endPosition, gtid: this.gtids?.toString() ?? this.startGtid };
     const position: LogPosition = { position: changePosition(eventPositionPrefix(this.fileIndex, endPosition), 0), resume: { ...resume } };
-    this.subscriber.next({ kind: 'commit', position });
+    this.subscriber.next(heartbeat ? { kind: 'commit', position, heartbeat } : { kind: 'commit', position });
     return this.flowWait();
   }
 

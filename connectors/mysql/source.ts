@@ -3,6 +3,7 @@ import mysql from 'mysql2';
 import type { Pool } from 'mysql2/promise';
 import { ConfigError, SourceMisconfiguredError } from '../../topology/errors.ts';
 import type { FlowControl } from '../../topology/flow-control.ts';
+import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '../../topology/heartbeat.ts';
 import type { LogPosition, SnapshotItem, SourceConnector, StreamItem } from '../../topology/source.ts';
 import type { SourceToken, TableSnapshotProgress } from '../../topology/token.ts';
 import { streamBinlog } from './binlog-stream.ts';
@@ -31,6 +32,12 @@ export interface MySqlSourceConfig {
   parallelism?: number;
   /** Key columns by `db.table` for tables without a primary key (snapshot in chunks, event keys). */
   keys?: Record<string, string[]>;
+  /**
+   * At most one token commit per this many ms at a binlog position without captured changes (another
+   * database's transaction, a rotation), so an idle source's token keeps up with the binlog; 0: only at
+   * the first such position of each binlog file. Default 10 000.
+   */
+  heartbeatIntervalMs?: number;
   /** Where warnings go (a table snapshotted without a key). */
   warn?: (message: string) => void;
 }
@@ -53,6 +60,7 @@ export class MySqlSource implements SourceConnector {
   private readonly keys: Readonly<Record<string, string[]>>;
   private readonly chunkSize: number;
   private readonly parallelism: number;
+  private readonly heartbeatIntervalMs: number;
   private mariadb: Promise<boolean> | undefined;
   private closed: Promise<void> | undefined;
 
@@ -61,6 +69,10 @@ export class MySqlSource implements SourceConnector {
     this.server = describeServer(config.url);
     this.chunkSize = positiveInteger(config.chunkSize ?? DEFAULT_CHUNK_SIZE, 'chunkSize', config.name);
     this.parallelism = positiveInteger(config.parallelism ?? DEFAULT_PARALLELISM, 'parallelism', config.name);
+    this.heartbeatIntervalMs = config.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
+    if (!Number.isInteger(this.heartbeatIntervalMs) || this.heartbeatIntervalMs < 0) {
+      throw new ConfigError(`MySQL source ${config.name}: heartbeatIntervalMs must be a whole number of ms, 0 or more (0: no heartbeats), got ${config.heartbeatIntervalMs}`);
+    }
     if (!Number.isInteger(config.serverId) || config.serverId < 1 || config.serverId > MAX_SERVER_ID) {
       throw new ConfigError(`MySQL source ${config.name}: serverId must be an integer from 1 to ${MAX_SERVER_ID}, got ${config.serverId}`);
     }
@@ -135,6 +147,7 @@ export class MySqlSource implements SourceConnector {
         server: this.server,
         filter: this.filter,
         loadTable: (db, table) => this.loadTable(db, table),
+        heartbeatIntervalMs: this.heartbeatIntervalMs,
       },
       from,
       flow,

@@ -53,6 +53,16 @@ test("a sink's tombstone purge takes durations, or retention 'never'", () => {
   assert.match(errorOf(valid.replace('type: postgres,', 'type: postgres, tombstones: { purgeInterval: 5 },')), /^pipeline\.yaml: sinks\[0\]\.tombstones\.purgeInterval: .*expected string/);
 });
 
+test("a source's heartbeat: a duration, 10s by default, 'off' or 0s for none", () => {
+  const heartbeats = (text: string) => parseConfig(text, 'pipeline.yaml', env).sources.map((source) => source.heartbeat);
+  assert.deepEqual(heartbeats(valid), [10_000, 10_000]);
+  assert.deepEqual(heartbeats(valid.replace('type: mysql,', "type: mysql, heartbeat: 500ms,").replace('type: mongodb,', 'type: mongodb, heartbeat: off,')), [500, 0]);
+  assert.deepEqual(heartbeats(valid.replace('type: mysql,', 'type: mysql, heartbeat: 0s,')), [0, 10_000]);
+  assert.match(errorOf(valid.replace('type: mongodb,', 'type: mongodb, heartbeat: 10,')), /^pipeline\.yaml: sources\[1\]\.heartbeat: .*expected string/);
+  assert.equal(errorOf(valid.replace('type: mysql,', "type: mysql, heartbeat: 'ten seconds',")), "pipeline.yaml: sources[0].heartbeat: expected 'off' or a duration such as '10s' or '500ms'");
+  assert.match(errorOf(valid.replace('type: mongodb,', 'type: mongodb, heartbeatIntervalMs: 5,')), /sources\[1\]\.heartbeatIntervalMs: unknown key/);
+});
+
 test('each class of config error is one line naming the path', () => {
   assert.equal(errorOf(valid, {}), 'pipeline.yaml: sources[0].url: environment variable MYSQL_PASSWORD is not set');
   assert.equal(

@@ -148,6 +148,7 @@ function exercise(metrics: PipelineMetrics): void {
   metrics.sourcePhase('s', 'snapshot');
   metrics.snapshotPlanned('s', {}, { 'shop.orders': 1 });
   metrics.sourceWrote('s', [row], { pipeline: 'shop', source: 's', phase: 'snapshot', position: '1', resume: {}, writtenAt: Date.now() });
+  metrics.heartbeat('s');
   metrics.batch('repartition', 1, 1);
   metrics.applied('copy', 0.01);
   metrics.deadLettered('sink:copy', [deadLetter('shop', 'sink.copy', { topic: 'shop.repartition', partition: 0, offset: '0', key: null, value: null, headers: {}, timestamp: 0 }, 'refused')]);

@@ -307,8 +307,13 @@ export async function purgeBinaryLogs(admin: mysql.Connection): Promise<void> {
   }, 30_000, 100);
   await admin.query('FLUSH BINARY LOGS');
   const [[{ File: current }]] = (await admin.query('SHOW MASTER STATUS')) as unknown as [[{ File: string }]];
+  await purgeBinaryLogsTo(admin, current);
+}
+
+/** PURGE BINARY LOGS TO `current` (a private MariaDB's): returns once every older file is gone. */
+export async function purgeBinaryLogsTo(admin: mysql.Connection, current: string): Promise<void> {
   // MariaDB keeps a binlog until its binlog checkpoint is written (asynchronously after the rotation): purge until it goes.
-  await until('the binlog at the token is purged', async () => {
+  await until(`the binlogs before ${current} are purged`, async () => {
     await admin.query(`PURGE BINARY LOGS TO '${current}'`);
     const [logs] = (await admin.query('SHOW BINARY LOGS')) as unknown as [Array<{ Log_name: string }>];
     return logs.length === 1 && logs[0]!.Log_name === current;

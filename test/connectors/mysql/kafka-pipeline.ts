@@ -6,6 +6,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { ChangeEvent } from '../../../topology/change-event.ts';
 import type { SourceConnector } from '../../../topology/source.ts';
+import type { SnapshotMode } from '../../../topology/source-runner.ts';
 import type { SourceToken } from '../../../topology/token.ts';
 import { topics } from '../../../topology/topics.ts';
 import { TopologyBuilder, type RunningTopology } from '../../../topology/topology.ts';
@@ -21,7 +22,7 @@ export interface KafkaPipeline {
   /** The pipeline id: unique to this test. */
   id: string;
   /** Starts source → change topic → repartition (1 partition); stopped after the test. */
-  start(source: SourceConnector, options?: { exactlyOnce?: boolean }): Promise<RunningTopology>;
+  start(source: SourceConnector, options?: { exactlyOnce?: boolean; snapshot?: SnapshotMode }): Promise<RunningTopology>;
   /** The committed records of one of the pipeline's topics, read from its start to its current end; none before it exists. */
   read(topic: string): Promise<ConsumedRecord[]>;
   /** The source's change events, decoded by a serde that knows nothing but the registry. */
@@ -67,7 +68,7 @@ export async function withKafkaPipeline(name: string, body: (pipeline: KafkaPipe
       start: async (source, options = {}) => {
         const transport = kafkaTransport();
         const running = await new TopologyBuilder({ pipeline: id, serde: avroSerde(id), exactlyOnce: options.exactlyOnce ?? true })
-          .source(source)
+          .source(source, { snapshot: options.snapshot ?? 'initial' })
           .repartition({ partitions: 1 })
           .build()
           .start(transport);

@@ -11,7 +11,10 @@ export interface SourceDatabase {
   url: string;
   /** An admin connection (all privileges) with the same decoding options as the source. */
   admin: Connection;
-  /** A source capturing this database's tables; closed after the test. */
+  /**
+   * A source capturing this database's tables; closed after the test. No heartbeats unless asked: the tests
+   * read its stream item by item, and other tests' transactions on the shared server would add commits.
+   */
   source(config?: Partial<MySqlSourceConfig>): MySqlSource;
 }
 
@@ -28,7 +31,7 @@ export async function withSourceDatabase(body: (database: SourceDatabase) => Pro
       url,
       admin,
       source: (config = {}) => {
-        const source = new MySqlSource({ name: 'test', url, serverId: randomServerId(), include: [`${db}.*`], warn: () => {}, ...config });
+        const source = new MySqlSource({ name: 'test', url, serverId: randomServerId(), include: [`${db}.*`], heartbeatIntervalMs: 0, warn: () => {}, ...config });
         sources.push(source);
         return source;
       },

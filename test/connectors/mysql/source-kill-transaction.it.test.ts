@@ -50,7 +50,10 @@ test('SIGKILL inside a 100k-row source transaction while streaming: no token ins
         const partial = await copied();
         t.diagnostic(`killed with ${partial - EXISTING} of the transaction's ${INSERTS} inserts in the copy`);
         assert.ok(partial < EXISTING + INSERTS, 'the kill came before the whole transaction was applied');
-        assert.deepEqual((await pipeline.tokens()).at(-1), before, 'no token was committed inside the transaction');
+        // A heartbeat may have moved the token past other tests' transactions on the shared server, never into this one.
+        const latest = (await pipeline.tokens()).at(-1)!;
+        const firstChange = (await pipeline.changes(SOURCE)).find((event) => !event.source.snapshot)!;
+        assert.ok(latest.position < firstChange.source.position, `no token was committed inside the transaction: token ${latest.position}, its first change ${firstChange.source.position}`);
 
         const second = runPipeline(file);
         runs.push(second);
