@@ -23,6 +23,7 @@ import {
   killStrayRuns,
   LoadWriter,
   metric,
+  readTopic,
   startRun,
   tail,
   until,
@@ -110,7 +111,10 @@ test('the target restarted during apply, then a range of the repartition topic a
     // Duplicate delivery: the second half of every partition of the repartition topic, applied again.
     const ends = await withAdmin((kafka) => kafka.fetchTopicOffsets(topics.repartition(config.pipeline)));
     const from = ends.map(({ partition, low, high }) => ({ partition, offset: Math.floor((Number(low) + Number(high)) / 2), high: Number(high) }));
-    const replayed = from.reduce((sum, { offset, high }) => sum + high - offset, 0);
+    // Records, not offsets: the repartition topic also holds transaction markers (a source writes each
+    // snapshot-end marker there in its transaction), which take offsets and are never delivered.
+    const repartitioned = await readTopic(topics.repartition(config.pipeline));
+    const replayed = repartitioned.filter((record) => Number(record.offset) >= from.find((range) => range.partition === record.partition)!.offset).length;
     const reset = await cdc(['replay', '--config', config.file, '--sink', 'copy', '--from', from.map(({ partition, offset }) => `${partition}:${offset}`).join(',')]);
     assert.equal(reset.code, 0, reset.stdout + reset.stderr);
     const again = startRun(config.file);
