@@ -4,6 +4,7 @@ import type { ColumnSchema, Value } from '../../topology/change-event.ts';
 import { SqlSink, type SqlSinkOptions } from '../sql/sql-sink.ts';
 import { postgresComparableType } from './comparable-type.ts';
 import { POSITION_COLUMN, type SqlConnection, type SqlDialect, type TargetColumn } from '../sql/dialect.ts';
+import { sqlConnection } from './connection.ts';
 
 /** Options of `new PostgresSink(...)`; docs/sinks.md describes the sink. */
 export interface PostgresSinkOptions extends SqlSinkOptions {
@@ -118,10 +119,16 @@ function withFraction(text: string, digits: number): string {
   return digits === 0 ? whole : `${whole}.${(dot < 0 ? '' : text.slice(dot + 1)).padEnd(digits, '0')}`;
 }
 
-/** Connection-level failures, shutdowns and serialisation conflicts (SQLSTATE classes 08, 57P, 40). */
+/**
+ * Connection-level failures, shutdowns and serialisation conflicts (SQLSTATE classes 08, 57P, 40), and
+ * two connections creating one table at once: PostgreSQL's CREATE TABLE IF NOT EXISTS is not safe under
+ * concurrency, and the loser meets the winner's catalog row (23505 on pg_type or pg_class, or 42P07); a
+ * retry finds the table there.
+ */
 function isTransientPostgres(error: unknown): boolean {
-  const { code } = (error ?? {}) as { code?: string };
+  const { code, constraint } = (error ?? {}) as { code?: string; constraint?: string };
   if (code === undefined) return error instanceof Error && /Connection terminated|timeout exceeded when trying to connect/i.test(error.message);
+  if (code === '42P07' || (code === '23505' && /^pg_(type|class)_/.test(constraint ?? ''))) return true;
   return (
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', '53300', '55P03'].includes(code) ||
     /^(08|57P|40)/.test(code)
@@ -219,19 +226,6 @@ export const canonicalTypes = {
     return pg.types.getTypeParser(oid, format as 'text');
   },
 };
-
-/** A pooled pg client as the SQL sink's (and verify's) connection. */
-export function sqlConnection(client: pg.PoolClient): SqlConnection {
-  return {
-    async query(sql, params = []) {
-      return (await client.query(sql, params as unknown[])).rows as Record<string, unknown>[];
-    },
-    async execute(sql, params = []) {
-      return (await client.query(sql, params as unknown[])).rowCount ?? 0;
-    },
-    release: (broken) => client.release(broken),
-  };
-}
 
 /** The PostgreSQL sink: SqlSink over a pg pool (READ COMMITTED, the server's default). */
 export class PostgresSink extends SqlSink {

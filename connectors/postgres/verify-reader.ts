@@ -2,7 +2,8 @@ import pg from 'pg';
 import type { ColumnSchema, Row, Value } from '../../topology/change-event.ts';
 import type { KeyRange, TargetLocation, VerifyTable, VerifyTargetReader } from '../../topology/verify-reader.ts';
 import { MONGODB_INTO_SQL } from '../sql/verify-target.ts';
-import { canonicalFromPostgres, canonicalTypes, postgresDialect, sqlConnection } from './sink.ts';
+import { canonicalFromPostgres, canonicalTypes, postgresDialect } from './sink.ts';
+import { sqlConnection } from './connection.ts';
 
 export interface PostgresVerifyTargetOptions {
   url: string;
