@@ -4,17 +4,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cdc, writeConfig, type CliResult } from './support/cli.ts';
+import { cdc, closedConfig, writeConfig, type CliResult } from './support/cli.ts';
 
-const CLOSED = '127.0.0.1:1';
-const valid = `pipeline: cli-errors
-kafka: { brokers: ['${CLOSED}'] }
-schemaRegistry: { url: 'http://${CLOSED}/apis/ccompat/v7' }
-sources:
-  - { name: shop, type: mysql, url: 'mysql://u:secret@${CLOSED}/shop' }
-sinks:
-  - { name: replica, type: mysql, url: 'mysql://u:secret@${CLOSED}/replica' }
-`;
+const valid = closedConfig('cli-errors');
 
 /** One line on stderr starting `cdc: `, and the exit code. */
 function assertOneLineError(result: CliResult, code: number, pattern: RegExp): void {

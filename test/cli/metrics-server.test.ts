@@ -13,8 +13,8 @@ import { SecretScrubber, secretsOf } from '../../cli/secrets.ts';
 import type { ChangeEvent } from '../../topology/change-event.ts';
 import { deadLetter } from '../../topology/dead-letter.ts';
 import { PipelineMetrics } from '../../topology/metrics.ts';
+import { CLOSED } from './support/cli.ts';
 
-const CLOSED = '127.0.0.1:1';
 const PASSWORD = 'console-pw-5b1e';
 
 function configText(metrics: string): string {

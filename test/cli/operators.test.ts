@@ -6,17 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { cdc, writeConfig } from './support/cli.ts';
+import { cdc, closedConfig, writeConfig } from './support/cli.ts';
 
-const CLOSED = '127.0.0.1:1';
-const base = `pipeline: ops
-kafka: { brokers: ['${CLOSED}'] }
-schemaRegistry: { url: 'http://${CLOSED}/apis/ccompat/v7' }
-sources:
-  - { name: shop, type: mysql, url: 'mysql://u:secret@${CLOSED}/shop' }
-sinks:
-  - { name: replica, type: mysql, url: 'mysql://u:secret@${CLOSED}/replica' }
-`;
+const base = closedConfig('ops');
 
 /** A config with `operators` (YAML lines) beside modules written into its folder. */
 function configWith(operators: string, modules: Record<string, string> = {}, text = base): string {

@@ -13,6 +13,21 @@ export interface CliResult {
   stderr: string;
 }
 
+/** An address where nothing listens: a config naming it fails before anything connects, or as unreachable. */
+export const CLOSED = '127.0.0.1:1';
+
+/** A valid config whose servers are all at CLOSED (passwords `secret`): for errors that stop before connecting. */
+export function closedConfig(pipeline: string): string {
+  return `pipeline: ${pipeline}
+kafka: { brokers: ['${CLOSED}'] }
+schemaRegistry: { url: 'http://${CLOSED}/apis/ccompat/v7' }
+sources:
+  - { name: shop, type: mysql, url: 'mysql://u:secret@${CLOSED}/shop' }
+sinks:
+  - { name: replica, type: mysql, url: 'mysql://u:secret@${CLOSED}/replica' }
+`;
+}
+
 /** Writes a config file into a fresh temporary directory; returns its path. */
 export function writeConfig(text: string): string {
   const file = join(mkdtempSync(join(tmpdir(), 'cdc-cli-')), 'pipeline.yaml');
