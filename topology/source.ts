@@ -49,7 +49,54 @@ export interface SourceConnector {
   estimateRows?(tables: readonly string[]): Promise<Record<string, number>>;
   /** Step 3: reads the tables, resuming each from its progress; `r` events carry `from.position`. */
   snapshot(from: LogPosition, progress: Record<string, TableSnapshotProgress>, flow: FlowControl): Observable<SnapshotItem>;
-  /** Step 4: streams the log from `from`. */
-  stream(from: LogPosition, flow: FlowControl): Observable<StreamItem>;
+  /**
+   * Step 4: streams the log from `from`. A connector that takes incremental snapshots sets
+   * `cursor.boundary` when the stream starts (see StreamCursor).
+   */
+  stream(from: LogPosition, flow: FlowControl, cursor?: StreamCursor): Observable<StreamItem>;
+  /**
+   * One chunk of an incremental snapshot (topology/incremental-snapshot.ts), read while the source streams:
+   * at most `size` rows of `table` (`db.table`, or a MongoDB collection) in key order after the row whose
+   * encoded key is `afterKey` (from the start when undefined). Undefined when the table no longer exists.
+   * Connectors without it cannot take incremental snapshots; a request for one is refused.
+   */
+  readChunk?(table: string, afterKey: string | undefined, size: number): Promise<IncrementalChunk | undefined>;
   close(): Promise<void>;
+}
+
+/**
+ * What stream() tells the incremental snapshot about where it is. The incremental snapshot emits a chunk
+ * only at a transaction boundary the stream has reached, so it needs to know that boundary even when the
+ * stream has nothing to emit (the captured tables are idle, or the server is).
+ */
+export interface StreamCursor {
+  /**
+   * Set by the stream when it starts. Returns, when the stream is between two transactions, the log
+   * position up to which it has emitted every change (with the resume data to restart there); undefined in
+   * the middle of a transaction or while events it received wait to be emitted. Called rarely (while a
+   * chunk waits), so it may build the position on each call.
+   */
+  boundary?: () => LogPosition | undefined;
+}
+
+/**
+ * One chunk read by SourceConnector.readChunk. The read saw every change of the log at or before `low` and
+ * none after `high`; a change of one of its rows within (low, high] may or may not be in it, so such rows
+ * are dropped from the chunk and the change stands for them (Netflix's DBLog watermarks). A read at one exact
+ * log position (MariaDB's consistent snapshot with its binlog position) has `low` equal to `high`.
+ */
+export interface IncrementalChunk {
+  /** The rows as `r` events (`source.snapshot` true), in key order; their position is set to `high` when they are emitted. */
+  rows: ChangeEvent[];
+  /** The encoded key of the last row, where the next chunk starts; undefined when the chunk is empty. */
+  lastKey: string | undefined;
+  /** Fewer rows than asked for: the table is read to its end. */
+  done: boolean;
+  low: string;
+  high: string;
+  /** The table's schema at the read, for the table's end marker (undefined for MongoDB collections). */
+  schema?: TableSchema;
+  /** The table's database (MongoDB: the database of the collection) and name, as events carry them. */
+  db: string;
+  tableName: string;
 }

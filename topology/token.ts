@@ -12,6 +12,29 @@ export interface TableSnapshotProgress {
   chunks: number;
 }
 
+/**
+ * One table's incremental snapshot (topology/incremental-snapshot.ts), read in chunks while the source
+ * streams. The token carries every one not finished, oldest first; the first is the one being read.
+ */
+export interface IncrementalSnapshotProgress {
+  /** The request it belongs to: a signal's id, or `added:<table>` for a table newly matched by `include`. */
+  id: string;
+  /** `db.table` (MongoDB: the collection). */
+  table: string;
+  /** `requested`: by `cdc snapshot` (a signal); `added`: the table is newly captured. */
+  reason: 'requested' | 'added';
+  /** ms since epoch. */
+  requestedAt: number;
+  /** ms since epoch when its first chunk was read. */
+  startedAt?: number;
+  /** Position of the first chunk's read: the table's end marker removes the rows older than it. */
+  from?: string;
+  /** Encoded key of the last row emitted; the next chunk starts after it. */
+  lastKey?: string;
+  rows: number;
+  chunks: number;
+}
+
 export type TokenPhase = 'snapshot' | 'streaming';
 
 export interface SourceToken {
@@ -26,6 +49,16 @@ export interface SourceToken {
   resume: Record<string, unknown>;
   /** Per-table snapshot progress while phase is 'snapshot' (and kept after, for status). */
   snapshot?: Record<string, TableSnapshotProgress>;
+  /** Incremental snapshots not finished yet, oldest first (absent: none). */
+  incremental?: IncrementalSnapshotProgress[];
+  /**
+   * The tables (collections) the source captures, each with when it was first captured (ms since epoch).
+   * A table matched by `include` but missing here is snapshotted incrementally on start. Absent in tokens
+   * written before this field existed: then every table matched on start counts as captured.
+   */
+  captured?: Record<string, number>;
+  /** Offset of the newest signal on the control topic this source has taken, so a redelivered one is not taken twice. */
+  signalOffset?: string;
   /** ms since epoch when this token was written. */
   writtenAt: number;
 }
