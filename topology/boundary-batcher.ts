@@ -26,7 +26,7 @@ export interface MarkerRoute {
 export class BoundaryBatcher {
   private pending: ChangeEvent[] = [];
   /** Boundaries not written yet, oldest first: pending[0, end) is covered by `token`. */
-  private boundaries: Array<{ end: number; token: SourceToken }> = [];
+  private boundaries: Array<{ end: number; token: SourceToken; written?: Array<() => void> }> = [];
   private inFlight: Promise<void> | undefined;
   private failure: { error: unknown } | undefined;
   private readonly refused: RefusedEvent[] = [];
@@ -74,11 +74,13 @@ export class BoundaryBatcher {
     this.flow.acquire(this.pending.length - before);
   }
 
-  boundary(token: SourceToken): void {
+  /** `written`: called once this token is durable (notifications that must not run ahead of what they announce). */
+  boundary(token: SourceToken, written?: () => void): void {
     const last = this.boundaries.at(-1);
     // No event since the previous boundary: the newer token covers the same events.
     if (last !== undefined && last.end === this.pending.length) last.token = token;
     else this.boundaries.push({ end: this.pending.length, token });
+    if (written !== undefined) (this.boundaries.at(-1)!.written ??= []).push(written);
     this.flush();
   }
 
@@ -94,11 +96,12 @@ export class BoundaryBatcher {
     while (fitting < this.boundaries.length && this.boundaries[fitting]!.end <= this.maxBatch) fitting++;
     let events: ChangeEvent[];
     let token: SourceToken | undefined;
+    let written: Array<() => void> | undefined;
     if (fitting > 0) {
       const boundary = this.boundaries[fitting - 1]!;
       events = this.pending.splice(0, boundary.end);
       token = boundary.token;
-      this.boundaries.splice(0, fitting);
+      for (const { written: callbacks } of this.boundaries.splice(0, fitting)) if (callbacks) (written ??= []).push(...callbacks);
     } else if (this.boundaries.length > 0 || this.pending.length >= this.maxBatch) {
       events = this.pending.splice(0, this.maxBatch);
     } else {
@@ -109,6 +112,7 @@ export class BoundaryBatcher {
       () => {
         this.inFlight = undefined;
         this.flow.release(events.length);
+        if (written) for (const callback of written) callback();
         this.flush();
       },
       (error: unknown) => {

@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ChangeEvent } from './change-event.ts';
 import { refusalHeaders } from './dead-letter.ts';
 import { RingBuffer } from './ring-buffer.ts';
-import type { SourceToken, TableSnapshotProgress } from './token.ts';
+import type { IncrementalSnapshotProgress, SourceToken, TableSnapshotProgress } from './token.ts';
 import type { OutgoingRecord } from './transport.ts';
 
 /** What a source is doing: reading its snapshot, streaming its log, or stopped. */
@@ -25,6 +25,8 @@ export interface SourceState {
   tokenWrittenAt?: number;
   /** The position of that token: where the source would resume. */
   position?: string;
+  /** Incremental snapshots not finished, as of the latest token handed to the writer (the first is being read). */
+  incremental: IncrementalSnapshotProgress[];
 }
 
 export interface SinkState {
@@ -104,6 +106,9 @@ export class PipelineMetrics {
   private readonly kafkaRetries = this.counter('cdc_kafka_retried_total', 'Kafka requests that failed as a healthy cluster expects and KafkaJS retried, logged at debug (reason: the Kafka error)', ['reason']);
   private readonly tombstonesPurgedTotal = this.counter('cdc_sink_tombstones_purged_total', 'Tombstones a sink purged from a target table once no record that needs them can arrive (docs/sinks.md)', ['sink', 'table']);
   private readonly heartbeats = this.counter('cdc_source_heartbeats_total', 'Tokens a source committed at log positions without captured changes, to keep an idle token up with the log (heartbeat setting)', ['source']);
+  private readonly incrementalRows = this.gauge('cdc_incremental_snapshot_rows', 'Rows an incremental snapshot has emitted so far, per table not finished yet', ['source', 'table']);
+  private readonly incrementalEstimate = this.gauge('cdc_incremental_snapshot_estimated_rows', "The server's row estimate of a table being snapshotted incrementally", ['source', 'table']);
+  private readonly notifications = this.counter('cdc_snapshot_notifications_total', 'Snapshot notifications a source sent (type: docs/notifications.md)', ['source', 'type']);
   private readonly assigned = this.gauge('cdc_sink_assigned_partitions', 'Partitions of the repartition topic a sink owns in this process', ['sink']);
 
   sourcePhase(source: string, phase: SourcePhase): void {
@@ -117,6 +122,25 @@ export class PipelineMetrics {
     for (const table of new Set([...Object.keys(estimates), ...Object.keys(progress)])) {
       tables.set(table, { rows: progress[table]?.rows ?? 0, estimate: estimates[table], done: progress[table]?.done ?? false });
     }
+  }
+
+  /** The incremental snapshots a source has not finished, as its newest token records them. */
+  incrementalProgress(source: string, pending: readonly IncrementalSnapshotProgress[]): void {
+    const state = this.sourceState(source);
+    for (const { table } of state.incremental) {
+      this.incrementalRows.remove({ source, table });
+      this.incrementalEstimate.remove({ source, table });
+    }
+    state.incremental = pending.map((request) => ({ ...request }));
+    for (const { table, rows, estimate } of pending) {
+      this.incrementalRows.set({ source, table }, rows);
+      if (estimate !== undefined) this.incrementalEstimate.set({ source, table }, estimate);
+    }
+  }
+
+  /** A source sent a snapshot notification (topology/notifications.ts). */
+  notified(source: string, type: string): void {
+    this.notifications.inc({ source, type });
   }
 
   /** A source committed a heartbeat (topology/heartbeat.ts). */
@@ -260,7 +284,7 @@ export class PipelineMetrics {
   private sourceState(source: string): SourceState {
     let state = this.sources.get(source);
     if (state === undefined) {
-      state = { phase: 'snapshot', tables: new Map() };
+      state = { phase: 'snapshot', tables: new Map(), incremental: [] };
       this.sources.set(source, state);
     }
     return state;

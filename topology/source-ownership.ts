@@ -1,9 +1,13 @@
 import type { Consumer, Transport } from './transport.ts';
 import { groups, topics } from './topics.ts';
+import { parseSignal, type SignalInbox } from './signals.ts';
+import type { Logger } from './log.ts';
 
 export interface OwnedSource {
   /** Stops reading, writes what the latest token covers, releases the source. */
   stop(): Promise<void>;
+  /** Where the source's signals go (topology/signals.ts). */
+  signals: SignalInbox;
 }
 
 /**
@@ -19,14 +23,26 @@ export class SourceOwnership {
   private readonly running = new Map<number, OwnedSource>();
   private consumer?: Consumer;
 
-  static async join(transport: Transport, pipeline: string, start: (index: number) => OwnedSource): Promise<SourceOwnership> {
+  static async join(transport: Transport, pipeline: string, start: (index: number) => OwnedSource, log: Logger): Promise<SourceOwnership> {
     const ownership = new SourceOwnership();
     ownership.consumer = await transport.consumer({
       groupId: groups.sources(pipeline),
       topics: [topics.sourceControl(pipeline)],
-      fromBeginning: false,
-      // Nothing is ever written to the control topic: only its assignment matters.
-      eachBatch: async () => {},
+      // A signal written before the pipeline first ran waits for it.
+      fromBeginning: true,
+      // Signals for source i: the offset is committed once its runner has taken them durably.
+      eachBatch: async ({ partition, records, signal }) => {
+        for (const record of records) {
+          const received = parseSignal(record);
+          if (received instanceof Error) {
+            log.warn({ topic: topics.sourceControl(pipeline), partition, offset: record.offset }, `${received.message}: skipped`);
+            continue;
+          }
+          const owned = ownership.running.get(partition);
+          if (owned === undefined || signal.aborted) throw new Error(`source ${partition} is no longer run here: its signals are left to its next owner`);
+          await owned.signals.deliver(received);
+        }
+      },
       onRevocation: () => ownership.stopAll(),
       onAssignment: (assigned) => {
         for (const { partition } of assigned) {

@@ -1,6 +1,6 @@
 import type { Observable, Subscription } from 'rxjs';
-import type { LogPosition, SnapshotItem, SourceConnector, StreamItem } from './source.ts';
-import type { SourceToken, TableSnapshotProgress, TokenPhase, TokenStore } from './token.ts';
+import type { LogPosition, SnapshotItem, SourceConnector, StreamCursor, StreamItem } from './source.ts';
+import type { IncrementalSnapshotProgress, SourceToken, TableSnapshotProgress, TokenPhase, TokenStore } from './token.ts';
 import type { FlowControl } from './flow-control.ts';
 import type { BatchWriter } from './change-writer.ts';
 import { OperatorStage } from './operator-stage.ts';
@@ -9,6 +9,10 @@ import { BoundaryBatcher, type MarkerRoute } from './boundary-batcher.ts';
 import { PositionLostError, TokenCommitError } from './errors.ts';
 import { silentLogger, type Logger } from './log.ts';
 import type { PipelineMetrics } from './metrics.ts';
+import { capturedName, IncrementalSnapshot } from './incremental-snapshot.ts';
+import type { ChangeEvent, TableSchema } from './change-event.ts';
+import type { Notification, Notifier } from './notifications.ts';
+import type { ReceivedSignal, SignalInbox } from './signals.ts';
 
 /**
  * - initial: snapshot on first start (no token), then stream; afterwards the token decides.
@@ -35,7 +39,17 @@ export interface SourceRunnerOptions {
   log?: Logger;
   /** Told the source's phase and snapshot plan (progress bars, health). */
   metrics?: PipelineMetrics;
+  /** Rows per incremental snapshot chunk (default 10 000). */
+  chunkSize?: number;
+  /** Where the source's signals (incremental snapshot requests) arrive; none: the source takes no requests. */
+  signals?: SignalInbox;
+  /** Where snapshot notifications go (besides metrics). */
+  notifier?: Notifier;
 }
+
+const DEFAULT_CHUNK_SIZE = 10_000;
+/** How often a stream with nothing to emit is asked for its position while a chunk or a token waits for one. */
+const IDLE_BOUNDARY_POLL_MS = 20;
 
 /**
  * The token protocol (docs/design.md), once for every connector:
@@ -61,11 +75,204 @@ export async function runSource(options: SourceRunnerOptions): Promise<void> {
     if (mode === 'never') token = await commitTokenBeforeStreaming(options);
     else token = await commitTokenBeforeSnapshot(options);
   }
-  if (token.phase === 'snapshot') token = await snapshotFromToken(options, token);
-  if (options.signal?.aborted) return;
-  options.metrics?.sourcePhase(connector.name, 'streaming');
-  logOf(options).info({ source: connector.name, position: token.position }, 'streaming');
-  await streamFromToken(options, token);
+  const session = new SourceSession(options, token);
+  options.signals?.attach((received) => session.takeSignal(received));
+  try {
+    if (token.phase === 'snapshot') token = await snapshotFromToken(options, session, token);
+    if (options.signal?.aborted) return;
+    if (mode !== 'never') await session.snapshotAddedTables();
+    options.metrics?.sourcePhase(connector.name, 'streaming');
+    logOf(options).info({ source: connector.name, position: token.position }, 'streaming');
+    await streamFromToken(options, session, token);
+  } finally {
+    session.stop();
+    options.signals?.close(new Error(`source ${connector.name} stopped in this process`));
+  }
+}
+
+/**
+ * What a running source keeps besides its log position, all of it in every token it writes: the tables it
+ * captures and since when, the incremental snapshots not finished, and the newest signal taken. Takes
+ * signals, and snapshots tables newly matched by `include` incrementally.
+ */
+class SourceSession {
+  captured: Record<string, number> | undefined;
+  private signalOffset: string | undefined;
+  readonly incremental: IncrementalSnapshot;
+  /** Called once the next token is durable (taken signals wait for it). */
+  private awaitingToken: Array<() => void> = [];
+  /** A token is wanted at the stream's next boundary even without a change (a signal was taken). */
+  tokenWanted = false;
+  /** Wakes the stream's idle poll: set by streamFromToken. */
+  wake: () => void = () => {};
+  private readonly started = new Map<string, number>();
+  /** Per request id, the tables finished so far, for its `incremental-finished` notification. */
+  private readonly snapshottedTables = new Map<string, string[]>();
+
+  constructor(
+    private readonly options: SourceRunnerOptions,
+    token: SourceToken,
+  ) {
+    this.captured = token.captured === undefined ? undefined : { ...token.captured };
+    this.signalOffset = token.signalOffset;
+    this.incremental = new IncrementalSnapshot({
+      connector: options.connector,
+      chunkSize: options.chunkSize ?? DEFAULT_CHUNK_SIZE,
+      requests: token.incremental ?? [],
+      onChunkRead: () => this.wake(),
+      onTableRefused: (request, reason) => {
+        logOf(options).warn({ source: options.connector.name, table: request.table, reason }, 'incremental snapshot of a table refused');
+        this.notify({ type: 'incremental-refused', id: request.id, tables: [request.table], reason });
+        this.tokenWanted = true;
+        this.awaitingToken.push(() => this.tableFinished(request, false));
+        this.wake();
+      },
+      onError: (error) => this.fail(error),
+    });
+  }
+
+  /** Set by the stream: stops the source with a read's error. */
+  fail: (error: unknown) => void = () => {};
+
+  token(phase: TokenPhase, at: LogPosition, snapshot: Record<string, TableSnapshotProgress> | undefined): SourceToken {
+    const incremental = this.incremental.pending();
+    return {
+      ...makeToken(this.options, phase, at, snapshot),
+      ...(incremental.length > 0 ? { incremental } : {}),
+      ...(this.captured === undefined ? {} : { captured: { ...this.captured } }),
+      ...(this.signalOffset === undefined ? {} : { signalOffset: this.signalOffset }),
+    };
+  }
+
+  /** Hands `token` to the batcher, with what waits for it to be durable (and `written`). */
+  boundary(batcher: BoundaryBatcher, token: SourceToken, written?: () => void): void {
+    const waiting = this.awaitingToken;
+    this.awaitingToken = [];
+    this.tokenWanted = false;
+    this.options.metrics?.incrementalProgress(this.options.connector.name, token.incremental ?? []);
+    batcher.boundary(token, () => {
+      for (const callback of waiting) callback();
+      written?.();
+    });
+  }
+
+  /**
+   * A table the stream brings that is not captured yet (created while streaming) is captured from now on,
+   * so that a restart does not take it for a table newly matched by `include`. Checked once per schema
+   * object (shared by a table's events), not per event.
+   */
+  streamed(event: ChangeEvent): void {
+    const { schema } = event;
+    if (schema !== undefined && this.seenSchemas.has(schema)) return;
+    if (schema !== undefined) this.seenSchemas.add(schema);
+    const name = capturedName(event.source);
+    if (this.captured !== undefined && !(name in this.captured)) this.captured[name] = Date.now();
+  }
+
+  private readonly seenSchemas = new WeakSet<TableSchema>();
+
+  /** The initial snapshot is done: its tables are captured from now on (tables captured before keep their time). */
+  snapshotDone(tables: readonly string[]): void {
+    const now = Date.now();
+    this.captured = Object.fromEntries(tables.map((table) => [table, this.captured?.[table] ?? now]));
+  }
+
+  /**
+   * Tables matched by `include` that the token does not list as captured are snapshotted incrementally
+   * while the rest streams; tables no longer matched stop being captured. A token from before captured
+   * tables were recorded counts every table matched now as captured.
+   */
+  async snapshotAddedTables(): Promise<void> {
+    const { connector } = this.options;
+    const log = logOf(this.options);
+    const tables = await connector.tables();
+    const now = Date.now();
+    if (this.captured === undefined) {
+      this.captured = Object.fromEntries(tables.map((table) => [table, now]));
+      return;
+    }
+    for (const table of Object.keys(this.captured)) {
+      if (tables.includes(table)) continue;
+      delete this.captured[table];
+      log.info({ source: connector.name, table }, 'table no longer captured (no longer matched by include, or gone)');
+    }
+    const queued = new Set(this.incremental.pending().map((request) => request.table));
+    const added = tables.filter((table) => !(table in this.captured!) && !queued.has(table));
+    for (const table of added) this.captured[table] = now;
+    if (added.length === 0) return;
+    log.info({ source: connector.name, tables: added }, 'tables newly captured: snapshotting them incrementally');
+    const id = `added:${now}`;
+    this.notify({ type: 'incremental-requested', id, tables: added });
+    await this.accept(id, 'added', added, [], now);
+  }
+
+  /** A signal from the control topic: refused at once, or accepted once the token that holds it is durable. */
+  async takeSignal({ signal, offset }: ReceivedSignal): Promise<void> {
+    const { connector } = this.options;
+    // Taken before a crash that came before the control topic's offset was committed.
+    if (this.signalOffset !== undefined && BigInt(offset) <= BigInt(this.signalOffset)) return;
+    this.notify({ type: 'incremental-requested', id: signal.id, tables: signal.tables });
+    const refuse = (reason: string) => {
+      logOf(this.options).warn({ source: connector.name, id: signal.id, tables: signal.tables, reason }, 'incremental snapshot refused');
+      this.notify({ type: 'incremental-refused', id: signal.id, tables: signal.tables, reason });
+    };
+    if (signal.source !== connector.name) return refuse(`the request is for source ${signal.source}, but its partition is source ${connector.name}'s: was the config's list of sources reordered?`);
+    if (connector.readChunk === undefined) return refuse(`source ${connector.name} cannot take incremental snapshots`);
+    const captured = new Set(await connector.tables());
+    const known = signal.tables.filter((table) => captured.has(table));
+    const unknown = signal.tables.filter((table) => !captured.has(table));
+    const refused = unknown.map((table) => ({ table, reason: `source ${connector.name} does not capture ${table}` }));
+    if (known.length === 0) return refuse(`source ${connector.name} does not capture ${unknown.join(', ')} (it captures ${describeTables([...captured])})`);
+    this.signalOffset = offset;
+    await this.accept(signal.id, 'requested', known, refused, signal.requestedAt);
+  }
+
+  stop(): void {
+    this.incremental.stop();
+  }
+
+  notify(notification: Notification): void {
+    this.options.notifier?.notify(this.options.connector.name, notification);
+    this.options.metrics?.notified(this.options.connector.name, notification.type);
+  }
+
+  /** Durations of this process's work on a request's tables, for notifications. */
+  elapsed(table: string): number {
+    return Date.now() - (this.started.get(table) ?? Date.now());
+  }
+
+  /** Queues the tables and resolves once a token holding them is durable. */
+  private async accept(id: string, reason: IncrementalSnapshotProgress['reason'], tables: string[], refused: Array<{ table: string; reason: string }>, requestedAt: number): Promise<void> {
+    const estimates = await (this.options.connector.estimateRows?.(tables) ?? Promise.resolve({} as Record<string, number>)).catch(() => ({}) as Record<string, number>);
+    const now = Date.now();
+    for (const table of tables) this.started.set(table, now);
+    this.incremental.add(tables.map((table) => ({ id, table, reason, requestedAt, rows: 0, chunks: 0, ...(estimates[table] === undefined ? {} : { estimate: estimates[table] }) })));
+    await new Promise<void>((resolve) => {
+      this.awaitingToken.push(resolve);
+      this.tokenWanted = true;
+      this.wake();
+    });
+    logOf(this.options).info({ source: this.options.connector.name, id, tables }, 'incremental snapshot accepted');
+    this.notify({ type: 'incremental-accepted', id, tables, refused });
+  }
+
+  /**
+   * A request's table is durably finished (`snapshotted`) or refused: once none of its tables is left, the
+   * request is finished, naming the tables this process snapshotted for it.
+   */
+  tableFinished(request: IncrementalSnapshotProgress, snapshotted: boolean): void {
+    const tables = this.snapshottedTables.get(request.id) ?? [];
+    if (snapshotted) tables.push(request.table);
+    this.snapshottedTables.set(request.id, tables);
+    if (this.incremental.pending().some((pending) => pending.id === request.id)) return;
+    this.snapshottedTables.delete(request.id);
+    this.notify({ type: 'incremental-finished', id: request.id, tables });
+  }
+}
+
+function describeTables(tables: readonly string[]): string {
+  if (tables.length === 0) return 'no table';
+  return tables.length <= 5 ? tables.join(', ') : `${tables.slice(0, 5).join(', ')} and ${tables.length - 5} more`;
 }
 
 /** Step 1 and 2: the position streaming will start from is durable before any snapshot row is read. */
@@ -91,27 +298,42 @@ async function commitOpenedLog(options: SourceRunnerOptions, phase: TokenPhase):
 }
 
 /** Step 3: rows become `r` events; a finished chunk's progress is committed after its rows. */
-async function snapshotFromToken(options: SourceRunnerOptions, token: SourceToken): Promise<SourceToken> {
+async function snapshotFromToken(options: SourceRunnerOptions, session: SourceSession, token: SourceToken): Promise<SourceToken> {
   const from = positionOf(token);
   const progress: Record<string, TableSnapshotProgress> = { ...token.snapshot };
-  await announceSnapshot(options, progress);
+  const started = Date.now();
+  await announceSnapshot(options, session, progress);
   const items = options.connector.snapshot(from, { ...progress }, options.flow);
-  const streaming = makeToken(options, 'streaming', from, progress);
-  await writeBatched(options, items, streaming, (item: SnapshotItem, batcher) => {
-    if (item.kind === 'row') {
-      batcher.event(item.event);
-    } else if (item.kind === 'tableDone') {
-      batcher.marker(item.marker);
-    } else {
-      progress[item.table] = item.progress;
-      batcher.boundary(makeToken(options, 'snapshot', from, { ...progress }));
-    }
-  });
+  let streaming: SourceToken | undefined;
+  await writeBatched(
+    options,
+    items,
+    (item: SnapshotItem, batcher) => {
+      if (item.kind === 'row') {
+        batcher.event(item.event);
+      } else if (item.kind === 'tableDone') {
+        batcher.marker(item.marker);
+      } else {
+        progress[item.table] = item.progress;
+        const { table, progress: done } = item;
+        const written = done.done ? () => session.notify({ type: 'table-snapshotted', table, rows: done.rows, durationMs: Date.now() - started }) : undefined;
+        session.boundary(batcher, session.token('snapshot', from, { ...progress }), written);
+      }
+    },
+    (batcher) => {
+      session.snapshotDone(Object.keys(progress));
+      streaming = session.token('streaming', from, progress);
+      session.boundary(batcher, streaming);
+    },
+  );
+  if (streaming === undefined) return token;
+  const tables = Object.values(progress);
+  session.notify({ type: 'snapshot-finished', tables: tables.length, rows: tables.reduce((rows, table) => rows + table.rows, 0), durationMs: Date.now() - started });
   return streaming;
 }
 
 /** Tells the log and metrics what this snapshot will do, and what a restart skips. */
-async function announceSnapshot(options: SourceRunnerOptions, progress: Record<string, TableSnapshotProgress>): Promise<void> {
+async function announceSnapshot(options: SourceRunnerOptions, session: SourceSession, progress: Record<string, TableSnapshotProgress>): Promise<void> {
   const { connector, metrics } = options;
   const log = logOf(options);
   metrics?.sourcePhase(connector.name, 'snapshot');
@@ -123,6 +345,7 @@ async function announceSnapshot(options: SourceRunnerOptions, progress: Record<s
   });
   metrics?.snapshotPlanned(connector.name, progress, estimates);
   log.info({ source: connector.name, tables: tables.length }, 'snapshot started');
+  session.notify({ type: 'snapshot-started', tables });
   for (const [table, done] of Object.entries(progress)) {
     if (done.chunks > 0) log.info({ source: connector.name, table, chunksSkipped: done.chunks, rowsSkipped: done.rows, tableDone: done.done }, 'snapshot resumed');
   }
@@ -132,17 +355,65 @@ function logOf(options: SourceRunnerOptions): Logger {
   return options.log ?? silentLogger;
 }
 
-/** Step 4: a token at each transaction boundary, after the events before it. */
-async function streamFromToken(options: SourceRunnerOptions, token: SourceToken): Promise<void> {
-  const items = options.connector.stream(positionOf(token), options.flow);
-  await writeBatched(options, items, undefined, (item: StreamItem, batcher) => {
-    if (item.kind === 'change') batcher.event(item.event);
-    else if (item.kind === 'commit') {
-      if (item.heartbeat) heartbeat(options, item.position);
-      batcher.boundary(makeToken(options, 'streaming', item.position, token.snapshot));
+/**
+ * Step 4: a token at each transaction boundary, after the events before it. Incremental snapshot chunks
+ * go in at boundaries too (topology/incremental-snapshot.ts); while one waits, or a taken signal waits for a
+ * token, an idle stream is asked for its boundary every IDLE_BOUNDARY_POLL_MS.
+ */
+async function streamFromToken(options: SourceRunnerOptions, session: SourceSession, token: SourceToken): Promise<void> {
+  const cursor: StreamCursor = {};
+  const items = options.connector.stream(positionOf(token), options.flow, cursor);
+  const { incremental } = session;
+  const atBoundary = (at: LogPosition, batcher: BoundaryBatcher) => {
+    const emitted = incremental.emitAt(at.position);
+    if (emitted === undefined) {
+      session.boundary(batcher, session.token('streaming', at, token.snapshot));
+      return;
     }
-    // 'schema' items need nothing here: every event carries the schema in force for it.
-  });
+    for (const row of emitted.rows) batcher.event(row);
+    const { request, marker } = emitted;
+    if (marker !== undefined) batcher.marker(marker);
+    const written =
+      marker === undefined
+        ? undefined
+        : () => {
+            session.notify({ type: 'incremental-table-snapshotted', id: request.id, table: request.table, rows: request.rows, chunks: request.chunks, durationMs: session.elapsed(request.table) });
+            session.tableFinished(request, true);
+          };
+    session.boundary(batcher, session.token('streaming', at, token.snapshot), written);
+    incremental.readNext();
+  };
+  await writeBatched(
+    options,
+    items,
+    (item: StreamItem, batcher) => {
+      if (item.kind === 'change') {
+        session.streamed(item.event);
+        incremental.observe(item.event);
+        batcher.event(item.event);
+      } else if (item.kind === 'commit') {
+        if (item.heartbeat) heartbeat(options, item.position);
+        atBoundary(item.position, batcher);
+      }
+      // 'schema' items need nothing here: every event carries the schema in force for it.
+    },
+    undefined,
+    (batcher, fail) => {
+      const poll = () => {
+        if (!incremental.waiting && !session.tokenWanted) return;
+        const at = cursor.boundary?.();
+        if (at !== undefined) atBoundary(at, batcher);
+      };
+      const timer = setInterval(poll, IDLE_BOUNDARY_POLL_MS);
+      session.wake = poll;
+      session.fail = fail;
+      incremental.readNext();
+      return () => {
+        clearInterval(timer);
+        session.wake = () => {};
+      };
+    },
+  );
 }
 
 function heartbeat(options: SourceRunnerOptions, at: LogPosition): void {
@@ -151,23 +422,27 @@ function heartbeat(options: SourceRunnerOptions, at: LogPosition): void {
 }
 
 /**
- * Feeds `items` to a BoundaryBatcher until they complete (then writes `finalToken` after them) or the
+ * Feeds `items` to a BoundaryBatcher until they complete (then `complete` adds what ends them) or the
  * signal aborts; either way, and on an error, it writes what the latest token covers before settling.
- * Rejects with the first error of either side.
+ * Rejects with the first error of either side. `attach` runs once the batcher exists (with a way to fail
+ * the whole), and what it returns when it ends.
  */
 function writeBatched<T>(
   options: SourceRunnerOptions,
   items: Observable<T>,
-  finalToken: SourceToken | undefined,
   handle: (item: T, batcher: BoundaryBatcher) => void,
+  complete?: (batcher: BoundaryBatcher) => void,
+  attach?: (batcher: BoundaryBatcher, fail: (error: unknown) => void) => () => void,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let finished = false;
     let subscription: Subscription | undefined;
+    let detach: (() => void) | undefined;
     const finish = (error?: { error: unknown }) => {
       if (finished) return;
       finished = true;
       subscription?.unsubscribe();
+      detach?.();
       options.signal?.removeEventListener('abort', onAbort);
       // Even after a failure, what is already covered by a token is written: a restart then resumes later.
       const settled = batcher.settled();
@@ -186,6 +461,7 @@ function writeBatched<T>(
     );
     options.signal?.addEventListener('abort', onAbort);
     if (!options.signal?.aborted) {
+      detach = attach?.(batcher, (error) => finish({ error }));
       subscription = items.subscribe({
           next: (item) => {
             if (finished) return;
@@ -197,7 +473,7 @@ function writeBatched<T>(
           },
           error: (error: unknown) => finish({ error }),
           complete: () => {
-            if (finalToken !== undefined && !finished) batcher.boundary(finalToken);
+            if (!finished) complete?.(batcher);
             finish();
           },
         });

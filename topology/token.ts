@@ -33,6 +33,8 @@ export interface IncrementalSnapshotProgress {
   lastKey?: string;
   rows: number;
   chunks: number;
+  /** The server's estimate of the table's rows when it was accepted (for progress; statistics, not a count). */
+  estimate?: number;
 }
 
 export type TokenPhase = 'snapshot' | 'streaming';

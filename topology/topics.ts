@@ -13,8 +13,13 @@ export const topics = {
   /** Compacted: the latest token per source is all that matters. */
   tokens: (pipeline: string) => `${pipeline}.tokens`,
   deadLetter: (pipeline: string) => `${pipeline}.dlq`,
-  /** One partition per source: whoever owns partition i runs source i (source-ownership.ts). */
+  /**
+   * One partition per source: whoever owns partition i runs source i (source-ownership.ts), and takes the
+   * signals written to partition i (topology/signals.ts: incremental snapshot requests).
+   */
   sourceControl: (pipeline: string) => `${pipeline}.sources`,
+  /** What sources tell about their snapshots (topology/notifications.ts), one partition: totally ordered. */
+  notifications: (pipeline: string) => `${pipeline}.notifications`,
 };
 
 export const groups = {

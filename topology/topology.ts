@@ -13,6 +13,8 @@ import { RepartitionStage } from './repartition-stage.ts';
 import { SinkRunner } from './sink-runner.ts';
 import { SourceOwnership, type OwnedSource } from './source-ownership.ts';
 import { runSource, type SnapshotMode } from './source-runner.ts';
+import { notificationTopicSpec, TopicNotifier } from './notifications.ts';
+import { SignalInbox } from './signals.ts';
 import { TopicTokenStore, tokenTopicSpec } from './token-store.ts';
 import { groups, sourceTransactionalId, topics } from './topics.ts';
 import { silentLogger, type Logger } from './log.ts';
@@ -68,6 +70,7 @@ export interface ThroughOptions {
 interface SourceSpec {
   connector: SourceConnector;
   snapshot: SnapshotMode;
+  chunkSize?: number;
 }
 
 interface SinkSpec {
@@ -110,8 +113,12 @@ export class TopologyBuilder {
 
   constructor(private readonly options: TopologyOptions) {}
 
-  source(connector: SourceConnector, options: { snapshot?: SnapshotMode } = {}): this {
-    this.sources.push({ connector, snapshot: options.snapshot ?? 'initial' });
+  /** `chunkSize`: rows per chunk of the source's incremental snapshots (default 10 000). */
+  source(connector: SourceConnector, options: { snapshot?: SnapshotMode; chunkSize?: number } = {}): this {
+    if (options.chunkSize !== undefined && (!Number.isInteger(options.chunkSize) || options.chunkSize < 1)) {
+      throw new ConfigError(`source ${connector.name}: chunkSize must be a positive whole number, got ${options.chunkSize}`);
+    }
+    this.sources.push({ connector, snapshot: options.snapshot ?? 'initial', ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }) });
     return this;
   }
 
@@ -224,6 +231,7 @@ export class Topology {
       tokenTopicSpec(pipeline),
       { name: topics.deadLetter(pipeline), partitions: 1 },
       { name: topics.sourceControl(pipeline), partitions: this.sources.length },
+      notificationTopicSpec(pipeline),
     ];
   }
 
@@ -274,6 +282,7 @@ export class Topology {
     const partitionsOf = new Map(specs.map((spec) => [spec.name, spec.partitions]));
     await transport.createTopics(specs);
     const tokens = await TopicTokenStore.open(transport, pipeline);
+    const notifier = await TopicNotifier.open(transport, pipeline, log);
 
     let settle!: { resolve: () => void; reject: (error: unknown) => void };
     const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
@@ -285,6 +294,7 @@ export class Topology {
       (stopping ??= (async () => {
         for (const part of parts) await part.stop().catch(() => {});
         await tokens.close();
+        await notifier.close();
         await Promise.all(this.sources.map((s) => s.connector.close().catch(() => {})));
         if (error === undefined) settle.resolve();
         else settle.reject(error);
@@ -293,7 +303,7 @@ export class Topology {
 
     let ownership: SourceOwnership | undefined;
     if (only !== 'sinks') {
-      ownership = await SourceOwnership.join(transport, pipeline, (index) => this.startSource(index, transport, tokens, partitionsOf, metrics, fail));
+      ownership = await SourceOwnership.join(transport, pipeline, (index) => this.startSource(index, transport, tokens, notifier, partitionsOf, metrics, fail), log);
       parts.push({ done: ownership.done, stop: () => ownership!.leave() });
       if (this.partitions !== undefined) {
         parts.push(
@@ -334,14 +344,16 @@ export class Topology {
     index: number,
     transport: Transport,
     tokens: TopicTokenStore,
+    notifier: TopicNotifier,
     partitionsOf: Map<string, number>,
     metrics: PipelineMetrics,
     fail: (error: unknown) => void,
   ): OwnedSource {
     const { pipeline, serde } = this.options;
-    const { connector, snapshot } = this.sources[index]!;
+    const { connector, snapshot, chunkSize } = this.sources[index]!;
     const exactlyOnce = this.options.exactlyOnce ?? false;
     const abort = new AbortController();
+    const signals = new SignalInbox();
     const running = (async () => {
       const producer = await transport.producer(exactlyOnce ? { transactionalId: sourceTransactionalId(pipeline, connector.name) } : {});
       try {
@@ -379,6 +391,9 @@ export class Topology {
           maxBatch: this.options.maxBatch,
           signal: abort.signal,
           metrics,
+          signals,
+          notifier,
+          ...(chunkSize === undefined ? {} : { chunkSize }),
           ...(this.options.log ? { log: this.options.log } : {}),
         });
       } finally {
@@ -392,6 +407,7 @@ export class Topology {
       if (!abort.signal.aborted) fail(error);
     });
     return {
+      signals,
       stop: async () => {
         abort.abort();
         await running.catch(() => {});

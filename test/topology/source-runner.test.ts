@@ -75,7 +75,7 @@ for (const exactlyOnce of [false, true]) {
     await assert.rejects(run(transport, setup, new FakeSource('src', db, { failSnapshotAfterChunks: 2 })), /connection lost/);
     const interrupted = await setup.tokens.latest('src');
     assert.equal(interrupted?.phase, 'snapshot');
-    assert.deepEqual(interrupted?.snapshot, { users: { done: false, rows: 20, chunks: 2, lastKey: '20' } });
+    assert.deepEqual(interrupted?.snapshot, { 'app.users': { done: false, rows: 20, chunks: 2, lastKey: '20' } });
 
     const again = new FakeSource('src', db);
     const stop = new AbortController();

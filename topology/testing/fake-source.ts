@@ -1,7 +1,7 @@
 import { Observable } from 'rxjs';
 import type { ChangeEvent, Op, Row } from '../change-event.ts';
 import type { FlowControl } from '../flow-control.ts';
-import type { LogPosition, SnapshotItem, SourceConnector, StreamItem } from '../source.ts';
+import type { IncrementalChunk, LogPosition, SnapshotItem, SourceConnector, StreamCursor, StreamItem } from '../source.ts';
 import type { SourceToken, TableSnapshotProgress } from '../token.ts';
 import { changeEvent } from './change-event.ts';
 
@@ -14,6 +14,8 @@ export interface FakeChange {
 }
 
 const position = (index: number) => String(index).padStart(12, '0');
+/** The database of every FakeDatabase table. */
+const FAKE_DB = 'app';
 
 /**
  * A database with a log of transactions and the rows they made: the fake behind FakeSource. Keys are
@@ -60,6 +62,14 @@ export interface FakeSourceOptions {
   failSnapshotAfterChunks?: number;
   /** Where calls are recorded, to interleave them with other records of a test. */
   calls?: string[];
+  /**
+   * An incremental chunk read claims to have seen the log only up to this many transactions before the
+   * one it read at (its `low`), as a server that cannot tell the exact position of a read would: the rows
+   * changed in between are dropped from the chunk. 0 (default): the read's exact position.
+   */
+  chunkWindow?: number;
+  /** Incremental chunk reads fail (as a lost connection) after this many. */
+  failChunksAfter?: number;
 }
 
 /**
@@ -70,6 +80,7 @@ export class FakeSource implements SourceConnector {
   readonly connector = 'mysql' as const;
   readonly calls: string[];
   readonly snapshotProgress: Array<Record<string, TableSnapshotProgress>> = [];
+  private chunkReads = 0;
 
   constructor(
     readonly name: string,
@@ -90,8 +101,30 @@ export class FakeSource implements SourceConnector {
     return !this.options.logLost;
   }
 
+  /** `app.<table>`, as a MySQL source names tables. */
   async tables(): Promise<string[]> {
-    return [...this.db.rows.keys()].sort();
+    return [...this.db.rows.keys()].sort().map((table) => `${FAKE_DB}.${table}`);
+  }
+
+  async readChunk(table: string, afterKey: string | undefined, size: number): Promise<IncrementalChunk | undefined> {
+    this.calls.push(`readChunk ${table} after ${afterKey ?? '-'}`);
+    if (this.options.failChunksAfter !== undefined && this.chunkReads++ >= this.options.failChunksAfter) throw new Error('connection lost during an incremental chunk');
+    const tableName = table.slice(FAKE_DB.length + 1);
+    const rows = this.db.rows.get(tableName);
+    if (rows === undefined) return undefined;
+    const at = this.db.log.length;
+    const ids = [...rows.keys()].filter((id) => afterKey === undefined || id > Number(afterKey)).sort((a, b) => a - b).slice(0, size);
+    const high = position(at);
+    const source = { name: this.name, table: tableName, position: high };
+    return {
+      rows: ids.map((id) => changeEvent({ op: 'r', key: { id }, after: rows.get(id)!, source })),
+      lastKey: ids.length === 0 ? undefined : String(ids.at(-1)),
+      done: ids.length < size,
+      low: position(Math.max(0, at - (this.options.chunkWindow ?? 0))),
+      high,
+      db: FAKE_DB,
+      tableName,
+    };
   }
 
   snapshot(from: LogPosition, progress: Record<string, TableSnapshotProgress>, flow: FlowControl): Observable<SnapshotItem> {
@@ -103,7 +136,8 @@ export class FakeSource implements SourceConnector {
     const tables = [...db.rows.keys()].sort();
     return emitAsync<SnapshotItem>(flow, async function* () {
       for (const table of tables) {
-        const done = progress[table];
+        const name = `${FAKE_DB}.${table}`;
+        const done = progress[name];
         if (done?.done) continue;
         const ids = [...db.rows.get(table)!.keys()].sort((a, b) => a - b).filter((id) => done?.lastKey === undefined || id > Number(done.lastKey));
         let rows = done?.rows ?? 0;
@@ -114,21 +148,25 @@ export class FakeSource implements SourceConnector {
           rows += chunk.length;
           chunks += 1;
           const last = i + chunkSize >= ids.length;
-          yield { kind: 'chunkDone', table, progress: { done: last, rows, chunks, lastKey: String(chunk[chunk.length - 1]) } };
+          yield { kind: 'chunkDone', table: name, progress: { done: last, rows, chunks, lastKey: String(chunk[chunk.length - 1]) } };
           if (--chunksLeft === 0) throw new Error('connection lost during the snapshot');
         }
       }
     });
   }
 
-  stream(from: LogPosition, flow: FlowControl): Observable<StreamItem> {
+  stream(from: LogPosition, flow: FlowControl, cursor?: StreamCursor): Observable<StreamItem> {
     this.calls.push('stream');
     const db = this.db;
+    let emitted: number | undefined = Number(from.position);
+    if (cursor) cursor.boundary = () => (emitted === undefined ? undefined : { position: position(emitted), resume: { index: emitted } });
     return emitAsync<StreamItem>(flow, async function* () {
       for (let index = Number(from.position); ; index++) {
         while (index >= db.log.length) await db.changed();
+        emitted = undefined;
         for (const event of db.log[index]!) yield { kind: 'change', event };
         yield { kind: 'commit', position: { position: position(index + 1), resume: { index: index + 1 } } };
+        emitted = index + 1;
       }
     });
   }
