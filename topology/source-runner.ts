@@ -124,7 +124,8 @@ class SourceSession {
         logOf(options).warn({ source: options.connector.name, table: request.table, reason }, 'incremental snapshot of a table refused');
         this.notify({ type: 'incremental-refused', id: request.id, tables: [request.table], reason });
         this.tokenWanted = true;
-        this.awaitingToken.push(() => this.tableFinished(request, false));
+        const last = this.isLastOf(request);
+        this.awaitingToken.push(() => this.tableFinished(request, false, last));
         this.wake();
       },
       onError: (error) => this.fail(error),
@@ -203,7 +204,8 @@ class SourceSession {
     log.info({ source: connector.name, tables: added }, 'tables newly captured: snapshotting them incrementally');
     const id = `added:${now}`;
     this.notify({ type: 'incremental-requested', id, tables: added });
-    await this.accept(id, 'added', added, [], now);
+    // Not awaited: the token that holds them is written once streaming starts.
+    void this.accept(id, 'added', added, [], now);
   }
 
   /** A signal from the control topic: refused at once, or accepted once the token that holds it is durable. */
@@ -248,23 +250,30 @@ class SourceSession {
     for (const table of tables) this.started.set(table, now);
     this.incremental.add(tables.map((table) => ({ id, table, reason, requestedAt, rows: 0, chunks: 0, ...(estimates[table] === undefined ? {} : { estimate: estimates[table] }) })));
     await new Promise<void>((resolve) => {
-      this.awaitingToken.push(resolve);
+      this.awaitingToken.push(() => {
+        logOf(this.options).info({ source: this.options.connector.name, id, tables }, 'incremental snapshot accepted');
+        this.notify({ type: 'incremental-accepted', id, tables, refused });
+        resolve();
+      });
       this.tokenWanted = true;
       this.wake();
     });
-    logOf(this.options).info({ source: this.options.connector.name, id, tables }, 'incremental snapshot accepted');
-    this.notify({ type: 'incremental-accepted', id, tables, refused });
+  }
+
+  /** Whether no table of `request`'s request is left to read (asked when one of its tables leaves the queue). */
+  isLastOf(request: IncrementalSnapshotProgress): boolean {
+    return !this.incremental.pending().some((pending) => pending.id === request.id);
   }
 
   /**
-   * A request's table is durably finished (`snapshotted`) or refused: once none of its tables is left, the
-   * request is finished, naming the tables this process snapshotted for it.
+   * A request's table is durably finished (`snapshotted`) or refused; after its `last` table, the request
+   * is finished, naming the tables this process snapshotted for it.
    */
-  tableFinished(request: IncrementalSnapshotProgress, snapshotted: boolean): void {
+  tableFinished(request: IncrementalSnapshotProgress, snapshotted: boolean, last: boolean): void {
     const tables = this.snapshottedTables.get(request.id) ?? [];
     if (snapshotted) tables.push(request.table);
     this.snapshottedTables.set(request.id, tables);
-    if (this.incremental.pending().some((pending) => pending.id === request.id)) return;
+    if (!last) return;
     this.snapshottedTables.delete(request.id);
     this.notify({ type: 'incremental-finished', id: request.id, tables });
   }
@@ -373,12 +382,13 @@ async function streamFromToken(options: SourceRunnerOptions, session: SourceSess
     for (const row of emitted.rows) batcher.event(row);
     const { request, marker } = emitted;
     if (marker !== undefined) batcher.marker(marker);
+    const last = marker !== undefined && session.isLastOf(request);
     const written =
       marker === undefined
         ? undefined
         : () => {
             session.notify({ type: 'incremental-table-snapshotted', id: request.id, table: request.table, rows: request.rows, chunks: request.chunks, durationMs: session.elapsed(request.table) });
-            session.tableFinished(request, true);
+            session.tableFinished(request, true, last);
           };
     session.boundary(batcher, session.token('streaming', at, token.snapshot), written);
     incremental.readNext();

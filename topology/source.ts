@@ -92,6 +92,7 @@ export interface IncrementalChunk {
   lastKey: string | undefined;
   /** Fewer rows than asked for: the table is read to its end. */
   done: boolean;
+  /** Never before a change the stream has already emitted (it is read from the server after the read starts, and the server is ahead of any reader of its log). */
   low: string;
   high: string;
   /** The table's schema at the read, for the table's end marker (undefined for MongoDB collections). */

@@ -41,6 +41,20 @@ export class FakeDatabase {
     for (const wake of this.wakers) wake();
   }
 
+  /** The rows of `table` as they were after the first `transactions` transactions of the log. */
+  rowsAt(table: string, transactions: number): Map<number, Row> {
+    const rows = new Map(this.rows.get(table));
+    for (const transaction of this.log.slice(transactions).reverse()) {
+      for (const event of [...transaction].reverse()) {
+        if (event.source.table !== table) continue;
+        const id = Number(event.key.id);
+        if (event.before === null) rows.delete(id);
+        else rows.set(id, event.before);
+      }
+    }
+    return rows;
+  }
+
   changed(): Promise<void> {
     return new Promise((resolve) => {
       const wake = () => {
@@ -63,9 +77,9 @@ export interface FakeSourceOptions {
   /** Where calls are recorded, to interleave them with other records of a test. */
   calls?: string[];
   /**
-   * An incremental chunk read claims to have seen the log only up to this many transactions before the
-   * one it read at (its `low`), as a server that cannot tell the exact position of a read would: the rows
-   * changed in between are dropped from the chunk. 0 (default): the read's exact position.
+   * An incremental chunk read returns the rows as they were this many transactions ago (its `low`) while
+   * claiming nothing newer than now (its `high`), as a read of a server that cannot tell its exact log
+   * position may: the rows changed in between must be dropped from the chunk. 0 (default): exact reads.
    */
   chunkWindow?: number;
   /** Incremental chunk reads fail (as a lost connection) after this many. */
@@ -81,6 +95,8 @@ export class FakeSource implements SourceConnector {
   readonly calls: string[];
   readonly snapshotProgress: Array<Record<string, TableSnapshotProgress>> = [];
   private chunkReads = 0;
+  /** How many transactions of the log the latest stream() has begun to emit. */
+  private streamedTo = 0;
 
   constructor(
     readonly name: string,
@@ -109,10 +125,14 @@ export class FakeSource implements SourceConnector {
   async readChunk(table: string, afterKey: string | undefined, size: number): Promise<IncrementalChunk | undefined> {
     this.calls.push(`readChunk ${table} after ${afterKey ?? '-'}`);
     if (this.options.failChunksAfter !== undefined && this.chunkReads++ >= this.options.failChunksAfter) throw new Error('connection lost during an incremental chunk');
+    // A read takes a round trip: writes of other clients land meanwhile.
+    await new Promise((resolve) => setImmediate(resolve));
     const tableName = table.slice(FAKE_DB.length + 1);
-    const rows = this.db.rows.get(tableName);
-    if (rows === undefined) return undefined;
+    if (!this.db.rows.has(tableName)) return undefined;
     const at = this.db.log.length;
+    // A real read's window never reaches back before what the stream has emitted: the server's log is ahead of any reader.
+    const low = Math.max(this.streamedTo, at - (this.options.chunkWindow ?? 0));
+    const rows = this.db.rowsAt(tableName, low);
     const ids = [...rows.keys()].filter((id) => afterKey === undefined || id > Number(afterKey)).sort((a, b) => a - b).slice(0, size);
     const high = position(at);
     const source = { name: this.name, table: tableName, position: high };
@@ -120,7 +140,7 @@ export class FakeSource implements SourceConnector {
       rows: ids.map((id) => changeEvent({ op: 'r', key: { id }, after: rows.get(id)!, source })),
       lastKey: ids.length === 0 ? undefined : String(ids.at(-1)),
       done: ids.length < size,
-      low: position(Math.max(0, at - (this.options.chunkWindow ?? 0))),
+      low: position(low),
       high,
       db: FAKE_DB,
       tableName,
@@ -158,15 +178,20 @@ export class FakeSource implements SourceConnector {
   stream(from: LogPosition, flow: FlowControl, cursor?: StreamCursor): Observable<StreamItem> {
     this.calls.push('stream');
     const db = this.db;
+    this.streamedTo = Number(from.position);
     let emitted: number | undefined = Number(from.position);
+    const begun = (index: number) => (this.streamedTo = index + 1);
     if (cursor) cursor.boundary = () => (emitted === undefined ? undefined : { position: position(emitted), resume: { index: emitted } });
     return emitAsync<StreamItem>(flow, async function* () {
       for (let index = Number(from.position); ; index++) {
         while (index >= db.log.length) await db.changed();
         emitted = undefined;
+        begun(index);
         for (const event of db.log[index]!) yield { kind: 'change', event };
         yield { kind: 'commit', position: { position: position(index + 1), resume: { index: index + 1 } } };
         emitted = index + 1;
+        // Reading the log takes a round trip per transaction: a busy writer gets ahead of the stream, as on a real server.
+        await new Promise((resolve) => setImmediate(resolve));
       }
     });
   }

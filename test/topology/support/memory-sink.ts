@@ -25,6 +25,8 @@ export class MemorySink implements SinkConnector {
         continue;
       }
       const { event } = record;
+      // A truncate or snapshot end marker removes rows older than its position: this sink keeps no positions.
+      if (event.op === 't') continue;
       const key = `${event.source.db}.${event.source.table}/${JSON.stringify(event.key)}`;
       if (event.op === 'd') this.rows.delete(key);
       else this.rows.set(key, event.after!);
