@@ -3,7 +3,7 @@ import type { Logger } from '../../topology/log.ts';
 import type { NotificationRecord } from '../../topology/notifications.ts';
 import type { SnapshotRequestResult, SnapshotWait } from '../../topology/snapshot-request.ts';
 import { topics } from '../../topology/topics.ts';
-import type { PipelineConfig } from '../config-schema.ts';
+import { DB_TABLE, type PipelineConfig } from '../config-schema.ts';
 import { badOption, requireConfigured } from '../option-values.ts';
 import { buildPipeline } from '../pipeline.ts';
 import { checkReachable } from '../reachability.ts';
@@ -30,7 +30,7 @@ export function checkSnapshotCommand(config: PipelineConfig, command: SnapshotCo
   if (command.tables.length === 0) {
     throw new ConfigError(`--table: name a table to snapshot (${source.type === 'mysql' ? 'db.table' : 'a collection'} of source ${source.name}; repeat it for more)`);
   }
-  const notDbTable = source.type === 'mysql' ? command.tables.find((table) => !/^[^.\s]+\.[^.\s]+$/.test(table)) : undefined;
+  const notDbTable = source.type === 'mysql' ? command.tables.find((table) => !DB_TABLE.test(table)) : undefined;
   if (notDbTable !== undefined) throw badOption('--table', notDbTable, `db.table (source ${source.name} captures MySQL/MariaDB tables)`);
   if (command.wait === 'none' && command.timeoutMs !== undefined) throw new ConfigError('--timeout: with --wait none nothing is waited for');
 }
@@ -57,8 +57,13 @@ export async function snapshot(config: PipelineConfig, command: SnapshotCommand,
 /** A notification as one line: time, source, type, then its fields as `name=value`. */
 export function formatNotification(notification: NotificationRecord): string {
   const { pipeline: _pipeline, source, at, type, ...fields } = notification;
-  const values = Object.entries(fields).map(([name, value]) => `${name}=${Array.isArray(value) && value.every((item) => typeof item === 'string') ? value.join(',') : typeof value === 'string' ? value : JSON.stringify(value)}`);
-  return [new Date(at).toISOString(), source, type, ...values].join('  ');
+  return [new Date(at).toISOString(), source, type, ...Object.entries(fields).map(([name, value]) => `${name}=${fieldText(value)}`)].join('  ');
+}
+
+/** A list of names as `a,b`, a name or number as it is, anything else (the refused tables) as JSON. */
+function fieldText(value: unknown): string {
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value.join(',');
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 /** What became of the request, in one line: printed last (on stderr, as `cdc: ...`, when refused or timed out). */
