@@ -24,6 +24,12 @@ export { PipelineMetrics, type Health, type SourcePhase, type SourceState, type 
 export { silentLogger, type Logger } from './topology/log.ts';
 export type { SnapshotMode } from './topology/source-runner.ts';
 
+// Incremental snapshots (docs/incremental-snapshots.md): Topology.requestSnapshot's options and answer,
+// and the notifications sources write about their snapshots (docs/notifications.md).
+export type { SnapshotWait, SnapshotRequestOptions, SnapshotRequestResult, RefusedTable } from './topology/snapshot-request.ts';
+export type { SnapshotSignal } from './topology/signals.ts';
+export { followNotifications, type Notification, type NotificationRecord, type NotificationFollower } from './topology/notifications.ts';
+
 // Operators: plain RxJS operators over change events.
 export type { ChangeOperator, NamedOperator, OperatorErrorPolicy, OperatorFactory } from './topology/operator-stage.ts';
 export { maskColumns } from './topology/operators/mask-columns.ts';
@@ -34,7 +40,7 @@ export { composeOperators } from './topology/operators/compose-operators.ts';
 export { comparePositions, type ChangeEvent, type Op, type Row, type Value, type SourceInfo, type TableSchema, type ColumnSchema } from './topology/change-event.ts';
 
 // Connector contracts, for writing a source or a sink of your own.
-export type { SourceConnector, SnapshotItem, StreamItem, LogPosition } from './topology/source.ts';
+export type { SourceConnector, SnapshotItem, StreamItem, LogPosition, StreamCursor, IncrementalChunk } from './topology/source.ts';
 export type { SinkConnector, SinkRecord, RejectedRecord } from './topology/sink.ts';
 
 // Serdes and the schema registry.

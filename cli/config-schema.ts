@@ -11,7 +11,10 @@ const url = (schemes: string[], what: string) =>
     message: `expected a ${schemes.map((s) => `${s}://`).join(' or ')} URL (${what})`,
   });
 
-const tableGlob = z.string().regex(/^[^.\s]+\.[^.\s]+$/, 'expected db.table (globs allowed: shop.*)');
+/** `db.table`: one dot, no blanks (globs are allowed where the config takes patterns). */
+export const DB_TABLE = /^[^.\s]+\.[^.\s]+$/;
+
+const tableGlob = z.string().regex(DB_TABLE, 'expected db.table (globs allowed: shop.*)');
 
 const snapshotMode = z.enum(['initial', 'never', 'always', 'when_needed']);
 

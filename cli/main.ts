@@ -3,10 +3,12 @@ import type { Logger } from 'pino';
 import { CdcError, ConfigError } from '../topology/errors.ts';
 import { SecretScrubber } from '../topology/redact.ts';
 import type { StageSelection } from '../topology/topology.ts';
+import type { SnapshotRequestResult, SnapshotWait } from '../topology/snapshot-request.ts';
 import { run } from './commands/run.ts';
 import { replay } from './commands/replay.ts';
 import { formatDeadLetter, formatDeadLetterJson, formatReplaySummary, listDeadLetters, parseDeadLetterSelection, replayDeadLetterCommand } from './commands/dlq.ts';
 import { formatStatus, status } from './commands/status.ts';
+import { formatNotification, formatSnapshotResult, parseTimeout, snapshot } from './commands/snapshot.ts';
 import { loadConfig } from './config.ts';
 import type { PipelineConfig } from './config-schema.ts';
 import { createLogger, oneLine } from './logger.ts';
@@ -18,7 +20,7 @@ import { checkReachable } from './reachability.ts';
 import { verifyBars } from './progress.ts';
 
 /** Exit codes: what a script can branch on. */
-export const EXIT = { ok: 0, failed: 1, config: 2, unreachable: 3 } as const;
+export const EXIT = { ok: 0, failed: 1, config: 2, unreachable: 3, refused: 4, unanswered: 5 } as const;
 
 interface Io {
   stdout: { write(text: string): unknown; isTTY?: boolean };
@@ -28,7 +30,8 @@ interface Io {
 /**
  * `cdc <command> --config FILE`: the whole CLI, returning the exit code. Every failure is one line on
  * stderr (`cdc: ...`), secrets scrubbed, stack traces only with --verbose:
- * 2 bad config or usage, 3 a server unreachable, 1 anything else (and `verify` finding differences).
+ * 2 bad config or usage, 3 a server unreachable, 1 anything else (and `verify` finding differences);
+ * `snapshot`: 4 the source refused the request, 5 no answer within the timeout.
  */
 export async function main(argv: readonly string[], io: Io = process): Promise<number> {
   let scrubber = new SecretScrubber([]);
@@ -44,6 +47,9 @@ export async function main(argv: readonly string[], io: Io = process): Promise<n
     },
     print(text: string) {
       io.stdout.write(`${scrubber.scrub(text)}\n`);
+    },
+    complain(text: string) {
+      io.stderr.write(`cdc: ${scrubber.scrub(text)}\n`);
     },
   };
   let exitCode: number = EXIT.ok;
@@ -72,6 +78,8 @@ interface Context {
   /** `level` raises the floor: commands that print a result log only warnings (to stderr). */
   logger(config: PipelineConfig, destination: Io['stdout'], level?: 'warn'): Logger;
   print(text: string): void;
+  /** A command's outcome that is not a success, as one `cdc: ...` line on stderr, as failures are. */
+  complain(text: string): void;
 }
 
 function buildProgram(context: Context, setExitCode: (code: number) => void, io: Io): Command {
@@ -111,6 +119,29 @@ function buildProgram(context: Context, setExitCode: (code: number) => void, io:
       const pipelineConfig = context.load(options.config);
       const result = await status(pipelineConfig, context.logger(pipelineConfig, io.stderr, 'warn'));
       context.print(options.json ? JSON.stringify(result, null, 2) : formatStatus(result));
+    });
+
+  program
+    .command('snapshot')
+    .description("ask a source to snapshot tables incrementally while it streams (docs/incremental-snapshots.md); prints the source's notifications about the request")
+    .addOption(config())
+    .requiredOption('--source <name>', 'the source that captures the tables')
+    .option('--table <db.table>', 'a table to snapshot, as the source names it (a MongoDB source: the collection); repeatable', (name: string, names: string[]) => [...names, name], [] as string[])
+    .addOption(new Option('--wait <answer>', 'until the source accepted (or refused) the request, finished it, or none: only until it is sent').choices(['accepted', 'finished', 'none']).default('accepted'))
+    .option('--timeout <seconds>', 'how long to wait (default: 60 with --wait accepted, no limit with --wait finished)', parseTimeout)
+    .option('--json', 'one JSON object per notification and line, then the result, for scripts')
+    .action(async (options: { config: string; source: string; table: string[]; wait: SnapshotWait; timeout?: number; json?: boolean }) => {
+      const pipelineConfig = context.load(options.config);
+      const command = { source: options.source, tables: options.table, wait: options.wait, ...(options.timeout === undefined ? {} : { timeoutMs: options.timeout }) };
+      const result = await snapshot(pipelineConfig, command, context.logger(pipelineConfig, io.stderr, 'warn'), (notification) =>
+        context.print(options.json ? JSON.stringify(notification) : formatNotification(notification)),
+      );
+      const exitCode = snapshotExitCode(result);
+      const line = formatSnapshotResult(pipelineConfig.pipeline, result);
+      if (options.json) context.print(JSON.stringify(result));
+      if (exitCode !== EXIT.ok) context.complain(line);
+      else if (!options.json) context.print(line);
+      setExitCode(exitCode);
     });
 
   program
@@ -196,6 +227,12 @@ function buildProgram(context: Context, setExitCode: (code: number) => void, io:
       context.print(options.json ? JSON.stringify({ pipeline: description.pipeline, exactlyOnce: description.exactlyOnce, stages: description.stages }, null, 2) : description.toString());
     });
   return program;
+}
+
+function snapshotExitCode(result: SnapshotRequestResult): number {
+  if (result.status === 'refused') return EXIT.refused;
+  if (result.status === 'timed-out') return EXIT.unanswered;
+  return EXIT.ok;
 }
 
 function parseChunkSize(text: string): number {

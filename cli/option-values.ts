@@ -25,3 +25,10 @@ export const TIME_EXAMPLE = 'an ISO time (2026-11-22T10:00:00Z)';
 export function badOption(option: string, text: string, expected: string): ConfigError {
   return new ConfigError(`${option}: "${text}" is not ${expected}`);
 }
+
+/** `--source NAME` or `--sink NAME` names one of the config's sources or sinks. */
+export function requireConfigured(kind: 'source' | 'sink', configured: ReadonlyArray<{ name: string }>, name: string): void {
+  if (!configured.some((entry) => entry.name === name)) {
+    throw new ConfigError(`--${kind}: the config has no ${kind} named ${name} (it has: ${configured.map((entry) => entry.name).join(', ') || 'none'})`);
+  }
+}

@@ -47,7 +47,7 @@ export function buildPipeline(config: PipelineConfig, options: { log?: Logger; m
     subjectNameStrategy: SUBJECT_NAME_STRATEGIES[config.schemaRegistry.subjectNameStrategy],
   });
   const builder = new TopologyBuilder({ pipeline: config.pipeline, serde, exactlyOnce: config.kafka.transactions, ...(log ? { log } : {}) });
-  for (const source of config.sources) builder.source(sourceConnector(config.pipeline, source, log), { snapshot: source.snapshot });
+  for (const source of config.sources) builder.source(sourceConnector(config.pipeline, source, log), { snapshot: source.snapshot, chunkSize: source.chunkSize });
   const place = (stage: LoadedOperator['stage']) => {
     for (const op of operators.filter((o) => o.stage === stage)) builder.through(op.name, op.operator, { topics: op.topics, onError: op.onError ?? 'stop' });
   };

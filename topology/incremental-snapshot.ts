@@ -11,9 +11,10 @@ import type { IncrementalSnapshotProgress } from './token.ts';
  *
  * 1. the connector reads a chunk and says where in the log the read happened: it saw every change at or
  *    before `low` and none after `high` (SourceConnector.readChunk);
- * 2. until the stream has passed `high`, every streamed change of the table with a position in
- *    (low, high] takes its row out of the chunk: the read may or may not have seen that change, and the
- *    change itself carries the row's newer state;
+ * 2. until the chunk goes into the stream, every streamed change of the table after `low` takes its row
+ *    out of the chunk: one in (low, high] the read may or may not have seen, one after `high` it did not
+ *    (the stream may pass `high` before the read's result is in, or before its next boundary), and either
+ *    way the change itself carries the row's newer state;
  * 3. at the first transaction boundary at or after `high`, the chunk's remaining rows go into the stream as
  *    `r` events at position `high`, followed by the token that records the chunk as done.
  *
@@ -52,7 +53,7 @@ interface Reading {
   /** Changes of the table streamed while the read was in flight (its window is not known yet). */
   streamed: Array<{ position: string; key: string }>;
   chunk?: IncrementalChunk;
-  /** Keys of the chunk's rows changed within its window. */
+  /** Keys of the chunk's rows changed after its `low`. */
   changed?: Set<string>;
 }
 
@@ -101,7 +102,7 @@ export class IncrementalSnapshot {
           return;
         }
         reading.changed = new Set();
-        for (const { position, key } of reading.streamed) if (inWindow(position, chunk)) reading.changed.add(key);
+        for (const { position, key } of reading.streamed) if (after(position, chunk)) reading.changed.add(key);
         reading.streamed = [];
         reading.chunk = chunk;
         this.options.onChunkRead();
@@ -114,13 +115,13 @@ export class IncrementalSnapshot {
     );
   }
 
-  /** Every streamed change passes here, before it is written: a change in a waiting chunk's window takes its row out. */
+  /** Every streamed change passes here, before it is written: a change after a waiting chunk's `low` takes its row out. */
   observe(event: ChangeEvent): void {
     const reading = this.reading;
     if (reading === undefined || capturedName(event.source) !== reading.request.table) return;
     const { chunk, changed } = reading;
     if (chunk === undefined) reading.streamed.push({ position: event.source.position, key: rowKey(event) });
-    else if (inWindow(event.source.position, chunk)) changed!.add(rowKey(event));
+    else if (after(event.source.position, chunk)) changed!.add(rowKey(event));
   }
 
   /**
@@ -165,15 +166,16 @@ export function capturedName(source: Pick<SourceInfo, 'connector' | 'db' | 'tabl
   return source.connector === 'mongodb' ? source.table : `${source.db}.${source.table}`;
 }
 
-function inWindow(position: string, chunk: IncrementalChunk): boolean {
-  return comparePositions(position, chunk.low) > 0 && comparePositions(position, chunk.high) <= 0;
+/** A change the read may not have seen: the chunk's row, if any, must give way to it. */
+function after(position: string, chunk: IncrementalChunk): boolean {
+  return comparePositions(position, chunk.low) > 0;
 }
 
 function rowKey(event: ChangeEvent): string {
   return encodeRowKey(event).toString('latin1');
 }
 
-/** The rows not changed within the window, each at position `high` (one SourceInfo per distinct one the rows shared). */
+/** The rows not changed since the read, each at position `high` (one SourceInfo per distinct one the rows shared). */
 function placeAt(rows: readonly ChangeEvent[], high: string, changed: ReadonlySet<string>): ChangeEvent[] {
   const sources = new Map<SourceInfo, SourceInfo>();
   const placed: ChangeEvent[] = [];

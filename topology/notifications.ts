@@ -1,5 +1,5 @@
 import type { Producer, Transport } from './transport.ts';
-import { topics } from './topics.ts';
+import { groups, topics } from './topics.ts';
 import { withRetry } from './retry.ts';
 import type { Logger } from './log.ts';
 
@@ -82,4 +82,43 @@ export function parseNotification(value: Buffer | null): NotificationRecord | un
   } catch {
     return undefined;
   }
+}
+
+/** A reader of the notifications topic, as `followNotifications` starts it. */
+export interface NotificationFollower {
+  /** Rejects with the error that stopped the reader (it then reads no more). */
+  readonly done: Promise<void>;
+  /** Stops reading and leaves its consumer group. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Reads the notifications written to `<pipeline>.notifications` after this resolves, in order, each to
+ * `onNotification` (a record that is not one is skipped). Its consumer group
+ * `<pipeline>.notifications.<follower>` (`follower` unique: one group per reader) starts at the topic's
+ * end offsets as taken before it joins, so a notification written the moment this resolves (the answer to
+ * a request sent then) is read however long joining the group takes. The topic must exist
+ * (notificationTopicSpec). The group stays empty after stop(); Kafka drops it after its offsets retention.
+ */
+export async function followNotifications(
+  transport: Transport,
+  pipeline: string,
+  follower: string,
+  onNotification: (notification: NotificationRecord) => void,
+): Promise<NotificationFollower> {
+  const topic = topics.notifications(pipeline);
+  const groupId = groups.notificationFollower(pipeline, follower);
+  await transport.setGroupOffsets(groupId, topic, await transport.latestOffsets(topic));
+  const consumer = await transport.consumer({
+    groupId,
+    topics: [topic],
+    fromBeginning: false,
+    eachBatch: async ({ records }) => {
+      for (const record of records) {
+        const notification = parseNotification(record.value);
+        if (notification !== undefined) onNotification(notification);
+      }
+    },
+  });
+  return { done: consumer.done, stop: () => consumer.stop() };
 }

@@ -29,10 +29,18 @@ export interface ReceivedSignal {
 
 /**
  * Asks source `source` (index `sourceIndex` in the topology's sources) to snapshot `tables` incrementally.
- * Resolves with the request's id once the record is durable; the answer comes as notifications.
+ * Resolves with the request once the record is durable; the answer comes as notifications naming `id`
+ * (a fresh one unless given: a caller that follows the notifications picks it first).
  */
-export async function sendSnapshotSignal(transport: Transport, pipeline: string, sourceIndex: number, source: string, tables: readonly string[]): Promise<SnapshotSignal> {
-  const signal: SnapshotSignal = { type: 'snapshot', id: randomUUID(), source, tables: [...tables], requestedAt: Date.now() };
+export async function sendSnapshotSignal(
+  transport: Transport,
+  pipeline: string,
+  sourceIndex: number,
+  source: string,
+  tables: readonly string[],
+  id: string = randomUUID(),
+): Promise<SnapshotSignal> {
+  const signal: SnapshotSignal = { type: 'snapshot', id, source, tables: [...tables], requestedAt: Date.now() };
   const producer = await transport.producer();
   try {
     await withRetry(`send the snapshot request to source ${source}`, () =>

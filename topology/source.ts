@@ -82,7 +82,8 @@ export interface StreamCursor {
 /**
  * One chunk read by SourceConnector.readChunk. The read saw every change of the log at or before `low` and
  * none after `high`; a change of one of its rows within (low, high] may or may not be in it, so such rows
- * are dropped from the chunk and the change stands for them (Netflix's DBLog watermarks). A read at one exact
+ * (and rows changed after `high` before the chunk goes into the stream) are dropped from the chunk and the
+ * change stands for them (Netflix's DBLog watermarks). A read at one exact
  * log position (MariaDB's consistent snapshot with its binlog position) has `low` equal to `high`.
  */
 export interface IncrementalChunk {

@@ -26,6 +26,8 @@ export const groups = {
   repartition: (pipeline: string) => `${pipeline}.repartition`,
   sink: (pipeline: string, sink: string) => `${pipeline}.sink.${sink}`,
   sources: (pipeline: string) => `${pipeline}.sources`,
+  /** One per reader of the notifications topic (notifications.ts followNotifications), never shared. */
+  notificationFollower: (pipeline: string, follower: string) => `${pipeline}.notifications.${follower}`,
 };
 
 /** The transactional id of a source's producer: one per pipeline + source, so a restarted source fences its zombie. */

@@ -15,6 +15,7 @@ import { SourceOwnership, type OwnedSource } from './source-ownership.ts';
 import { runSource, type SnapshotMode } from './source-runner.ts';
 import { notificationTopicSpec, TopicNotifier } from './notifications.ts';
 import { SignalInbox } from './signals.ts';
+import { requestSnapshot, type SnapshotRequestOptions, type SnapshotRequestResult } from './snapshot-request.ts';
 import { TopicTokenStore, tokenTopicSpec } from './token-store.ts';
 import { groups, sourceTransactionalId, topics } from './topics.ts';
 import { silentLogger, type Logger } from './log.ts';
@@ -270,6 +271,25 @@ export class Topology {
     ];
     const exactlyOnce = this.options.exactlyOnce ?? false;
     return { pipeline, exactlyOnce, stages, toString: () => formatDescription(pipeline, exactlyOnce, stages) };
+  }
+
+  /**
+   * Asks source `source` to snapshot `tables` (as the source names them: `db.table`, a MongoDB source's
+   * collections) incrementally, in chunks while it streams (docs/incremental-snapshots.md). The request
+   * goes to the source's partition of the control topic `<pipeline>.sources`, created with the
+   * notifications topic if missing: whichever process runs the source takes it, and one written while none
+   * does is taken when the source starts. By default waits for the source's answer (`options.wait`), read
+   * from `<pipeline>.notifications` (docs/notifications.md). Needs no process of the pipeline in this one.
+   */
+  async requestSnapshot(transport: Transport, source: string, tables: readonly string[], options: SnapshotRequestOptions = {}): Promise<SnapshotRequestResult> {
+    const { pipeline } = this.options;
+    const index = this.sources.findIndex((spec) => spec.connector.name === source);
+    if (index < 0) throw new ConfigError(`pipeline ${pipeline} has no source named ${source} (its sources: ${this.sources.map((spec) => spec.connector.name).join(', ')})`);
+    if (tables.length === 0 || tables.some((table) => table === '')) throw new ConfigError(`a snapshot request names one or more tables of source ${source}, got ${JSON.stringify(tables)}`);
+    if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) throw new ConfigError(`requestSnapshot: timeoutMs must be a positive number of ms, got ${options.timeoutMs}`);
+    const needed = new Set([topics.sourceControl(pipeline), topics.notifications(pipeline)]);
+    await transport.createTopics(this.topicSpecs().filter((spec) => needed.has(spec.name)));
+    return requestSnapshot(transport, pipeline, index, source, [...new Set(tables)], options);
   }
 
   /** Runs this process's share of the topology on `transport` until stop() or a fatal error. */

@@ -7,10 +7,9 @@ import { eventJsonReplacer } from '../../topology/json-serde.ts';
 import type { Logger } from '../../topology/log.ts';
 import type { PipelineConfig } from '../config-schema.ts';
 import type { LoadedOperator } from '../operators.ts';
-import { badOption, OFFSETS_EXAMPLE, parseIsoTime, parseOffsets, TIME_EXAMPLE } from '../option-values.ts';
+import { badOption, OFFSETS_EXAMPLE, parseIsoTime, parseOffsets, requireConfigured, TIME_EXAMPLE } from '../option-values.ts';
 import { buildPipeline } from '../pipeline.ts';
 import { checkReachable } from '../reachability.ts';
-import { requireSink } from './replay.ts';
 
 /** `--since <ISO time>` or `--offsets p:o,...` (of the dead-letter topic, as `cdc dlq list` shows them); neither: every letter. */
 export function parseDeadLetterSelection(options: { since?: string; offsets?: string }): DeadLetterSelection {
@@ -112,7 +111,7 @@ export interface DeadLetterReplayCommand {
 
 /** `cdc dlq replay`: the selected dead letters applied again through the sinks (topology/dead-letter-replay.ts). */
 export async function replayDeadLetterCommand(config: PipelineConfig, options: DeadLetterReplayCommand, log: Logger): Promise<DeadLetterReplaySummary> {
-  if (options.sink !== undefined) requireSink(config, options.sink);
+  if (options.sink !== undefined) requireConfigured('sink', config.sinks, options.sink);
   await checkReachable(config, { kafka: true, registry: true, sinks: true });
   const { topology, transport } = buildPipeline(config, { log, operators: options.operators });
   try {

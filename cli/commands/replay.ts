@@ -1,4 +1,3 @@
-import { ConfigError } from '../../topology/errors.ts';
 import { replaySink, type ReplayFrom } from '../../topology/replay.ts';
 import { groups } from '../../topology/topics.ts';
 import type { PartitionOffset } from '../../topology/transport.ts';
@@ -6,7 +5,7 @@ import type { Logger } from '../../topology/log.ts';
 import type { PipelineConfig } from '../config-schema.ts';
 import { buildPipeline } from '../pipeline.ts';
 import { checkReachable } from '../reachability.ts';
-import { badOption, OFFSETS_EXAMPLE, parseIsoTime, parseOffsets, TIME_EXAMPLE } from '../option-values.ts';
+import { badOption, OFFSETS_EXAMPLE, parseIsoTime, parseOffsets, requireConfigured, TIME_EXAMPLE } from '../option-values.ts';
 
 export interface ReplayOptions {
   sink: string;
@@ -29,16 +28,9 @@ export function parseReplayFrom(text: string): ReplayFrom {
   throw badOption('--from', text, `earliest, ${TIME_EXAMPLE} or ${OFFSETS_EXAMPLE}`);
 }
 
-/** `--sink NAME` names a sink of the config. */
-export function requireSink(config: PipelineConfig, name: string): void {
-  if (!config.sinks.some((sink) => sink.name === name)) {
-    throw new ConfigError(`--sink: the config has no sink named ${name} (it has: ${config.sinks.map((s) => s.name).join(', ') || 'none'})`);
-  }
-}
-
 /** `cdc replay`: moves the sink's consumer group so that its next run applies again from `from`. */
 export async function replay(config: PipelineConfig, options: ReplayOptions, log: Logger): Promise<PartitionOffset[]> {
-  requireSink(config, options.sink);
+  requireConfigured('sink', config.sinks, options.sink);
   const from = parseReplayFrom(options.from);
   await checkReachable(config, { kafka: true });
   const { transport } = buildPipeline(config, { log });

@@ -149,6 +149,8 @@ function exercise(metrics: PipelineMetrics): void {
   metrics.snapshotPlanned('s', {}, { 'shop.orders': 1 });
   metrics.sourceWrote('s', [row], { pipeline: 'shop', source: 's', phase: 'snapshot', position: '1', resume: {}, writtenAt: Date.now() });
   metrics.heartbeat('s');
+  metrics.incrementalProgress('s', [{ id: 'r1', table: 'shop.orders', reason: 'requested', requestedAt: 0, rows: 10, chunks: 1, estimate: 1000 }]);
+  metrics.notified('s', 'incremental-accepted');
   metrics.batch('repartition', 1, 1);
   metrics.applied('copy', 0.01);
   metrics.deadLettered('sink:copy', [deadLetter('shop', 'sink.copy', { topic: 'shop.repartition', partition: 0, offset: '0', key: null, value: null, headers: {}, timestamp: 0 }, 'refused')]);
