@@ -4,7 +4,7 @@ import type { Pool } from 'mysql2/promise';
 import { ConfigError, SourceMisconfiguredError } from '../../topology/errors.ts';
 import type { FlowControl } from '../../topology/flow-control.ts';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '../../topology/heartbeat.ts';
-import type { IncrementalChunk, LogPosition, SnapshotItem, SourceConnector, StreamItem } from '../../topology/source.ts';
+import type { IncrementalChunk, LogPosition, SnapshotItem, SourceConnector, StreamCursor, StreamItem } from '../../topology/source.ts';
 import type { SourceToken, TableSnapshotProgress } from '../../topology/token.ts';
 import { streamBinlog } from './binlog-stream.ts';
 import { classifyConnectionError, connectionOptions, describeServer } from './connection.ts';
@@ -136,7 +136,7 @@ export class MySqlSource implements SourceConnector {
     );
   }
 
-  stream(from: LogPosition, flow: FlowControl): Observable<StreamItem> {
+  stream(from: LogPosition, flow: FlowControl, cursor?: StreamCursor): Observable<StreamItem> {
     return streamBinlog(
       {
         sourceName: this.name,
@@ -149,6 +149,7 @@ export class MySqlSource implements SourceConnector {
       },
       from,
       flow,
+      cursor,
     );
   }
 
