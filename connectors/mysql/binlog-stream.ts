@@ -16,7 +16,7 @@ import { truncateEvent, type ChangeEvent, type Op, type Row, type SourceInfo, ty
 import { PositionLostError, SourceMisconfiguredError } from '../../topology/errors.ts';
 import type { FlowControl } from '../../topology/flow-control.ts';
 import { HeartbeatPacer } from '../../topology/heartbeat.ts';
-import type { LogPosition, StreamItem } from '../../topology/source.ts';
+import type { LogPosition, StreamCursor, StreamItem } from '../../topology/source.ts';
 import { alignRowDecoding } from './binlog-decoding.ts';
 import { canonicalRowConverter, columnSchema } from './column-types.ts';
 import { classifyConnectionError } from './connection.ts';
@@ -39,17 +39,27 @@ export interface StreamSettings {
   heartbeatIntervalMs: number;
 }
 
-const EVENTS = ['rotate', 'mariadbgtid', 'gtid', 'anonymousgtid', 'query', 'xid', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'transactionpayload'];
+/**
+ * The header events of a binlog file (format description; MySQL's previous GTIDs; MariaDB's GTID list and
+ * binlog checkpoints, the latter also written later in a file) carry no change but move the position: an
+ * idle reader's boundary passes them only if it sees them. A few per file, so cheap.
+ */
+const HEADER_EVENTS = ['format', 'previousgtids', 'mariadbgtidlist', 'binlogcheckpoint'];
+const EVENTS = ['rotate', 'mariadbgtid', 'gtid', 'anonymousgtid', 'query', 'xid', 'tablemap', 'writerows', 'updaterows', 'deleterows', 'transactionpayload', ...HEADER_EVENTS];
 const DDL = /^\s*(?:\/\*.*?\*\/\s*)*(ALTER|CREATE|DROP|TRUNCATE|RENAME)\b/is;
 const BEGIN = /^\s*(BEGIN|XA START)\b/i;
 const COMMIT = /^\s*(COMMIT|ROLLBACK|XA COMMIT|XA ROLLBACK)\b/i;
 /** ER_MASTER_FATAL_ERROR_READING_BINLOG: the requested binlog file or position is not on the server. */
 const BINLOG_GONE = 1236;
 
-/** Streams the binlog from `from` as change, commit and schema items (see MySqlSource.stream). */
-export function streamBinlog(settings: StreamSettings, from: LogPosition, flow: FlowControl): Observable<StreamItem> {
+/**
+ * Streams the binlog from `from` as change, commit and schema items (see MySqlSource.stream), and sets
+ * `cursor.boundary` to the reader's boundary (StreamCursor).
+ */
+export function streamBinlog(settings: StreamSettings, from: LogPosition, flow: FlowControl, cursor?: StreamCursor): Observable<StreamItem> {
   return new Observable<StreamItem>((subscriber) => {
     const reader = new BinlogReader(settings, readResume(from.resume), flow, subscriber);
+    if (cursor !== undefined) cursor.boundary = () => reader.boundary();
     return () => reader.stop();
   });
 }
@@ -123,6 +133,18 @@ class BinlogReader {
     this.zongji.stop();
   }
 
+  /**
+   * Between transactions with no event waiting (a schema read, a paused flow), the position of
+   * everything emitted: the end of the last event handled. Built on call, so the hot path pays nothing.
+   */
+  boundary(): LogPosition | undefined {
+    return this.busy || this.queue.length > 0 || !this.betweenTransactions() ? undefined : this.logPosition(this.anchor);
+  }
+
+  private betweenTransactions(): boolean {
+    return this.txId === undefined && !this.txHasChanges;
+  }
+
   private receive(event: AnyBinlogEvent): void {
     if (this.busy) this.queue.push(event);
     else this.run(event);
@@ -163,8 +185,7 @@ class BinlogReader {
       this.file = rotate.binlogName;
       this.fileIndex = binlogFileIndex(rotate.binlogName);
       this.moveAnchor(rotate.position);
-      const betweenTransactions = this.txId === undefined && !this.txHasChanges;
-      return switched && betweenTransactions && this.heartbeatDue() ? this.emitCommit(rotate.position, true) : undefined;
+      return switched && this.betweenTransactions() && this.heartbeatDue() ? this.emitCommit(rotate.position, true) : undefined;
     }
     if (event.nextPosition > 0 && event.nextPosition !== this.anchor) this.moveAnchor(event.nextPosition);
     switch (type) {
@@ -254,10 +275,15 @@ class BinlogReader {
   private emitCommit(endPosition: number, heartbeat: boolean): Promise<void> | undefined {
     this.lastCommitFile = this.file;
     this.heartbeats.moved();
-    const resume: BinlogResume = { file: this.file, pos: endPosition, gtid: this.gtids?.toString() ?? this.startGtid };
-    const position: LogPosition = { position: changePosition(eventPositionPrefix(this.fileIndex, endPosition), 0), resume: { ...resume } };
+    const position = this.logPosition(endPosition);
     this.subscriber.next(heartbeat ? { kind: 'commit', position, heartbeat } : { kind: 'commit', position });
     return this.flowWait();
+  }
+
+  /** The position between two transactions at `endPosition` of the current file, with the GTID state there. */
+  private logPosition(endPosition: number): LogPosition {
+    const resume: BinlogResume = { file: this.file, pos: endPosition, gtid: this.gtids?.toString() ?? this.startGtid };
+    return { position: changePosition(eventPositionPrefix(this.fileIndex, endPosition), 0), resume: { ...resume } };
   }
 
   /** The GTID state after each commit; its flavour is known from the first GTID event. */

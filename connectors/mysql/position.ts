@@ -40,8 +40,9 @@ export function changePosition(prefix: string, ordinal: number): string {
   return prefix + String(ordinal).padStart(ORDINAL_DIGITS, '0');
 }
 
-export function boundaryPosition(resume: BinlogResume): string {
-  return changePosition(eventPositionPrefix(binlogFileIndex(resume.file), resume.pos), 0);
+/** The position of a binlog file and offset between two events: after every change before it, before every change after it. */
+export function boundaryPosition({ file, pos }: Pick<BinlogResume, 'file' | 'pos'>): string {
+  return changePosition(eventPositionPrefix(binlogFileIndex(file), pos), 0);
 }
 
 /** Reads the resume data back from a token's `resume` record; throws if it is not one of ours. */

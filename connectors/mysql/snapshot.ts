@@ -70,25 +70,17 @@ class ChunkReader {
       this.subscriber.next({ kind: 'chunkDone', table: name, progress: { ...start, done: true } });
       return;
     }
-    const { keyColumns, schema } = table;
-    const select = `SELECT ${schema.columns.map(selectExpression).join(', ')} FROM ${quoteTable(db, tableName)}`;
+    const { keyColumns } = table;
     if (keyColumns.length === 0) {
       this.settings.warn(`table ${name} has no primary key and no configured key: snapshotting it in one pass, which restarts from its beginning if interrupted`);
-      const rows = await this.chunk(table, select, []);
+      const rows = await this.chunk(table, { sql: selectRows(table), parameters: [] });
       this.tableDone(table);
       this.subscriber.next({ kind: 'chunkDone', table: name, progress: { done: true, rows: rows.count, chunks: 1 } });
       return;
     }
-    const order = ` ORDER BY ${keyColumns.map(quoteIdentifier).join(', ')} LIMIT ?`;
-    const after = keyAfterCondition(keyColumns);
-    const firstChunk = select + order;
-    const nextChunk = `${select} WHERE ${after.sql}${order}`;
     let progress = start;
     while (!progress.done && !this.subscriber.closed) {
-      const read =
-        progress.lastKey === undefined
-          ? await this.chunk(table, firstChunk, [this.settings.chunkSize])
-          : await this.chunk(table, nextChunk, [...after.parameters(decodeKey(progress.lastKey)), this.settings.chunkSize]);
+      const read = await this.chunk(table, keysetQuery(table, progress.lastKey, this.settings.chunkSize));
       progress = {
         done: read.count < this.settings.chunkSize,
         rows: progress.rows + read.count,
@@ -106,35 +98,26 @@ class ChunkReader {
    * This is what removes, after a re-snapshot, the rows deleted in a binlog that was lost.
    */
   private tableDone(table: CapturedTable): void {
-    this.subscriber.next({ kind: 'tableDone', marker: truncateEvent(this.sourceInfo(table, Date.now()), table.schema) });
-  }
-
-  private sourceInfo({ schema }: CapturedTable, now: number): SourceInfo {
-    return { connector: 'mysql', name: this.settings.sourceName, db: schema.db, table: schema.table, position: this.from.position, tsMs: now, snapshot: true };
+    this.subscriber.next({ kind: 'tableDone', marker: truncateEvent(snapshotSource(this.settings.sourceName, table, this.from.position, Date.now()), table.schema) });
   }
 
   /** Streams one query's rows out as `r` events; resolves with their count and the last row. */
-  private async chunk(table: CapturedTable, sql: string, parameters: Value[]): Promise<{ count: number; last: Row | undefined }> {
+  private async chunk(table: CapturedTable, query: RowQuery): Promise<{ count: number; last: Row | undefined }> {
     const connection = await new Promise<PoolConnection>((resolve, reject) =>
       this.settings.pool.getConnection((error, connection) => (error ? reject(error) : resolve(connection))),
     );
     this.reading.add(connection);
-    const { schema, keyColumns, convert } = table;
     const now = Date.now();
     // One SourceInfo for the whole chunk: every `r` row of it has the same one.
-    const source = this.sourceInfo(table, now);
+    const source = snapshotSource(this.settings.sourceName, table, this.from.position, now);
     let count = 0;
     let last: Row | undefined;
     try {
       await new Promise<void>((resolve, reject) => {
-        const query = connection.query(sql, parameters);
-        query.on('result', (result) => {
+        const rows = connection.query(query.sql, query.parameters);
+        rows.on('result', (result) => {
           const row = result as Row;
-          convert?.(row);
-          const key: Row = {};
-          for (const column of keyColumns) key[column] = row[column] ?? null;
-          const event: ChangeEvent = { op: 'r', key, before: null, after: row, source, tsMs: now, schema };
-          this.subscriber.next({ kind: 'row', event });
+          this.subscriber.next({ kind: 'row', event: snapshotEvent(table, row, source, now) });
           count++;
           last = row;
           if (this.flow.paused) {
@@ -142,8 +125,8 @@ class ChunkReader {
             void this.flow.resumed().then(() => connection.resume());
           }
         });
-        query.on('error', reject);
-        query.on('end', () => resolve());
+        rows.on('error', reject);
+        rows.on('end', () => resolve());
       });
     } finally {
       this.reading.delete(connection);
@@ -151,6 +134,41 @@ class ChunkReader {
     }
     return { count, last };
   }
+}
+
+/** A SELECT with its `?` parameters. */
+export interface RowQuery {
+  sql: string;
+  parameters: Value[];
+}
+
+/** The SELECT of every row of a table, with the snapshot's expressions (selectExpression). */
+function selectRows({ schema }: CapturedTable): string {
+  return `SELECT ${schema.columns.map(selectExpression).join(', ')} FROM ${quoteTable(schema.db, schema.table)}`;
+}
+
+/**
+ * Keyset pagination (no OFFSET, no lock): the query for at most `limit` rows of a keyed table in key order
+ * after the row whose encoded key (key-codec.ts) is `afterKey`, from the start when undefined.
+ */
+export function keysetQuery(table: CapturedTable, afterKey: string | undefined, limit: number): RowQuery {
+  const order = ` ORDER BY ${table.keyColumns.map(quoteIdentifier).join(', ')} LIMIT ?`;
+  if (afterKey === undefined) return { sql: selectRows(table) + order, parameters: [limit] };
+  const after = keyAfterCondition(table.keyColumns);
+  return { sql: `${selectRows(table)} WHERE ${after.sql}${order}`, parameters: [...after.parameters(decodeKey(afterKey)), limit] };
+}
+
+/** Where a snapshot's rows of `table` come from: one SourceInfo shared by the rows of a read. */
+export function snapshotSource(sourceName: string, { schema }: CapturedTable, position: string, now: number): SourceInfo {
+  return { connector: 'mysql', name: sourceName, db: schema.db, table: schema.table, position, tsMs: now, snapshot: true };
+}
+
+/** A row read by a snapshot query as its `r` event; `row` is converted to canonical values in place. */
+export function snapshotEvent({ schema, keyColumns, convert }: CapturedTable, row: Row, source: SourceInfo, now: number): ChangeEvent {
+  convert?.(row);
+  const key: Row = {};
+  for (const column of keyColumns) key[column] = row[column] ?? null;
+  return { op: 'r', key, before: null, after: row, source, tsMs: now, schema };
 }
 
 const GEOMETRY_TYPES = new Set(['geometry', 'point', 'linestring', 'polygon', 'multipoint', 'multilinestring', 'multipolygon', 'geometrycollection', 'geomcollection']);

@@ -4,10 +4,11 @@ import type { Pool } from 'mysql2/promise';
 import { ConfigError, SourceMisconfiguredError } from '../../topology/errors.ts';
 import type { FlowControl } from '../../topology/flow-control.ts';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '../../topology/heartbeat.ts';
-import type { LogPosition, SnapshotItem, SourceConnector, StreamItem } from '../../topology/source.ts';
+import type { IncrementalChunk, LogPosition, SnapshotItem, SourceConnector, StreamCursor, StreamItem } from '../../topology/source.ts';
 import type { SourceToken, TableSnapshotProgress } from '../../topology/token.ts';
 import { streamBinlog } from './binlog-stream.ts';
 import { classifyConnectionError, connectionOptions, describeServer } from './connection.ts';
+import { readIncrementalChunk } from './incremental-chunk.ts';
 import { boundaryPosition, readResume, type BinlogResume } from './position.ts';
 import { estimateTableRows, listTables, readTable, type CapturedTable } from './schema-reader.ts';
 import { misconfigurations, readServerFacts } from './server-check.ts';
@@ -91,13 +92,10 @@ export class MySqlSource implements SourceConnector {
 
   async openLog(): Promise<LogPosition> {
     const resume = await this.query(async () => {
-      const [status] = await this.binlogStatus();
-      if (status === undefined) {
-        throw new SourceMisconfiguredError(`MySQL source ${this.name} (${this.server}): the binary log is off: start the server with log_bin=binlog in its config`);
-      }
+      const { file, pos } = await this.binlogNow();
       const gtidVariable = (await this.isMariaDb()) ? '@@GLOBAL.gtid_binlog_pos' : '@@GLOBAL.gtid_executed';
       const [[{ gtid }]] = (await this.pool.query(`SELECT ${gtidVariable} AS gtid`)) as unknown as [[{ gtid: string | null }]];
-      return { file: status.File, pos: Number(status.Position), gtid: (gtid ?? '').replace(/\s/g, '') } satisfies BinlogResume;
+      return { file, pos, gtid: (gtid ?? '').replace(/\s/g, '') } satisfies BinlogResume;
     });
     return { position: boundaryPosition(resume), resume: { ...resume } };
   }
@@ -138,7 +136,7 @@ export class MySqlSource implements SourceConnector {
     );
   }
 
-  stream(from: LogPosition, flow: FlowControl): Observable<StreamItem> {
+  stream(from: LogPosition, flow: FlowControl, cursor?: StreamCursor): Observable<StreamItem> {
     return streamBinlog(
       {
         sourceName: this.name,
@@ -151,6 +149,24 @@ export class MySqlSource implements SourceConnector {
       },
       from,
       flow,
+      cursor,
+    );
+  }
+
+  readChunk(table: string, afterKey: string | undefined, size: number): Promise<IncrementalChunk | undefined> {
+    return this.query(async () =>
+      readIncrementalChunk(
+        {
+          sourceName: this.name,
+          pool: this.pool,
+          mariadb: await this.isMariaDb(),
+          binlogNow: () => this.binlogNow(),
+          loadTable: (db, name) => this.loadTable(db, name),
+        },
+        table,
+        afterKey,
+        size,
+      ),
     );
   }
 
@@ -165,8 +181,24 @@ export class MySqlSource implements SourceConnector {
   }
 
   private isMariaDb(): Promise<boolean> {
-    this.mariadb ??= this.pool.query('SELECT VERSION() AS version').then(([rows]) => /mariadb/i.test((rows as Array<{ version: string }>)[0]!.version));
+    this.mariadb ??= this.pool.query('SELECT VERSION() AS version').then(
+      ([rows]) => /mariadb/i.test((rows as Array<{ version: string }>)[0]!.version),
+      (error: unknown) => {
+        // Asked again next time: incremental chunks ask for as long as the source streams.
+        this.mariadb = undefined;
+        throw error;
+      },
+    );
     return this.mariadb;
+  }
+
+  /** The binlog's current file and position. */
+  private async binlogNow(): Promise<Pick<BinlogResume, 'file' | 'pos'>> {
+    const [status] = await this.binlogStatus();
+    if (status === undefined) {
+      throw new SourceMisconfiguredError(`MySQL source ${this.name} (${this.server}): the binary log is off: start the server with log_bin=binlog in its config`);
+    }
+    return { file: status.File, pos: Number(status.Position) };
   }
 
   /** SHOW MASTER STATUS, named SHOW BINARY LOG STATUS since MySQL 8.4. */

@@ -51,7 +51,7 @@ test('positions compare as strings in binlog order across files, event positions
   const at = (file: string, pos: number, ordinal: number) => changePosition(eventPositionPrefix(binlogFileIndex(file), pos), ordinal);
   const ordered = [
     at('binlog.000009', 999_999, 12),
-    boundaryPosition({ file: 'binlog.000010', pos: 4, gtid: '' }),
+    boundaryPosition({ file: 'binlog.000010', pos: 4 }),
     at('binlog.000010', 120, 0),
     at('binlog.000010', 120, 9),
     at('binlog.000010', 120, 10),
