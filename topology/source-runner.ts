@@ -80,7 +80,7 @@ export async function runSource(options: SourceRunnerOptions): Promise<void> {
   try {
     if (token.phase === 'snapshot') token = await snapshotFromToken(options, session, token);
     if (options.signal?.aborted) return;
-    if (mode !== 'never') await session.snapshotAddedTables();
+    await session.reconcileCapturedTables(mode !== 'never');
     options.metrics?.sourcePhase(connector.name, 'streaming');
     logOf(options).info({ source: connector.name, position: token.position }, 'streaming');
     await streamFromToken(options, session, token);
@@ -179,11 +179,12 @@ class SourceSession {
   }
 
   /**
-   * Tables matched by `include` that the token does not list as captured are snapshotted incrementally
-   * while the rest streams; tables no longer matched stop being captured. A token from before captured
-   * tables were recorded counts every table matched now as captured.
+   * Tables matched by `include` that the token does not list as captured are captured from now on and,
+   * unless `snapshotAdded` is false (snapshot: never), snapshotted incrementally while the rest streams;
+   * tables no longer matched stop being captured. A token from before captured tables were recorded counts
+   * every table matched now as captured.
    */
-  async snapshotAddedTables(): Promise<void> {
+  async reconcileCapturedTables(snapshotAdded: boolean): Promise<void> {
     const { connector } = this.options;
     const log = logOf(this.options);
     const tables = await connector.tables();
@@ -200,7 +201,7 @@ class SourceSession {
     const queued = new Set(this.incremental.pending().map((request) => request.table));
     const added = tables.filter((table) => !(table in this.captured!) && !queued.has(table));
     for (const table of added) this.captured[table] = now;
-    if (added.length === 0) return;
+    if (added.length === 0 || !snapshotAdded) return;
     log.info({ source: connector.name, tables: added }, 'tables newly captured: snapshotting them incrementally');
     const id = `added:${now}`;
     this.notify({ type: 'incremental-requested', id, tables: added });
