@@ -10,8 +10,9 @@ import type { Logger } from './log.ts';
  *   durable, then `snapshot-finished` once the token that ends the snapshot is;
  * - incremental snapshot: `incremental-requested` when the owner of the source reads the request, then
  *   either `incremental-refused` (nothing of it is done) or `incremental-accepted` once the token that holds
- *   it is durable (a table of it the source cannot read is named in `refused`), then per table
- *   `incremental-table-snapshotted` once its last chunk is durable, then `incremental-finished`.
+ *   it is durable (a table of it the source does not capture is named in `refused`), then per table
+ *   `incremental-table-snapshotted` once its last chunk is durable (or `incremental-table-refused` when it
+ *   cannot be read when its turn comes), then `incremental-finished`.
  *
  * Each is written once its cause is durable, so a crash may repeat one (at least once), never announce
  * what a restart would undo.
@@ -23,6 +24,7 @@ export type Notification =
   | { type: 'incremental-requested'; id: string; tables: string[] }
   | { type: 'incremental-refused'; id: string; tables: string[]; reason: string }
   | { type: 'incremental-accepted'; id: string; tables: string[]; refused: Array<{ table: string; reason: string }> }
+  | { type: 'incremental-table-refused'; id: string; table: string; reason: string }
   | { type: 'incremental-table-snapshotted'; id: string; table: string; rows: number; chunks: number; durationMs: number }
   | { type: 'incremental-finished'; id: string; tables: string[] };
 

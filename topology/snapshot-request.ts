@@ -96,20 +96,18 @@ export async function requestSnapshot(
 }
 
 /**
- * The answer the notifications about a request give so far, if they give one for what is waited for. A
- * refusal of every table before any acceptance refuses the request (the source checked it, or the only
- * table could not be read); a refusal of some tables, before or after the acceptance, adds them to
- * `refused`.
+ * The answer the notifications about a request give so far, if they give one for what is waited for:
+ * `incremental-refused` refuses the whole request; the tables named in the acceptance's `refused` and in
+ * `incremental-table-refused` records are the ones it does not snapshot.
  */
 function answerOf(request: SnapshotSignal, wait: 'accepted' | 'finished', seen: readonly Notification[]): SnapshotRequestResult | undefined {
   const refused = new Map<string, string>();
-  let accepted = false;
   for (const notification of seen) {
     if (notification.type === 'incremental-refused') {
-      if (!accepted && request.tables.every((table) => notification.tables.includes(table))) return { status: 'refused', request, reason: notification.reason };
-      for (const table of notification.tables) refused.set(table, notification.reason);
+      return { status: 'refused', request, reason: notification.reason };
+    } else if (notification.type === 'incremental-table-refused') {
+      refused.set(notification.table, notification.reason);
     } else if (notification.type === 'incremental-accepted') {
-      accepted = true;
       for (const { table, reason } of notification.refused) refused.set(table, reason);
       if (wait === 'accepted') return settled('accepted', request, notification.tables, refused);
     } else if (notification.type === 'incremental-finished') {

@@ -122,10 +122,13 @@ class SourceSession {
       onChunkRead: () => this.wake(),
       onTableRefused: (request, reason) => {
         logOf(options).warn({ source: options.connector.name, table: request.table, reason }, 'incremental snapshot of a table refused');
-        this.notify({ type: 'incremental-refused', id: request.id, tables: [request.table], reason });
         this.tokenWanted = true;
         const last = this.isLastOf(request);
-        this.awaitingToken.push(() => this.tableFinished(request, false, last));
+        // After the token that drops it (and so after the request's acceptance, which waits for an earlier or the same token).
+        this.awaitingToken.push(() => {
+          this.notify({ type: 'incremental-table-refused', id: request.id, table: request.table, reason });
+          this.tableFinished(request, false, last);
+        });
         this.wake();
       },
       onError: (error) => this.fail(error),
