@@ -5,7 +5,8 @@
  * event's cluster time (the oplog Timestamp: seconds `t` and increment `i`, each zero-padded to 10 digits,
  * enough for any unsigned 32-bit value) and an index (8 digits) that orders events sharing one cluster
  * time (the operations of one transaction). Plain string order is therefore source order.
- * The position a stream is opened at has index 0, so every event streamed from it is newer.
+ * The position a stream is opened at has index 0, so every event streamed from it is newer; the last
+ * index ({@link lastPositionAt}) comes after every event at its cluster time.
  *
  * `LogPosition.resume` is a {@link MongoResume}: where each change stream restarts.
  */
@@ -32,8 +33,16 @@ export interface MongoResume extends Record<string, unknown> {
 /** The key of a database-scope stream's token in {@link MongoResume.resumeTokens}. */
 export const DATABASE_STREAM = '*';
 
+/** The highest index the position's 8 digits hold. */
+const LAST_INDEX = 99_999_999;
+
 export function formatPosition(time: ClusterTime, index: number): string {
   return `${pad(time.t, 10)}.${pad(time.i, 10)}.${pad(index, 8)}`;
+}
+
+/** The position after every event at `time`: what a read that saw every write at or before `time` covers. */
+export function lastPositionAt(time: ClusterTime): string {
+  return formatPosition(time, LAST_INDEX);
 }
 
 export function parsePosition(position: string): { time: ClusterTime; index: number } {

@@ -9,6 +9,7 @@
  *   (`startAtOperationTime`). The streams stay open and stream() goes on from them when it starts from
  *   the same position, so nothing written after openLog() is lost however long the snapshot takes.
  * - snapshot(): each collection in `_id` order, in keyset chunks (snapshot.ts), `parallelism` at once.
+ * - readChunk(): one chunk of an incremental snapshot, between two cluster times (incremental-chunk.ts).
  * - stream(): changes as ChangeEvents (change-events.ts), a `commit` after each event (after the last
  *   event of a transaction, for events that carry lsid/txnNumber), and heartbeats: at most one `commit`
  *   per `heartbeatIntervalMs` at the newest resume tokens without captured changes (idle batches' post-batch
@@ -19,7 +20,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MongoClient, type ChangeStream, type ChangeStreamDocument, type Db, type Document } from 'mongodb';
 import { Observable, type Subscriber } from 'rxjs';
-import type { LogPosition, SnapshotItem, SourceConnector, StreamItem } from '../../topology/source.ts';
+import type { IncrementalChunk, LogPosition, SnapshotItem, SourceConnector, StreamItem } from '../../topology/source.ts';
 import type { SourceToken, TableSnapshotProgress } from '../../topology/token.ts';
 import type { FlowControl } from '../../topology/flow-control.ts';
 import { HeartbeatPacer } from '../../topology/heartbeat.ts';
@@ -30,6 +31,7 @@ import { asPositionLost, openChangeStream, type OpenedChangeStream, type StreamS
 import { snapshotDoneEvent, snapshotReadEvent, streamedEvent, type DocumentLookup, type EventOrigin, type StreamEnd } from './change-events.ts';
 import { ServerDocumentLookup } from './document-lookup.ts';
 import { chunkKey, readChunk } from './snapshot.ts';
+import { readIncrementalChunk } from './incremental-chunk.ts';
 import {
   DATABASE_STREAM,
   clusterTimeOfResumeToken,
@@ -96,13 +98,7 @@ export class MongoSource implements SourceConnector {
   }
 
   async tables(): Promise<string[]> {
-    const db = await this.database();
-    const collections = await db.listCollections({}, { nameOnly: true }).toArray();
-    return collections
-      .filter((collection) => collection.type === undefined || collection.type === 'collection')
-      .map((collection) => collection.name)
-      .filter((name) => coversCollection(this.config, name))
-      .sort();
+    return (await this.collectionNames({})).filter((name) => coversCollection(this.config, name)).sort();
   }
 
   /** estimatedDocumentCount: the collection's metadata count, no scan (progress bars only). */
@@ -184,6 +180,23 @@ export class MongoSource implements SourceConnector {
     });
   }
 
+  async readChunk(collection: string, afterKey: string | undefined, size: number): Promise<IncrementalChunk | undefined> {
+    const facts = await this.serverFacts();
+    const client = await this.connect();
+    // mongo-java-server has no sessions, and needs none (incremental-chunk.ts).
+    const session = facts.replicaSet ? client.startSession({ causalConsistency: true }) : undefined;
+    try {
+      const target = { collection: client.db(this.config.database).collection(collection), origin: this.origin(), session, clusterTime: () => this.readClusterTime() };
+      const chunk = await readIncrementalChunk(target, afterKey, size);
+      // Looked for after the read, so that a collection dropped while it was read does not pass for one read to its end.
+      return (await this.collectionNames({ name: collection })).length > 0 ? chunk : undefined;
+    } catch (error) {
+      throw this.redacted(error);
+    } finally {
+      await session?.endSession();
+    }
+  }
+
   async close(): Promise<void> {
     await this.closeOpenedStreams();
     await this.client?.close();
@@ -259,6 +272,13 @@ export class MongoSource implements SourceConnector {
   redacted(error: unknown): unknown {
     if (error instanceof Error) error.message = redactMessage(error.message, this.config.url);
     return error;
+  }
+
+  /** The names of the database's collections (not views) that `filter` matches. */
+  private async collectionNames(filter: Document): Promise<string[]> {
+    const db = await this.database();
+    const collections = await db.listCollections(filter, { nameOnly: true }).toArray();
+    return collections.filter((collection) => collection.type === undefined || collection.type === 'collection').map((collection) => collection.name);
   }
 
   private takeOpenedStreams(from: LogPosition): Map<string, OpenedChangeStream> | undefined {

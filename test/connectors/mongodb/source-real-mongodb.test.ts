@@ -2,7 +2,8 @@
  * Real-MongoDB behaviours the local test server lacks, against a scripted wire-level peer
  * (fixtures/scripted-mongod.ts) that the real `mongodb` driver talks to: post-batch resume tokens,
  * operationTime, startAfter, an unknown token (280), ChangeStreamHistoryLost (286), transactions
- * (lsid/txnNumber), a dropped collection, database scope, and post- and pre-images.
+ * (lsid/txnNumber), a dropped collection, database scope, post- and pre-images, and the incremental
+ * snapshot's causally consistent chunk reads.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -333,3 +334,28 @@ test('fullDocument: updateLookup (the default) asks for no pre-images; an update
     await peer.stop();
   }
 });
+
+test('an incremental chunk reads majority-committed data in a session, after its low (afterClusterTime); high is read after it', async () => {
+  let pings = 0;
+  const peer = await ScriptedMongod.start((command) => {
+    if ('ping' in command) return { ok: 1, operationTime: new BSON.Timestamp({ t: 400, i: ++pings }) };
+    if ('listCollections' in command) return { cursor: { id: BSON.Long.ZERO, ns: 'shop.$cmd.listCollections', firstBatch: [{ name: 'orders', type: 'collection' }] }, ok: 1 };
+    if ('find' in command) return { cursor: { id: BSON.Long.ZERO, ns: NS, firstBatch: [{ _id: 1 }, { _id: 2 }] }, ok: 1 };
+    return undefined;
+  });
+  const source = sourceFor(peer);
+  try {
+    const chunk = await source.readChunk('orders', undefined, 5);
+    const [find] = peer.named('find');
+    assert.deepEqual(find?.readConcern, { level: 'majority', afterClusterTime: new BSON.Timestamp({ t: 400, i: 1 }) });
+    assert.ok(find?.lsid, 'in a session');
+    assert.deepEqual(
+      [chunk?.low, chunk?.high, chunk?.rows.length, chunk?.lastKey, chunk?.done],
+      ['0000000400.0000000001.99999999', '0000000400.0000000002.99999999', 2, canonical(2), true],
+    );
+  } finally {
+    await source.close();
+    await peer.stop();
+  }
+});
+
