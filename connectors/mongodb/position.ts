@@ -19,8 +19,10 @@ export interface ClusterTime {
 }
 
 /**
- * - `startAtOperationTime`: the cluster time the change streams were opened at; a stream with no token
- *   of its own restarts here (the Change Streams spec's `startAtOperationTime`, inclusive).
+ * - `startAtOperationTime`: a cluster time before which every stream has emitted every change (the time
+ *   the streams were opened at, then of each commit's position); a stream with no token of its own (a
+ *   collection newly captured, or one with no event yet on a server without post-batch resume tokens)
+ *   starts here (the Change Streams spec's `startAtOperationTime`, inclusive).
  * - `resumeTokens`: per watched namespace (a collection name, or {@link DATABASE_STREAM} for a
  *   database-scope stream), the canonical Extended JSON of the newest resume token whose events are all
  *   emitted before this position was.

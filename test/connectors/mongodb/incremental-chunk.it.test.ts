@@ -1,12 +1,17 @@
-/** Incremental snapshot chunks (connectors/mongodb/incremental-chunk.ts), on the test server while the change streams run. */
+/**
+ * Incremental snapshot chunks (connectors/mongodb/incremental-chunk.ts) and what the stream tells the
+ * incremental snapshot (StreamCursor.boundary), on the test server while the change streams run.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BSON } from 'mongodb';
 import { FlowControl } from '../../../topology/flow-control.ts';
 import type { ChangeEvent } from '../../../topology/change-event.ts';
-import type { IncrementalChunk, SnapshotItem, StreamItem } from '../../../topology/source.ts';
+import type { IncrementalChunk, SnapshotItem, StreamCursor, StreamItem } from '../../../topology/source.ts';
 import { MongoSource } from '../../../connectors/mongodb/source.ts';
-import { Recorder, canonical, changesOf, freshDatabase, rowsOf } from './source-harness.ts';
+import { fromTimestamp, lastPositionAt, mongoResumeOf, parsePosition } from '../../../connectors/mongodb/position.ts';
+import { eventually } from '../../topology/support/eventually.ts';
+import { Recorder, canonical, changesOf, freshDatabase, lastCommit, rowsOf, seesAll } from './source-harness.ts';
 
 /** An event without what differs between two reads of one document: when it was read, and at which position. */
 function readOf(event: ChangeEvent): ChangeEvent {
@@ -101,6 +106,36 @@ test('a write before the read is in the chunk, its change at or before low; a wr
   }
 });
 
+test('the boundary of an idle stream reaches a chunk\'s high, and moves on past writes the source does not capture', { timeout: 60_000 }, async () => {
+  const target = await freshDatabase('mongo_inc_boundary');
+  await target.db.createCollection('orders');
+  const audit = target.db.collection<{ _id: number }>('audit');
+  const source = new MongoSource({ name: 'm', url: target.url, database: target.name, collections: { include: ['orders'] } });
+  const cursor: StreamCursor = {};
+  const boundary = () => cursor.boundary?.()?.position ?? '';
+  try {
+    const stream = new Recorder<StreamItem>(source.stream(await source.openLog(), new FlowControl(), cursor));
+    const chunk = await source.readChunk('orders', undefined, 10);
+    assert.ok(chunk);
+    // No write after the read: an idle source's chunk is not held up until something is written.
+    await eventually("the boundary at the chunk's high", () => boundary() >= chunk.high);
+
+    await audit.insertOne({ _id: 1 });
+    const entry = await target.client.db('local').collection('oplog.rs').findOne({ ns: `${target.name}.audit` });
+    assert.ok(entry);
+    const auditAt = lastPositionAt(fromTimestamp(entry.ts));
+    assert.ok(auditAt > chunk.high);
+    await eventually('the boundary past the audit write', () => boundary() >= auditAt);
+    const at = cursor.boundary?.();
+    stream.stop();
+    assert.deepEqual(at?.resume, { startAtOperationTime: parsePosition(at?.position ?? '').time, resumeTokens: {} }, 'orders, with no token yet, restarts at the position');
+    assert.deepEqual(stream.items, [], 'the audit write is not captured');
+  } finally {
+    await source.close();
+    await target.drop();
+  }
+});
+
 test('a collection that is gone reads as undefined', { timeout: 60_000 }, async () => {
   const target = await freshDatabase('mongo_inc_dropped');
   await target.db.collection<{ _id: number }>('gone').insertOne({ _id: 1 });
@@ -112,6 +147,56 @@ test('a collection that is gone reads as undefined', { timeout: 60_000 }, async 
     assert.equal(await source.readChunk('never', undefined, 10), undefined);
   } finally {
     await source.close();
+    await target.drop();
+  }
+});
+
+test('a collection newly included, from a token written before it was captured, streams from that token on; left out again, it leaves the token', { timeout: 60_000 }, async () => {
+  const target = await freshDatabase('mongo_inc_added');
+  const orders = target.db.collection<{ _id: number }>('orders');
+  const refunds = target.db.collection<{ _id: string }>('refunds');
+  await target.db.createCollection('orders');
+  const flow = new FlowControl();
+  const first = new MongoSource({ name: 'm', url: target.url, database: target.name, collections: { include: ['orders'] } });
+  const second = new MongoSource({ name: 'm', url: target.url, database: target.name, collections: { include: ['orders', 'refunds'] } });
+  const third = new MongoSource({ name: 'm', url: target.url, database: target.name, collections: { include: ['orders'] } });
+  try {
+    const running = new Recorder<StreamItem>(first.stream(await first.openLog(), flow));
+    await refunds.insertOne({ _id: 'before the token' });
+    await orders.insertOne({ _id: 1 });
+    await running.until(seesAll([canonical(1)]));
+    const stored = lastCommit(running.items);
+    running.stop();
+    await first.close();
+
+    await refunds.insertOne({ _id: 'while down' });
+    assert.equal(await second.canResume({ pipeline: 'p', source: 'm', phase: 'streaming', ...stored, writtenAt: Date.now() }), true);
+    const resumed = new Recorder<StreamItem>(second.stream(stored, flow));
+    await refunds.insertOne({ _id: 'live' });
+    await resumed.until(seesAll([canonical('while down'), canonical('live')]));
+    const storedWithRefunds = lastCommit(resumed.items);
+    resumed.stop();
+    // Earlier writes are the incremental snapshot's: the new stream starts where the token's position is, not
+    // where the source first started.
+    assert.deepEqual(
+      changesOf(resumed.items).map((event) => [event.source.table, event.key._id]),
+      [
+        ['refunds', canonical('while down')],
+        ['refunds', canonical('live')],
+      ],
+    );
+    assert.deepEqual(Object.keys(mongoResumeOf(storedWithRefunds).resumeTokens).sort(), ['orders', 'refunds']);
+
+    // Left out, refunds leaves the token: captured again some day, it starts at the token's position, not at
+    // a token of its own the oplog may no longer reach.
+    const withoutRefunds = new Recorder<StreamItem>(third.stream(storedWithRefunds, flow));
+    await orders.insertOne({ _id: 2 });
+    await withoutRefunds.until(seesAll([canonical(2)]));
+    withoutRefunds.stop();
+    assert.deepEqual(Object.keys(mongoResumeOf(lastCommit(withoutRefunds.items)).resumeTokens), ['orders']);
+  } finally {
+    await second.close();
+    await third.close();
     await target.drop();
   }
 });
