@@ -5,7 +5,8 @@
  * event's cluster time (the oplog Timestamp: seconds `t` and increment `i`, each zero-padded to 10 digits,
  * enough for any unsigned 32-bit value) and an index (8 digits) that orders events sharing one cluster
  * time (the operations of one transaction). Plain string order is therefore source order.
- * The position a stream is opened at has index 0, so every event streamed from it is newer.
+ * The position a stream is opened at has index 0, so every event streamed from it is newer; the last
+ * index ({@link lastPositionAt}) comes after every event at its cluster time.
  *
  * `LogPosition.resume` is a {@link MongoResume}: where each change stream restarts.
  */
@@ -18,8 +19,10 @@ export interface ClusterTime {
 }
 
 /**
- * - `startAtOperationTime`: the cluster time the change streams were opened at; a stream with no token
- *   of its own restarts here (the Change Streams spec's `startAtOperationTime`, inclusive).
+ * - `startAtOperationTime`: a cluster time before which every stream has emitted every change (the time
+ *   the streams were opened at, then of each commit's position); a stream with no token of its own (a
+ *   collection newly captured, or one with no event yet on a server without post-batch resume tokens)
+ *   starts here (the Change Streams spec's `startAtOperationTime`, inclusive).
  * - `resumeTokens`: per watched namespace (a collection name, or {@link DATABASE_STREAM} for a
  *   database-scope stream), the canonical Extended JSON of the newest resume token whose events are all
  *   emitted before this position was.
@@ -32,8 +35,16 @@ export interface MongoResume extends Record<string, unknown> {
 /** The key of a database-scope stream's token in {@link MongoResume.resumeTokens}. */
 export const DATABASE_STREAM = '*';
 
+/** The highest index the position's 8 digits hold. */
+const LAST_INDEX = 99_999_999;
+
 export function formatPosition(time: ClusterTime, index: number): string {
   return `${pad(time.t, 10)}.${pad(time.i, 10)}.${pad(index, 8)}`;
+}
+
+/** The position after every event at `time`: what a read that saw every write at or before `time` covers. */
+export function lastPositionAt(time: ClusterTime): string {
+  return formatPosition(time, LAST_INDEX);
 }
 
 export function parsePosition(position: string): { time: ClusterTime; index: number } {

@@ -9,17 +9,21 @@
  *   (`startAtOperationTime`). The streams stay open and stream() goes on from them when it starts from
  *   the same position, so nothing written after openLog() is lost however long the snapshot takes.
  * - snapshot(): each collection in `_id` order, in keyset chunks (snapshot.ts), `parallelism` at once.
+ * - readChunk(): one chunk of an incremental snapshot, between two cluster times (incremental-chunk.ts).
  * - stream(): changes as ChangeEvents (change-events.ts), a `commit` after each event (after the last
  *   event of a transaction, for events that carry lsid/txnNumber), and heartbeats: at most one `commit`
  *   per `heartbeatIntervalMs` at the newest resume tokens without captured changes (idle batches' post-batch
  *   resume tokens, changes of collections left out), so a quiet source's token keeps up with the oplog.
+ *   A commit's position, and the cursor's boundary, is the lowest position the streams have reached
+ *   (stream-reach.ts): up to it every stream has emitted every change, so an incremental snapshot's chunk
+ *   placed there comes after every change it must, and a stream with no token of its own restarts there.
  *   `drop`, `rename`, `dropDatabase` and `invalidate` end the stream with a SourceMisconfiguredError
  *   (after a `commit` for the events before them): the source cannot follow a collection that is gone.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MongoClient, type ChangeStream, type ChangeStreamDocument, type Db, type Document } from 'mongodb';
 import { Observable, type Subscriber } from 'rxjs';
-import type { LogPosition, SnapshotItem, SourceConnector, StreamItem } from '../../topology/source.ts';
+import type { IncrementalChunk, LogPosition, SnapshotItem, SourceConnector, StreamCursor, StreamItem } from '../../topology/source.ts';
 import type { SourceToken, TableSnapshotProgress } from '../../topology/token.ts';
 import type { FlowControl } from '../../topology/flow-control.ts';
 import { HeartbeatPacer } from '../../topology/heartbeat.ts';
@@ -30,6 +34,8 @@ import { asPositionLost, openChangeStream, type OpenedChangeStream, type StreamS
 import { snapshotDoneEvent, snapshotReadEvent, streamedEvent, type DocumentLookup, type EventOrigin, type StreamEnd } from './change-events.ts';
 import { ServerDocumentLookup } from './document-lookup.ts';
 import { chunkKey, readChunk } from './snapshot.ts';
+import { readIncrementalChunk } from './incremental-chunk.ts';
+import { ClusterClock, StreamReach } from './stream-reach.ts';
 import {
   DATABASE_STREAM,
   clusterTimeOfResumeToken,
@@ -37,6 +43,7 @@ import {
   encodeResumeToken,
   formatPosition,
   fromTimestamp,
+  lastPositionAt,
   mongoResumeOf,
   parsePosition,
   sameClusterTime,
@@ -96,13 +103,7 @@ export class MongoSource implements SourceConnector {
   }
 
   async tables(): Promise<string[]> {
-    const db = await this.database();
-    const collections = await db.listCollections({}, { nameOnly: true }).toArray();
-    return collections
-      .filter((collection) => collection.type === undefined || collection.type === 'collection')
-      .map((collection) => collection.name)
-      .filter((name) => coversCollection(this.config, name))
-      .sort();
+    return (await this.collectionNames({})).filter((name) => coversCollection(this.config, name)).sort();
   }
 
   /** estimatedDocumentCount: the collection's metadata count, no scan (progress bars only). */
@@ -176,12 +177,30 @@ export class MongoSource implements SourceConnector {
     });
   }
 
-  stream(from: LogPosition, flow: FlowControl): Observable<StreamItem> {
+  stream(from: LogPosition, flow: FlowControl, cursor?: StreamCursor): Observable<StreamItem> {
     return new Observable<StreamItem>((subscriber) => {
       const run = new StreamRun(this, from, flow, subscriber);
+      if (cursor) cursor.boundary = () => run.boundary();
       run.start(this.takeOpenedStreams(from)).catch((error: unknown) => run.fail(error));
       return () => run.stop();
     });
+  }
+
+  async readChunk(collection: string, afterKey: string | undefined, size: number): Promise<IncrementalChunk | undefined> {
+    const facts = await this.serverFacts();
+    const client = await this.connect();
+    // mongo-java-server has no sessions, and needs none (incremental-chunk.ts).
+    const session = facts.replicaSet ? client.startSession({ causalConsistency: true }) : undefined;
+    try {
+      const target = { collection: client.db(this.config.database).collection(collection), origin: this.origin(), session, clusterTime: () => this.readClusterTime() };
+      const chunk = await readIncrementalChunk(target, afterKey, size);
+      // Looked for after the read, so that a collection dropped while it was read does not pass for one read to its end.
+      return (await this.collectionNames({ name: collection })).length > 0 ? chunk : undefined;
+    } catch (error) {
+      throw this.redacted(error);
+    } finally {
+      await session?.endSession();
+    }
   }
 
   async close(): Promise<void> {
@@ -205,6 +224,15 @@ export class MongoSource implements SourceConnector {
       batchSize: this.config.batchSize,
       maxWireVersion: facts.maxWireVersion,
     };
+  }
+
+  /**
+   * @internal for StreamRun: how its idle streams learn the cluster time on a server whose empty batches
+   * carry no post-batch resume token. Only mongo-java-server has change streams on a standalone server.
+   */
+  async clusterClock(): Promise<ClusterClock | undefined> {
+    const facts = await this.serverFacts();
+    return facts.replicaSet ? undefined : new ClusterClock(() => this.readClusterTime());
   }
 
   /** @internal for StreamRun */
@@ -259,6 +287,13 @@ export class MongoSource implements SourceConnector {
   redacted(error: unknown): unknown {
     if (error instanceof Error) error.message = redactMessage(error.message, this.config.url);
     return error;
+  }
+
+  /** The names of the database's collections (not views) that `filter` matches. */
+  private async collectionNames(filter: Document): Promise<string[]> {
+    const db = await this.database();
+    const collections = await db.listCollections(filter, { nameOnly: true }).toArray();
+    return collections.filter((collection) => collection.type === undefined || collection.type === 'collection').map((collection) => collection.name);
   }
 
   private takeOpenedStreams(from: LogPosition): Map<string, OpenedChangeStream> | undefined {
@@ -328,8 +363,11 @@ class StreamRun {
   /** Per stream, the token of the newest commit emitted. */
   private readonly committed: Record<string, string>;
   /** Per stream, a newer token without captured changes since, waiting for the next heartbeat. */
-  private readonly idle = new Map<string, CommitPoint>();
+  private readonly idle = new Map<string, string>();
   private readonly heartbeats: HeartbeatPacer;
+  private readonly reach = new StreamReach();
+  /** Set on start, on a server without post-batch resume tokens (MongoSource.clusterClock). */
+  private clock: ClusterClock | undefined;
   private lastTime: ClusterTime;
   private lastIndex: number;
 
@@ -351,6 +389,11 @@ class StreamRun {
     const streams = alreadyOpen ?? (await this.source.openStreams(this.resume));
     for (const { stream } of streams.values()) this.streams.push(stream);
     if (this.stopped) return this.stop();
+    this.clock = await this.source.clusterClock();
+    for (const key of streams.keys()) this.reach.reach(key, this.startPosition(key));
+    // A collection no longer captured leaves the tokens: captured again later, it starts where a collection
+    // new to the source does, not at a token the oplog may no longer reach.
+    for (const key of Object.keys(this.committed)) if (!streams.has(key)) delete this.committed[key];
     const lookup = await this.source.lookup();
     const targets = new Map(await this.source.streamTargets());
     const settings = await this.source.settings();
@@ -363,6 +406,14 @@ class StreamRun {
         }),
       ),
     );
+  }
+
+  /** StreamCursor.boundary: asks for a newer cluster time too, so an idle stream's reach moves on. */
+  boundary(): LogPosition | undefined {
+    if (this.stopped) return undefined;
+    this.clock?.want();
+    const position = this.reach.boundary();
+    return position === undefined ? undefined : resumablePosition(position, { ...this.committed, ...Object.fromEntries(this.idle) });
   }
 
   fail(error: unknown): void {
@@ -381,17 +432,21 @@ class StreamRun {
     let next: ChangeStreamDocument | null = opened.first;
     let openTransaction: (CommitPoint & { txId: string }) | undefined;
     while (!this.stopped) {
+      // Read before the getMore below, which sees every write at or before it.
+      const clusterTime = this.clock?.known;
       const change = next ?? (await stream.tryNext());
       next = null;
       if (this.stopped) return;
       if (change === null) {
         // An empty batch: every transaction before it is complete, and its post-batch resume token is newer.
+        this.reach.release(key);
         if (openTransaction) this.commit(openTransaction);
         openTransaction = undefined;
-        this.idleToken(key, stream);
+        this.idleBatch(key, stream, clusterTime);
         await sleep(IDLE_PAUSE_MS);
         continue;
       }
+      this.reach.hold(key);
       const position = this.nextPosition(change.clusterTime === undefined ? this.lastTime : fromTimestamp(change.clusterTime));
       const collection = collectionOf(change) ?? key;
       const result = this.source.covers(collection) ? await streamedEvent(this.source.origin(), change, collection, position, lookup) : undefined;
@@ -401,69 +456,100 @@ class StreamRun {
       openTransaction = undefined;
       if (result === undefined) {
         // A collection left out (database scope): its change moves the token only as a heartbeat.
-        this.idleAt(point);
+        this.reach.release(key);
+        this.reach.reach(key, position);
+        this.idleAt(key, point.token);
         continue;
       }
       if (!('op' in result)) {
+        this.reach.release(key);
         this.commit(point);
         throw streamEndError(this.source.name, result, position);
       }
       this.idle.delete(key);
       this.subscriber.next({ kind: 'change', event: result });
-      if (txId === undefined) this.commit(point);
-      else openTransaction = { ...point, txId };
+      if (txId === undefined) {
+        this.reach.release(key);
+        this.commit(point);
+      } else {
+        openTransaction = { ...point, txId };
+      }
       if (this.flow.paused) await this.flow.resumed();
     }
   }
 
-  /** An empty batch: its post-batch resume token, if it moved on, waits for the next heartbeat. */
-  private idleToken(key: string, stream: ChangeStream): void {
+  /**
+   * Where the stream `key` starts, everything before having been emitted: its resume token's cluster time,
+   * or the resume's start (a stream with no token starts there).
+   */
+  private startPosition(key: string): string {
+    const start = formatPosition(this.resume.startAtOperationTime, 0);
+    const token = this.resume.resumeTokens[key];
+    const tokenTime = token === undefined ? undefined : clusterTimeOfResumeToken(decodeResumeToken(token));
+    const afterToken = tokenTime === undefined ? start : formatPosition(tokenTime, 0);
+    return afterToken > start ? afterToken : start;
+  }
+
+  /**
+   * An empty batch: the stream has read up to its post-batch resume token's cluster time, and through a
+   * cluster time read before the batch's getMore. The token, if it moved on, waits for the next heartbeat.
+   */
+  private idleBatch(key: string, stream: ChangeStream, clusterTime: ClusterTime | undefined): void {
+    if (clusterTime !== undefined) this.reach.reach(key, lastPositionAt(clusterTime));
     if (stream.resumeToken == null) return;
+    const tokenTime = clusterTimeOfResumeToken(stream.resumeToken);
+    if (tokenTime !== undefined) this.reach.reach(key, formatPosition(tokenTime, 0));
     const token = encodeResumeToken(stream.resumeToken);
-    if (token === this.committed[key]) return;
-    const time = clusterTimeOfResumeToken(stream.resumeToken);
-    const idlePosition = time === undefined ? this.currentPosition() : formatPosition(time, 0);
-    this.idleAt({ key, token, position: idlePosition > this.currentPosition() ? idlePosition : this.currentPosition() });
+    if (token !== this.committed[key]) this.idleAt(key, token);
   }
 
   /**
    * A token after every captured change of its stream: when a heartbeat is due, one commit takes it and the
    * other streams' waiting tokens (each is after its own stream's last change, all of them committed).
    */
-  private idleAt(point: CommitPoint): void {
-    this.idle.set(point.key, point);
+  private idleAt(key: string, token: string): void {
+    this.idle.set(key, token);
     if (this.stopped || !this.heartbeats.beat()) return;
-    let position = point.position;
-    for (const waiting of this.idle.values()) {
-      this.committed[waiting.key] = waiting.token;
-      if (waiting.position > position) position = waiting.position;
-    }
+    for (const [waitingKey, waitingToken] of this.idle) this.committed[waitingKey] = waitingToken;
     this.idle.clear();
-    this.emitCommit(position, true);
+    this.emitCommit(true);
   }
 
   private commit(point: CommitPoint): void {
     if (this.stopped) return;
     this.committed[point.key] = point.token;
     this.idle.delete(point.key);
+    this.reach.reach(point.key, point.position);
     this.heartbeats.moved();
-    this.emitCommit(point.position, false);
+    // Another stream has not reached this commit yet: on a server without post-batch resume tokens only a
+    // newer cluster time can tell that an idle one has.
+    if (this.floor() < point.position) this.clock?.want();
+    this.emitCommit(false);
   }
 
-  private emitCommit(position: string, heartbeat: boolean): void {
-    const resume: MongoResume = { startAtOperationTime: this.resume.startAtOperationTime, resumeTokens: { ...this.committed } };
-    this.subscriber.next(heartbeat ? { kind: 'commit', position: { position, resume }, heartbeat } : { kind: 'commit', position: { position, resume } });
+  private emitCommit(heartbeat: boolean): void {
+    const position = resumablePosition(this.floor(), { ...this.committed });
+    this.subscriber.next(heartbeat ? { kind: 'commit', position, heartbeat } : { kind: 'commit', position });
+  }
+
+  /** The position up to which every stream has emitted every change (only a started stream commits). */
+  private floor(): string {
+    const floor = this.reach.floor();
+    if (floor === undefined) throw new Error('a commit before any change stream started');
+    return floor;
   }
 
   private nextPosition(time: ClusterTime): string {
     this.lastIndex = sameClusterTime(time, this.lastTime) ? this.lastIndex + 1 : 1;
     this.lastTime = time;
-    return this.currentPosition();
-  }
-
-  private currentPosition(): string {
     return formatPosition(this.lastTime, this.lastIndex);
   }
+}
+
+/** A position to restart at: a stream with no token of its own starts at the position's cluster time. */
+function resumablePosition(position: string, resumeTokens: Record<string, string>): LogPosition {
+  const resume: MongoResume = { startAtOperationTime: parsePosition(position).time, resumeTokens };
+  return { position, resume };
 }
 
 function streamEndError(sourceName: string, end: StreamEnd, position: string): SourceMisconfiguredError {

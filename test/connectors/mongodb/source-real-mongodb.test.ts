@@ -2,15 +2,17 @@
  * Real-MongoDB behaviours the local test server lacks, against a scripted wire-level peer
  * (fixtures/scripted-mongod.ts) that the real `mongodb` driver talks to: post-batch resume tokens,
  * operationTime, startAfter, an unknown token (280), ChangeStreamHistoryLost (286), transactions
- * (lsid/txnNumber), a dropped collection, database scope, and post- and pre-images.
+ * (lsid/txnNumber), a dropped collection, database scope, post- and pre-images, and the incremental
+ * snapshot's causally consistent chunk reads and stream boundary.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BSON, type Document } from 'mongodb';
 import { FlowControl } from '../../../topology/flow-control.ts';
 import { PositionLostError, SourceMisconfiguredError } from '../../../topology/errors.ts';
-import type { LogPosition, StreamItem } from '../../../topology/source.ts';
+import type { LogPosition, StreamCursor, StreamItem } from '../../../topology/source.ts';
 import { MongoSource } from '../../../connectors/mongodb/source.ts';
+import { eventually } from '../../topology/support/eventually.ts';
 import { ScriptedMongod, resumeTokenAt } from './fixtures/scripted-mongod.ts';
 import { Recorder, canonical } from './source-harness.ts';
 
@@ -83,10 +85,11 @@ test('openLog() stores the post-batch resume token, opened at the server operati
 
     const stream = new Recorder<StreamItem>(source.stream(from, new FlowControl()));
     const error = await stream.failed();
+    // The start of a stream without a token of its own moves with the commits' positions.
     assert.deepEqual(stream.items, [
       {
         kind: 'commit',
-        position: { position: '0000000100.0000000005.00000000', resume: { startAtOperationTime: { t: 100, i: 1 }, resumeTokens: { orders: canonical(resumeTokenAt(100, 5)) } } },
+        position: { position: '0000000100.0000000005.00000000', resume: { startAtOperationTime: { t: 100, i: 5 }, resumeTokens: { orders: canonical(resumeTokenAt(100, 5)) } } },
         heartbeat: true,
       },
     ]);
@@ -328,6 +331,61 @@ test('fullDocument: updateLookup (the default) asks for no pre-images; an update
     assert.equal(options.fullDocumentBeforeChange, undefined);
     assert.deepEqual(peer.named('find')[0]?.filter, { _id: 6 }, 'the document looked up once more, by _id');
     assert.deepEqual(described(stream.items).filter((line) => !line.startsWith('commit')), [`d orders ${canonical(6)} before=null after=null`]);
+  } finally {
+    await source.close();
+    await peer.stop();
+  }
+});
+
+test('an incremental chunk reads majority-committed data in a session, after its low (afterClusterTime); high is read after it', async () => {
+  let pings = 0;
+  const peer = await ScriptedMongod.start((command) => {
+    if ('ping' in command) return { ok: 1, operationTime: new BSON.Timestamp({ t: 400, i: ++pings }) };
+    if ('listCollections' in command) return { cursor: { id: BSON.Long.ZERO, ns: 'shop.$cmd.listCollections', firstBatch: [{ name: 'orders', type: 'collection' }] }, ok: 1 };
+    if ('find' in command) return { cursor: { id: BSON.Long.ZERO, ns: NS, firstBatch: [{ _id: 1 }, { _id: 2 }] }, ok: 1 };
+    return undefined;
+  });
+  const source = sourceFor(peer);
+  try {
+    const chunk = await source.readChunk('orders', undefined, 5);
+    const [find] = peer.named('find');
+    assert.deepEqual(find?.readConcern, { level: 'majority', afterClusterTime: new BSON.Timestamp({ t: 400, i: 1 }) });
+    assert.ok(find?.lsid, 'in a session');
+    assert.deepEqual(
+      [chunk?.low, chunk?.high, chunk?.rows.length, chunk?.lastKey, chunk?.done],
+      ['0000000400.0000000001.99999999', '0000000400.0000000002.99999999', 2, canonical(2), true],
+    );
+  } finally {
+    await source.close();
+    await peer.stop();
+  }
+});
+
+test('the boundary is the post-batch resume token of an idle stream, read with no command of its own; none while a transaction is half emitted', async () => {
+  const transaction = { lsid: { id: new BSON.UUID('0f0e0d0c-0b0a-0908-0706-050403020100').toBinary() }, txnNumber: BSON.Long.fromNumber(4) };
+  const peer = await ScriptedMongod.start(
+    changeStreamScript({
+      aggregate: [batch('firstBatch', [])],
+      getMore: [batch('nextBatch', [insertEvent(1, 1, transaction), insertEvent(2, 1, transaction)]), batch('nextBatch', [], resumeTokenAt(300, 5))],
+    }),
+  );
+  const source = sourceFor(peer);
+  const cursor: StreamCursor = {};
+  // Paused from the first event on: the stream stops after it, in the middle of its transaction.
+  const flow = new FlowControl(1, 0);
+  flow.acquire(1);
+  try {
+    const stream = new Recorder<StreamItem>(source.stream(storedAt(resumeTokenAt(200, 7)), flow, cursor));
+    await stream.until((items) => items.length === 1);
+    assert.equal(cursor.boundary?.(), undefined);
+    flow.release(1);
+    await eventually('the boundary at the idle batch', () => cursor.boundary?.()?.position === '0000000300.0000000005.00000000');
+    // With the token waiting for a heartbeat (the transaction's commit was the token's move).
+    assert.deepEqual(cursor.boundary?.()?.resume, { startAtOperationTime: { t: 300, i: 5 }, resumeTokens: { orders: canonical(resumeTokenAt(300, 5)) } });
+    assert.equal(stream.items.filter((item) => item.kind === 'commit').length, 1);
+    stream.stop();
+    assert.equal(cursor.boundary?.(), undefined, 'none once stopped');
+    assert.equal(peer.named('ping').length, 0, 'the tokens tell how far the stream has read: no cluster time read');
   } finally {
     await source.close();
     await peer.stop();
