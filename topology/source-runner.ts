@@ -105,7 +105,6 @@ class SourceSession {
   tokenWanted = false;
   /** Wakes the stream's idle poll: set by streamFromToken. */
   wake: () => void = () => {};
-  private readonly started = new Map<string, number>();
   /** Per request id, the tables finished so far, for its `incremental-finished` notification. */
   private readonly snapshottedTables = new Map<string, string[]>();
 
@@ -242,16 +241,9 @@ class SourceSession {
     this.options.metrics?.notified(this.options.connector.name, notification.type);
   }
 
-  /** Durations of this process's work on a request's tables, for notifications. */
-  elapsed(table: string): number {
-    return Date.now() - (this.started.get(table) ?? Date.now());
-  }
-
   /** Queues the tables and resolves once a token holding them is durable. */
   private async accept(id: string, reason: IncrementalSnapshotProgress['reason'], tables: string[], refused: Array<{ table: string; reason: string }>, requestedAt: number): Promise<void> {
     const estimates = await (this.options.connector.estimateRows?.(tables) ?? Promise.resolve({} as Record<string, number>)).catch(() => ({}) as Record<string, number>);
-    const now = Date.now();
-    for (const table of tables) this.started.set(table, now);
     this.incremental.add(tables.map((table) => ({ id, table, reason, requestedAt, rows: 0, chunks: 0, ...(estimates[table] === undefined ? {} : { estimate: estimates[table] }) })));
     await new Promise<void>((resolve) => {
       this.awaitingToken.push(() => {
@@ -391,7 +383,7 @@ async function streamFromToken(options: SourceRunnerOptions, session: SourceSess
       marker === undefined
         ? undefined
         : () => {
-            session.notify({ type: 'incremental-table-snapshotted', id: request.id, table: request.table, rows: request.rows, chunks: request.chunks, durationMs: session.elapsed(request.table) });
+            session.notify({ type: 'incremental-table-snapshotted', id: request.id, table: request.table, rows: request.rows, chunks: request.chunks, durationMs: Date.now() - (request.startedAt ?? Date.now()) });
             session.tableFinished(request, true, last);
           };
     session.boundary(batcher, session.token('streaming', at, token.snapshot), written);
