@@ -147,6 +147,13 @@ export class IncrementalSnapshot {
     return { rows, request: { ...request }, marker: truncateEvent(source, chunk.schema) };
   }
 
+  /** Takes the requests of tables `keep` rejects out of the queue (before the first read: none is in flight); returns them. */
+  drop(keep: (table: string) => boolean): IncrementalSnapshotProgress[] {
+    const dropped = this.requests.filter((request) => request !== this.reading?.request && !keep(request.table));
+    for (const request of dropped) this.requests.splice(this.requests.indexOf(request), 1);
+    return dropped;
+  }
+
   /** No more reads; a read in flight is ignored when it returns. */
   stop(): void {
     this.stopped = true;

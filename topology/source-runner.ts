@@ -200,6 +200,14 @@ class SourceSession {
       delete this.captured[table];
       log.info({ source: connector.name, table }, 'table no longer captured (no longer matched by include, or gone)');
     }
+    for (const request of this.incremental.drop((table) => tables.includes(table))) {
+      this.tokenWanted = true;
+      const last = this.isLastOf(request);
+      this.awaitingToken.push(() => {
+        this.notify({ type: 'incremental-table-refused', id: request.id, table: request.table, reason: `source ${connector.name} no longer captures ${request.table}` });
+        this.tableFinished(request, false, last);
+      });
+    }
     const queued = new Set(this.incremental.pending().map((request) => request.table));
     const added = tables.filter((table) => !(table in this.captured!) && !queued.has(table));
     for (const table of added) this.captured[table] = now;

@@ -203,3 +203,31 @@ test('a table newly captured when the pipeline starts again is snapshotted incre
   }
 });
 
+
+test('a request left in the token for a table the source no longer captures is refused on start, and the rest goes on', async () => {
+  const pipeline = 'inc-dropped';
+  const db = new FakeDatabase();
+  seed(db, 'users', 10);
+  seed(db, 'orders', 10);
+  const transport = new MemoryTransport();
+  const first = await start(transport, pipeline, db, { failChunksAfter: 1 }).running;
+  const request = await sendSnapshotSignal(transport, pipeline, 0, 'src', ['app.users', 'app.orders']);
+  await assert.rejects(first.done, /connection lost during an incremental chunk/);
+  db.rows.delete('orders');
+  const second = await start(transport, pipeline, db).running;
+  try {
+    await finished(transport, pipeline, request.id);
+    const answer = notifications(transport, pipeline).filter((n) => n.type.startsWith('incremental-table') || n.type === 'incremental-finished');
+    assert.deepEqual(
+      answer.map((n) => [n.type, 'table' in n ? n.table : undefined]),
+      [
+        ['incremental-table-refused', 'app.orders'],
+        ['incremental-table-snapshotted', 'app.users'],
+        ['incremental-finished', undefined],
+      ],
+    );
+    assert.match((answer[0] as { reason: string }).reason, /no longer captures app\.orders/);
+  } finally {
+    await second.stop();
+  }
+});
