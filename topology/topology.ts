@@ -420,7 +420,11 @@ export class Topology {
         metrics.sourcePhase(connector.name, 'stopped');
         await producer.close();
       }
-    })();
+    })()
+      // runSource closes the inbox as its session stops; a source that ends before runSource took it (no
+      // producer, a failed check, a lost log position) is closed here, or a request waiting in the inbox
+      // would hold the control topic's batch, and with it the topology's stop, forever.
+      .finally(() => signals.close(new Error(`source ${connector.name} stopped in this process`)));
     // Once asked to stop (the source moved to another process), a failing last write is expected: the
     // new owner's transactional producer fences this one. What it did not commit, the new owner redoes.
     running.catch((error: unknown) => {

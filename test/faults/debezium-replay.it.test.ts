@@ -4,16 +4,35 @@
  * by key, d removes it, t empties the table) replays the change topic and must hold exactly the source:
  * after an initial snapshot taken while a writer inserts, updates, deletes and moves keys (chunks of 100,
  * so the snapshot interleaves with those writes), after a `when_needed` re-snapshot over a purged binlog,
- * and after a real TRUNCATE TABLE. The sink's copy (cdc verify) equals the source each time too.
+ * after an incremental snapshot asked for with `cdc snapshot` while a writer runs (also when the consumer
+ * starts reading at the request), and after a real TRUNCATE TABLE, which empties the table. The sink's
+ * copy (cdc verify) equals the source each time too.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import mysql from 'mysql2/promise';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { POSITION_COLUMN } from '../../connectors/sql/dialect.ts';
 import { topics } from '../../topology/topics.ts';
 import { PrivateMariaDb } from '../connectors/support/private-mariadb.ts';
 import { SourceWriter } from '../connectors/mysql/cli-pipeline.ts';
-import { cleanUp, deleteTopics, env, FaultConfig, faultName, FaultSummary, killStrayRuns, purgeBinaryLogs, readTopic, SOURCE, startRun, tail, untilVerified } from './support.ts';
+import {
+  cleanUp,
+  deleteTopics,
+  endOffsets,
+  env,
+  FaultConfig,
+  faultName,
+  FaultSummary,
+  killStrayRuns,
+  purgeBinaryLogs,
+  readTopic,
+  snapshotCli,
+  SOURCE,
+  startRun,
+  tail,
+  untilVerified,
+} from './support.ts';
 
 const summary = new FaultSummary();
 let source: PrivateMariaDb | undefined;
@@ -34,12 +53,16 @@ interface Replay {
   ops: Record<string, number>;
 }
 
-/** Reads the whole change topic and applies it as a Debezium consumer does (one captured table). */
-async function debeziumReplay(pipeline: string): Promise<Replay> {
+/**
+ * Reads the change topic, from its start or from the offsets `from` (per partition: a consumer that started
+ * then), and applies it as a Debezium consumer does (one captured table).
+ */
+async function debeziumReplay(pipeline: string, from?: Map<number, bigint>): Promise<Replay> {
   const registry = new SchemaRegistry({ host: env.SCHEMA_REGISTRY_URL });
   const rows = new Map<string, string>();
   const ops: Record<string, number> = {};
   for (const record of await readTopic(topics.change(pipeline, SOURCE))) {
+    if (from !== undefined && BigInt(record.offset) < from.get(record.partition)!) continue;
     const value = (await registry.decode(record.value!)) as { op: string; after: Record<string, unknown> | null };
     ops[value.op] = (ops[value.op] ?? 0) + 1;
     if (value.op === 't') {
@@ -64,10 +87,16 @@ function assertSame(replayed: Map<string, string>, expected: Map<string, string>
   assert.deepEqual({ missing: missing.slice(0, 10), extra: extra.slice(0, 10), rows: replayed.size }, { missing: [], extra: [], rows: expected.size }, when);
 }
 
-test('a Debezium consumer replaying the change topic holds the source: after a snapshot under writes, a when_needed re-snapshot and a TRUNCATE TABLE', { timeout: 600_000 }, async () => {
+/** The snapshot end markers on the repartition topic: records without a key. */
+async function endMarkers(pipeline: string): Promise<number[]> {
+  return (await readTopic(topics.repartition(pipeline))).filter((record) => record.key === null).map((record) => record.partition);
+}
+
+test('a Debezium consumer replaying the change topic holds the source: after a snapshot under writes, a when_needed re-snapshot, an incremental snapshot under writes and a TRUNCATE TABLE', { timeout: 600_000 }, async () => {
   const src = faultName('dbz_src');
   const dst = faultName('dbz_dst');
   const table = `\`${src}\`.\`items\``;
+  const copy = `\`${dst}\`.\`items\``;
   const admin = await mysql.createConnection(source!.url());
   const target = await mysql.createConnection({ uri: env.MYSQL_URL });
   const config = new FaultConfig({
@@ -94,8 +123,7 @@ test('a Debezium consumer replaying the change topic holds the source: after a s
     assertSame(replay.rows, await sourceRows(admin, table), 'after the initial snapshot under writes');
     summary.notes.push(`initial snapshot under ${rounds} writer rounds: Debezium replay of ${JSON.stringify(replay.ops)} equals the source (${replay.rows.size} rows)`);
     // The snapshot's end marker is on the repartition topic, in every partition: our sinks still get it.
-    const markers = (await readTopic(topics.repartition(config.pipeline))).filter((record) => record.key === null);
-    assert.deepEqual(markers.map((record) => record.partition).sort(), [0, 1, 2, 3], 'one end marker per repartition partition');
+    assert.deepEqual((await endMarkers(config.pipeline)).sort(), [0, 1, 2, 3], 'one end marker per repartition partition');
     assert.equal(await first.stop(), 0, tail(first));
 
     // 2. Changes while stopped, their binlog purged: a when_needed re-snapshot.
@@ -113,16 +141,53 @@ test('a Debezium consumer replaying the change topic holds the source: after a s
     assertSame(replay.rows, await sourceRows(admin, table), 'after the when_needed re-snapshot');
     summary.notes.push(`when_needed re-snapshot: Debezium replay equals the source (${replay.rows.size} rows)`);
 
-    // 3. A real TRUNCATE TABLE, then new rows: a t on the change topic, which empties the table for both.
+    // 3. An incremental snapshot, asked for with `cdc snapshot` while a writer changes the table, into a
+    //    target that drifted meanwhile (rows lost, rows changed, a row the source never had). A consumer
+    //    that starts reading the change topic at the request gets every row from the snapshot's r events
+    //    and the changes around them, and one that read it all still holds the source; the end marker
+    //    (repartition topic only) takes the row the source never had out of our sink.
+    await target.query(`DELETE FROM ${copy} WHERE id % 11 = 0`);
+    await target.query(`UPDATE ${copy} SET v = -1 WHERE id % 13 = 0`);
+    // At the oldest position the target has: older than the request, as a row deleted while not captured.
+    await target.query(`INSERT INTO ${copy} (id, v, pad, \`${POSITION_COLUMN}\`) SELECT 999999, -1, 'only in the target', MIN(\`${POSITION_COLUMN}\`) FROM ${copy}`);
+    const markersBefore = (await endMarkers(config.pipeline)).length;
+    const requestedAt = await endOffsets(topics.change(config.pipeline, SOURCE));
+    const [[{ lastId }]] = (await admin.query(`SELECT MAX(id) AS lastId FROM ${table}`)) as unknown as [[{ lastId: number }]];
+    const busy = new SourceWriter(admin, table, 3000, lastId + 1);
+    const requested = await snapshotCli(config, [`${src}.items`]);
+    const busyRounds = await busy.stop();
+    summary.eventsWritten += busyRounds * 2;
+    assert.equal(requested.code, 0, requested.output);
+    assert.equal(requested.result?.status, 'finished', requested.output);
+    verified = await untilVerified(config);
+    assert.equal(verified.code, 0, verified.output);
+    summary.verified(verified.results);
+    const expected = await sourceRows(admin, table);
+    replay = await debeziumReplay(config.pipeline);
+    assert.equal(replay.ops.t, undefined, 'the incremental snapshot puts no t on the change topic');
+    assertSame(replay.rows, expected, 'after the incremental snapshot, the whole change topic replayed');
+    const sinceRequest = await debeziumReplay(config.pipeline, requestedAt);
+    assertSame(sinceRequest.rows, expected, 'after the incremental snapshot, the change topic replayed from the request on');
+    assert.equal((await endMarkers(config.pipeline)).length - markersBefore, 4, 'the incremental snapshot\'s end marker, once per repartition partition');
+    summary.notes.push(
+      `incremental snapshot under ${busyRounds} writer rounds: Debezium replay from the request (${JSON.stringify(sinceRequest.ops)}) and from the start equal the source (${expected.size} rows); the drifted sink too`,
+    );
+
+    // 4. A real TRUNCATE TABLE: one t on the change topic, which empties the table for both; then new rows.
     await admin.query(`TRUNCATE TABLE ${table}`);
+    verified = await untilVerified(config);
+    assert.equal(verified.code, 0, verified.output);
+    assert.deepEqual(verified.results.map((result) => result.targetRows), [0], 'the TRUNCATE TABLE emptied the sink\'s table');
+    replay = await debeziumReplay(config.pipeline);
+    assert.equal(replay.ops.t, 1, 'the TRUNCATE TABLE is one t on the change topic');
+    assert.equal(replay.rows.size, 0, 'the t emptied the table for the Debezium consumer');
     await admin.query(`INSERT INTO ${table} SELECT seq, 5, 'after truncate' FROM ${src}.seq_1_to_50`);
     verified = await untilVerified(config);
     assert.equal(verified.code, 0, verified.output);
     summary.verified(verified.results);
     replay = await debeziumReplay(config.pipeline);
-    assert.equal(replay.ops.t, 1, 'the TRUNCATE TABLE is one t on the change topic');
-    assertSame(replay.rows, await sourceRows(admin, table), 'after TRUNCATE TABLE');
-    summary.notes.push(`TRUNCATE TABLE: one t on the change topic; Debezium replay and the sink equal the source (${replay.rows.size} rows)`);
+    assertSame(replay.rows, await sourceRows(admin, table), 'after TRUNCATE TABLE and new rows');
+    summary.notes.push(`TRUNCATE TABLE: one t on the change topic, which empties the table; with new rows after it, Debezium replay and the sink equal the source (${replay.rows.size} rows)`);
     assert.equal(await again.stop(), 0, tail(again));
   } finally {
     await cleanUp(

@@ -1,14 +1,14 @@
 /**
  * Shared by the fault suite (test/faults/*.it.test.ts): pipeline configs for `cdc run` in child processes
  * (test/cli/support/cli.ts), a recording write load, SIGKILLs aimed at a phase of the pipeline, the
- * check that every write is in the change topic, `cdc verify`, the dead-letter topic, a private Kafka
- * broker, and the summary each file prints. Every pipeline, database and topic is named `fault_…`.
+ * check that every write is in the change topic, `cdc verify`, `cdc snapshot`, the dead-letter topic, a
+ * private Kafka broker, and the summary each file prints. Every pipeline, database and topic is named `fault_…`.
  */
 import { randomUUID } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { TestContext } from 'node:test';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { BSON } from 'mongodb';
 import type mysql from 'mysql2/promise';
 import type { PipelineConfig } from '../../cli/config-schema.ts';
@@ -17,6 +17,7 @@ import { formatComparisons, isEqual, verifyPipeline, type TableComparison } from
 import { kafkaInstance } from '../../scripts/stack/services/kafka.ts';
 import type { ChangeEvent } from '../../topology/change-event.ts';
 import { withRetry } from '../../topology/retry.ts';
+import type { SnapshotRequestResult } from '../../topology/snapshot-request.ts';
 import { topics } from '../../topology/topics.ts';
 import type { ConsumedRecord } from '../../topology/transport.ts';
 import { readToEnd } from '../../topology/transports/kafka/read-to-end.ts';
@@ -337,6 +338,21 @@ export async function untilVerified(config: FaultConfig, deadlineMs = 120_000): 
   return verifyCli(config);
 }
 
+/**
+ * `cdc snapshot --json --wait finished` of `tables` (named `db.table`) from the pipeline's source, as a user
+ * asks for an incremental snapshot: its exit code, its result (the last JSON line) and all it printed.
+ */
+export async function snapshotCli(config: FaultConfig, tables: readonly string[]): Promise<{ code: number | null; result: SnapshotRequestResult | undefined; output: string }> {
+  const requested = await cdc(['snapshot', '--json', '--wait', 'finished', '--config', config.file, '--source', SOURCE, ...tables.flatMap((table) => ['--table', table])]);
+  let result: SnapshotRequestResult | undefined;
+  try {
+    result = JSON.parse(requested.stdout.trim().split('\n').at(-1)!) as SnapshotRequestResult;
+  } catch {
+    // Not JSON: the exit code and output say why.
+  }
+  return { code: requested.code, result, output: requested.stdout + requested.stderr };
+}
+
 export async function verifyCli(config: FaultConfig): Promise<{ code: number | null; results: TableComparison[]; output: string }> {
   const verified = await cdc(['verify', '--json', '--config', config.file]);
   let results: TableComparison[] = [];
@@ -351,12 +367,21 @@ export async function verifyCli(config: FaultConfig): Promise<{ code: number | n
 // ---------------------------------------------------------------------------------------------------
 // Topics
 
-/** The committed records of a topic, from its start to its end now; none when it does not exist. */
-export async function readTopic(topic: string, brokers = env.KAFKA_BROKERS): Promise<ConsumedRecord[]> {
-  const kafka = new Kafka({ brokers: brokers.split(','), clientId: 'fault-reader', logLevel: logLevel.NOTHING });
+/** Runs `use` with a KafkaJS client (silent) and its connected admin, disconnected afterwards. */
+async function withKafka<T>(brokers: string, use: (kafka: Kafka, admin: Admin) => Promise<T>): Promise<T> {
+  const kafka = new Kafka({ brokers: brokers.split(','), clientId: 'fault-client', logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   try {
+    return await use(kafka, admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The committed records of a topic, from its start to its end now; none when it does not exist. */
+export async function readTopic(topic: string, brokers = env.KAFKA_BROKERS): Promise<ConsumedRecord[]> {
+  return withKafka(brokers, async (kafka, admin) => {
     if (!(await admin.listTopics()).includes(topic)) return [];
     const records: ConsumedRecord[] = [];
     await withRetry(`read ${topic}`, async () => {
@@ -364,20 +389,19 @@ export async function readTopic(topic: string, brokers = env.KAFKA_BROKERS): Pro
       await readToEnd(kafka, admin, topic, (record) => records.push(record), 100);
     });
     return records;
-  } finally {
-    await admin.disconnect();
-  }
+  });
+}
+
+/** Per partition of `topic`, the offset its next record gets: where a consumer that starts now begins. */
+export async function endOffsets(topic: string, brokers = env.KAFKA_BROKERS): Promise<Map<number, bigint>> {
+  return withKafka(brokers, async (_kafka, admin) => new Map((await admin.fetchTopicOffsets(topic)).map(({ partition, offset }) => [partition, BigInt(offset)])));
 }
 
 export async function deleteTopics(pipeline: string, brokers = env.KAFKA_BROKERS): Promise<void> {
-  const admin = new Kafka({ brokers: brokers.split(','), clientId: 'fault-admin', logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
+  await withKafka(brokers, async (_kafka, admin) => {
     const mine = (await admin.listTopics()).filter((topic) => topic.startsWith(`${pipeline}.`));
     if (mine.length > 0) await admin.deleteTopics({ topics: mine });
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }
 
 /** The source's change events, decoded through the registry; a record that does not decode fails. */

@@ -10,7 +10,7 @@ import { MemoryTransport } from '../../topology/transports/memory.ts';
 import { TopologyBuilder, type Topology } from '../../topology/topology.ts';
 import { JsonSerde } from '../../topology/json-serde.ts';
 import { followNotifications, notificationTopicSpec, parseNotification, TopicNotifier, type Notification, type NotificationRecord } from '../../topology/notifications.ts';
-import { ConfigError } from '../../topology/errors.ts';
+import { ConfigError, PositionLostError } from '../../topology/errors.ts';
 import { silentLogger } from '../../topology/log.ts';
 import { topics } from '../../topology/topics.ts';
 import type { ConsumerOptions, Consumer } from '../../topology/transport.ts';
@@ -174,4 +174,18 @@ test('wait none resolves once the request is on the control topic; a bad source,
     [() => topology.requestSnapshot(transport, 'main', ['app.a'], { timeoutMs: 0 }), /^requestSnapshot: timeoutMs must be a positive number of ms, got 0$/],
   ];
   for (const [call, message] of cases) await assert.rejects(call, (error: unknown) => error instanceof ConfigError && message.test(error.message));
+});
+
+test('a request waiting for a source that fails before it can take requests (its log is gone) does not keep the pipeline from stopping with that error', { timeout: 30_000 }, async () => {
+  const transport = new MemoryTransport();
+  const db = seeded();
+  const before = new FakeSource('main', db);
+  const first = await topologyOf('lost', before).start(transport);
+  await eventually('the source streams', () => before.calls.includes('stream'));
+  await first.stop();
+  const topology = topologyOf('lost', new FakeSource('main', db, { logLost: true }));
+  await topology.requestSnapshot(transport, 'main', ['app.a'], { wait: 'none' });
+  const running = await topology.start(transport);
+  await assert.rejects(running.done, (error) => error instanceof PositionLostError);
+  await running.stop();
 });

@@ -15,6 +15,7 @@ import { MongoSource } from '../../../connectors/mongodb/source.ts';
 import { eventually } from '../../topology/support/eventually.ts';
 import { ScriptedMongod, resumeTokenAt } from './fixtures/scripted-mongod.ts';
 import { Recorder, canonical } from './source-harness.ts';
+import { eventually } from '../../topology/support/eventually.ts';
 
 const CURSOR_ID = BSON.Long.fromNumber(7);
 const NS = 'shop.orders';
@@ -102,6 +103,73 @@ test('openLog() stores the post-batch resume token, opened at the server operati
     await peer.stop();
   }
 });
+
+/**
+ * What a real server answers an idle source while another collection of the database is written, getMore
+ * after getMore, the i-th at oplog entry (300, i): watching the idle collection, empty batches whose
+ * post-batch resume token moves with the oplog; watching the database, that collection's changes, which
+ * the source leaves out. With the source, and the tokens it commits for entry i.
+ */
+const WRITTEN_ELSEWHERE = {
+  collection: {
+    getMore: (i: number) => batch('nextBatch', [], resumeTokenAt(300, i)),
+    source: (url: string, heartbeatIntervalMs: number) =>
+      new MongoSource({ name: 'orders-src', url, database: 'shop', collections: { exclude: ['audit'] }, maxAwaitTimeMS: 10, heartbeatIntervalMs }),
+    tokensAt: (i: number) => ({ orders: canonical(resumeTokenAt(300, i)) }),
+  },
+  database: {
+    getMore: (i: number) => ({
+      cursor: { id: CURSOR_ID, ns: 'shop.$cmd.aggregate', nextBatch: [changeOf('insert', 'audit', i, i, { fullDocument: { _id: i } })], postBatchResumeToken: resumeTokenAt(300, i) },
+      ok: 1,
+    }),
+    source: (url: string, heartbeatIntervalMs: number) =>
+      new MongoSource({ name: 'orders-src', url, database: 'shop', scope: 'database', collections: { exclude: ['audit'] }, maxAwaitTimeMS: 10, heartbeatIntervalMs }),
+    tokensAt: (i: number) => ({ '*': canonical(resumeTokenAt(300, i)) }),
+  },
+};
+const ENTRIES = 5000;
+
+for (const scope of ['collection', 'database'] as const) {
+  test(`scope ${scope}: while only another collection is written, heartbeats move an idle source's token along the oplog as the heartbeat setting says: every 100 ms, once in 60 s, never with 0`, async () => {
+    const elsewhere = WRITTEN_ELSEWHERE[scope];
+    const entryOf = new Map(Array.from({ length: ENTRIES }, (_, at) => [JSON.stringify(elsewhere.tokensAt(at + 1)), at + 1]));
+    /** Streams against a server that goes on answering as above; `body` looks at what the source emitted. */
+    const streamed = async (heartbeatIntervalMs: number, body: (stream: Recorder<StreamItem>, peer: ScriptedMongod) => Promise<void>) => {
+      const getMore = Array.from({ length: ENTRIES }, (_, at) => elsewhere.getMore(at + 1));
+      const peer = await ScriptedMongod.start(changeStreamScript({ aggregate: [batch('firstBatch', [], resumeTokenAt(100, 2))], getMore }, ['audit', 'orders']));
+      const source = elsewhere.source(peer.url, heartbeatIntervalMs);
+      const stream = new Recorder<StreamItem>(source.stream(await source.openLog(), new FlowControl()));
+      try {
+        await body(stream, peer);
+      } finally {
+        stream.stop();
+        await source.close();
+        await peer.stop();
+      }
+    };
+    /** The oplog entry of a heartbeat commit: its tokens and its position both name it. */
+    const heartbeatEntry = (item: StreamItem): number => {
+      assert.ok(item.kind === 'commit' && item.heartbeat === true, JSON.stringify(item));
+      const entry = entryOf.get(JSON.stringify(item.position.resume.resumeTokens));
+      assert.ok(entry !== undefined, `tokens the server sent: ${JSON.stringify(item.position.resume.resumeTokens)}`);
+      assert.ok(item.position.position.startsWith(`0000000300.${String(entry).padStart(10, '0')}.`), `${item.position.position} at oplog entry ${entry}`);
+      return entry;
+    };
+
+    await streamed(100, async (stream) => {
+      const entries = (await stream.until((items) => items.length >= 3)).slice(0, 3).map(heartbeatEntry);
+      assert.ok(entries[0]! < entries[1]! && entries[1]! < entries[2]!, `each heartbeat further on in the oplog: entries ${entries.join(', ')}`);
+    });
+    // The first token without captured changes is committed at once, the next not before 60 s; with 0, none.
+    for (const [heartbeatIntervalMs, commits] of [[60_000, 1], [0, 0]] as const) {
+      await streamed(heartbeatIntervalMs, async (stream, peer) => {
+        await eventually('40 getMores answered', () => peer.named('getMore').length >= 40);
+        assert.equal(stream.items.length, commits, `heartbeat ${heartbeatIntervalMs} ms: ${JSON.stringify(stream.items)}`);
+        stream.items.forEach(heartbeatEntry);
+      });
+    }
+  });
+}
 
 test('a stored token resumes with startAfter; a token the server no longer knows falls back to its cluster time', async () => {
   const stored = resumeTokenAt(200, 7);

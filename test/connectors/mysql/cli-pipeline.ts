@@ -68,7 +68,8 @@ export async function counterOf(run: BackgroundRun, name: string, labels: Record
 /**
  * Until stopped, rounds of: insert a new row, update an existing one, every tenth round delete one, every
  * twentieth move one to a new key (a primary-key change), with a short pause so the pipeline keeps up.
- * The table is `(id INT PRIMARY KEY, v INT NOT NULL, pad VARCHAR(32) NOT NULL)` with ids [1, existing].
+ * The table is `(id INT PRIMARY KEY, v INT NOT NULL, pad VARCHAR(32) NOT NULL)` with ids [1, existing];
+ * new rows take ids from `firstNewId` on (a second writer on the same table starts past the first's).
  */
 export class SourceWriter {
   private stopped = false;
@@ -80,6 +81,7 @@ export class SourceWriter {
     /** The quoted `db`.`table`. */
     private readonly table: string,
     private readonly existing: number,
+    private readonly firstNewId = existing + 1,
   ) {
     this.done = this.run();
   }
@@ -92,11 +94,11 @@ export class SourceWriter {
   }
 
   private async run(): Promise<void> {
-    const { connection, table, existing } = this;
+    const { connection, table, existing, firstNewId } = this;
     // Spread over the whole key range: rows in chunks already read and in chunks still to come.
     const anyRow = (round: number, stride: number) => 1 + ((round * stride) % existing);
     for (let round = 0; !this.stopped; round++) {
-      await connection.query(`INSERT INTO ${table} VALUES (?, 0, ?)`, [existing + round + 1, `new ${round}`]);
+      await connection.query(`INSERT INTO ${table} VALUES (?, 0, ?)`, [firstNewId + round, `new ${round}`]);
       await connection.query(`UPDATE ${table} SET v = v + 1 WHERE id = ?`, [anyRow(round, 7919)]);
       if (round % 10 === 9) await connection.query(`DELETE FROM ${table} WHERE id = ?`, [anyRow(round, 104_729)]);
       if (round % 20 === 19) await connection.query(`UPDATE ${table} SET id = id + ? WHERE id = ?`, [2 * existing, anyRow(round, 15_485_863)]);

@@ -57,9 +57,19 @@ export async function withKafkaPipeline(name: string, body: (pipeline: KafkaPipe
     return records;
   };
   let fail!: (error: unknown) => void;
+  let hasFailed = false;
   const failed = new Promise<never>((_, reject) => (fail = reject));
-  failed.catch(() => {});
-  const until = (what: string, check: () => Promise<boolean>) => Promise.race([eventually(what, check, 90_000), failed]);
+  failed.catch(() => (hasFailed = true));
+  // A failed topology ends the wait at once, and the poll behind it too: one polling on would open the
+  // reader again after the cleanup closed it, and that connection would keep the test file from exiting.
+  const until = (what: string, check: () => Promise<boolean>) =>
+    Promise.race([
+      eventually(what, async () => {
+        if (hasFailed) throw new Error(`the topology failed while waiting for: ${what}`);
+        return check();
+      }, 90_000),
+      failed,
+    ]);
   const tokens = async () =>
     (await read(topics.tokens(id))).map((record) => ({ ...(JSON.parse(record.value!.toString()) as SourceToken), record }));
   try {

@@ -2,8 +2,8 @@
  * Heartbeats (topology/heartbeat.ts) on a private MariaDB (private-mariadb.ts), so its binlogs can be
  * purged without purging other tests' positions: while the captured table is idle and another database
  * of the server is written, the token moves past those writes; after FLUSH + PURGE BINARY LOGS the
- * pipeline restarts from it and streams on without a snapshot (snapshot: when_needed would take one if the
- * position were gone).
+ * pipeline restarts from it and streams on without a snapshot. The source runs with snapshot: initial, so
+ * a token whose position was purged fails the restart (PositionLostError) instead of re-snapshotting.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -55,7 +55,7 @@ test('an idle captured table on a busy server: heartbeats move the token past th
     await admin.query('CREATE TABLE busy.log (id INT AUTO_INCREMENT PRIMARY KEY, v INT NOT NULL)');
 
     await withKafkaPipeline('mysql-heartbeat', async (pipeline) => {
-      const first = await pipeline.start(source(), { snapshot: 'when_needed' });
+      const first = await pipeline.start(source(), { snapshot: 'initial' });
       await pipeline.untilToken('the source streams', (token) => token.phase === 'streaming');
       for (let round = 0; round < 20; round++) await writeElsewhere();
       const written = await binlogNow();
@@ -78,7 +78,8 @@ test('an idle captured table on a busy server: heartbeats move the token past th
       const snapshotRows = (await pipeline.changes(SOURCE)).filter((event) => event.op === 'r').length;
       assert.equal(snapshotRows, 2);
 
-      await pipeline.start(source(), { snapshot: 'when_needed' });
+      // A purged position would fail this start: pipeline.until rejects with the topology's error.
+      await pipeline.start(source(), { snapshot: 'initial' });
       await admin.query('INSERT INTO captured.items VALUES (3, 3)');
       await pipeline.until('the new row arrives', async () => (await pipeline.changes(SOURCE)).some((event) => event.op === 'c' && event.key.id === 3));
       const events = await pipeline.changes(SOURCE);
