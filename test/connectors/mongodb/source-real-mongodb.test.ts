@@ -15,7 +15,6 @@ import { MongoSource } from '../../../connectors/mongodb/source.ts';
 import { eventually } from '../../topology/support/eventually.ts';
 import { ScriptedMongod, resumeTokenAt } from './fixtures/scripted-mongod.ts';
 import { Recorder, canonical } from './source-harness.ts';
-import { eventually } from '../../topology/support/eventually.ts';
 
 const CURSOR_ID = BSON.Long.fromNumber(7);
 const NS = 'shop.orders';
