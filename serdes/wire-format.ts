@@ -6,6 +6,12 @@ import type { Resolver, Type } from 'avsc';
 export const MAGIC_BYTE = 0;
 export const HEADER_SIZE = 5;
 
+/** Writes a value as Avro as avsc's Type.encode does (an avsc Type is one). */
+export interface AvroEncoder<T> {
+  /** Writes `value` at `pos` of `buf`: the end, or when `buf` is too short a negative number (minus at least the bytes missing). */
+  encode(value: T, buf: Buffer, pos: number): number;
+}
+
 /** Records are framed into slabs of this size (a larger one for a record that does not fit). */
 const SLAB_SIZE = 64 * 1024;
 
@@ -18,19 +24,19 @@ export class WireWriter {
   private slab = Buffer.allocUnsafe(SLAB_SIZE);
   private used = 0;
 
-  write(schemaId: number, type: Type, value: unknown): Buffer {
+  write<T>(schemaId: number, writer: AvroEncoder<T>, value: T): Buffer {
     for (;;) {
       const { slab, used: start } = this;
       let missing = HEADER_SIZE;
       if (slab.length - start >= HEADER_SIZE) {
         slab[start] = MAGIC_BYTE;
         slab.writeUInt32BE(schemaId, start + 1);
-        const end = type.encode(value, slab, start + HEADER_SIZE);
+        const end = writer.encode(value, slab, start + HEADER_SIZE);
         if (end >= 0) {
           this.used = end;
           return slab.subarray(start, end);
         }
-        // A negative end is minus the bytes missing.
+        // A negative end is minus (at least) the bytes missing.
         missing = -end;
       }
       this.slab = Buffer.allocUnsafe(Math.max(SLAB_SIZE, 2 * (slab.length - start + missing)));
