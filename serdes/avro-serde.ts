@@ -82,9 +82,15 @@ export class AvroEventSerde implements EventSerde {
 
   async encode(topic: string, events: readonly ChangeEvent[]): Promise<EncodedRecord[]> {
     const records = new Array<EncodedRecord>(events.length);
+    // A batch is mostly one table's events: its writer is looked up again only when the table changes.
+    let writer: Writer | undefined;
+    let writerTable: TableSchema | undefined;
     for (let i = 0; i < events.length; i++) {
       const event = events[i] as ChangeEvent;
-      const writer = this.cachedWriter(topic, event) ?? (await this.prepareWriter(topic, event));
+      if (writer === undefined || event.schema === undefined || event.schema !== writerTable) {
+        writer = this.cachedWriter(topic, event) ?? (await this.prepareWriter(topic, event));
+        writerTable = event.schema;
+      }
       const key = event.op === 't' ? null : this.frame(writer.keyId, writer.key, event.key, event);
       records[i] = { key, value: this.frame(writer.valueId, writer.value, event, event) };
     }
