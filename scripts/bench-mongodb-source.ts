@@ -23,7 +23,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../topology/transports/kafka/kafkajs.ts';
 import { MongoClient, type Collection } from 'mongodb';
 import { lastValueFrom, filter, take, toArray, tap } from 'rxjs';
 import { FlowControl } from '../topology/flow-control.ts';

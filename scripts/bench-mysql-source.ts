@@ -9,7 +9,11 @@
  * - the connector alone: events counted, not written anywhere (where the time goes).
  * Each figure comes with this process's CPU time per row (`process.cpuUsage`), which a shared machine disturbs less.
  *
- *   node --import tsx scripts/bench-mysql-source.ts [--rows 1000000] [--transactions true|false]
+ *   node --import tsx scripts/bench-mysql-source.ts [--rows 1000000] [--transactions true|false] [--snapshot-only]
+ *     [--profile snapshot.cpuprofile]
+ *
+ * `--snapshot-only` runs the two snapshot figures alone; `--profile` writes a CPU profile of the snapshot
+ * into Kafka (scripts/cpuprofile-summary.ts sums it).
  *
  * The rows are inserted with INSERT ... SELECT from MariaDB's seq_1_to_N table, 10 000 per transaction, so
  * the streaming runs read 1 000 transactions per 10 million rows. Topics and the database are dropped
@@ -23,15 +27,26 @@ import { lastValueFrom, takeWhile, tap } from 'rxjs';
 import { MySqlSource } from '../connectors/mysql/source.ts';
 import { connectionOptions } from '../connectors/mysql/connection.ts';
 import { FlowControl } from '../topology/flow-control.ts';
+import { kafkaJsFastPath } from '../topology/transports/kafka.ts';
 import type { RunningTopology } from '../topology/topology.ts';
 import { stackEnv } from '../test/support/stack-env.ts';
 import { BenchTopics } from './bench/kafka-topics.ts';
+import { profiled } from './bench/cpu-profile.ts';
 import { ownPeakRssMb } from './bench/peak-rss.ts';
 import { BENCH_SOURCE, startBenchPipeline, until, type BenchPipeline } from './bench/pipeline.ts';
 
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '1000000' }, transactions: { type: 'string', default: 'true' } } });
+const { values } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '1000000' },
+    transactions: { type: 'string', default: 'true' },
+    'snapshot-only': { type: 'boolean', default: false },
+    profile: { type: 'string' },
+  },
+});
 const rows = Number(values.rows);
 const transactions = values.transactions !== 'false';
+const snapshotOnly = values['snapshot-only'];
+const profile = values.profile;
 const env = stackEnv();
 const run = randomUUID().slice(0, 8);
 const db = `bench_${run}`;
@@ -77,7 +92,7 @@ try {
     id BIGINT PRIMARY KEY, a INT, b INT UNSIGNED, c VARCHAR(40), d DECIMAL(12,2), e DOUBLE, f DATETIME(6), g DATE, h TINYINT, i TEXT)`);
   const from = await connector.openLog();
   // The streaming pipeline's token, before any row exists: its restart streams every insert.
-  await timed(pipelines[1], 'never', streaming);
+  if (!snapshotOnly) await timed(pipelines[1], 'never', streaming);
 
   const loadStart = performance.now();
   for (let start = 1; start <= rows; start += 10_000) {
@@ -90,37 +105,47 @@ try {
   }
   const loadSeconds = (performance.now() - loadStart) / 1000;
 
-  const snapshotIntoKafka = await timed(pipelines[0], 'initial', streaming);
+  const snapshotIntoKafka = await (profile === undefined ? timed(pipelines[0], 'initial', streaming) : profiled(profile, () => timed(pipelines[0], 'initial', streaming)));
   // The snapshot runs first: the process's peak so far is the snapshot's (the phases after it only add).
   const snapshotPeakRssMb = ownPeakRssMb();
-  const streamIntoKafka = await timed(pipelines[1], 'never', (running) => written(running) >= rows);
+  const streamIntoKafka = snapshotOnly ? undefined : await timed(pipelines[1], 'never', (running) => written(running) >= rows);
 
   let snapshotted = 0;
   const snapshotAlone = await timing(() =>
     lastValueFrom(connector.snapshot(from, {}, new FlowControl()).pipe(tap((item) => item.kind === 'row' && item.event.op === 'r' && snapshotted++)), { defaultValue: undefined }),
   );
   let streamed = 0;
-  const streamAlone = await timing(() =>
-    lastValueFrom(
-      connector.stream(from, new FlowControl()).pipe(
-        tap((item) => item.kind === 'change' && streamed++),
-        takeWhile(() => streamed < rows),
-      ),
-      { defaultValue: undefined },
-    ),
-  );
-  if (snapshotted !== rows || streamed !== rows) throw new Error(`the connector read ${snapshotted} rows and streamed ${streamed}, expected ${rows}`);
+  const streamAlone = snapshotOnly
+    ? undefined
+    : await timing(() =>
+        lastValueFrom(
+          connector.stream(from, new FlowControl()).pipe(
+            tap((item) => item.kind === 'change' && streamed++),
+            takeWhile(() => streamed < rows),
+          ),
+          { defaultValue: undefined },
+        ),
+      );
+  if (snapshotted !== rows || (!snapshotOnly && streamed !== rows)) throw new Error(`the connector read ${snapshotted} rows and streamed ${streamed}, expected ${rows}`);
 
-  const line = (what: string, { seconds, cpuMicros }: Timing) =>
-    `| ${what.padEnd(44)} | ${seconds.toFixed(1).padStart(7)} | ${String(Math.round(rows / seconds)).padStart(8)} | ${(cpuMicros / rows).toFixed(1).padStart(10)} |`;
+  const line = (what: string, measured: Timing | undefined) => {
+    if (measured === undefined) return undefined;
+    const { seconds, cpuMicros } = measured;
+    return `| ${what.padEnd(44)} | ${seconds.toFixed(1).padStart(7)} | ${String(Math.round(rows / seconds)).padStart(8)} | ${(cpuMicros / rows).toFixed(1).padStart(10)} |`;
+  };
   console.log(`${rows} rows (10 columns) in MariaDB on ${new URL(env.MYSQL_URL).host}, loaded in ${loadSeconds.toFixed(1)} s; Kafka transactions ${transactions ? 'on' : 'off'}`);
   console.log('| run                                          |       s |   rows/s | CPU µs/row |');
   console.log('|----------------------------------------------|---------|----------|------------|');
-  console.log(line('snapshot into Kafka (Avro, registry)', snapshotIntoKafka));
-  console.log(line('streaming into Kafka (Avro, registry)', streamIntoKafka));
-  console.log(line('snapshot, connector alone', snapshotAlone));
-  console.log(line('streaming, connector alone', streamAlone));
+  const lines = [
+    line('snapshot into Kafka (Avro, registry)', snapshotIntoKafka),
+    line('streaming into Kafka (Avro, registry)', streamIntoKafka),
+    line('snapshot, connector alone', snapshotAlone),
+    line('streaming, connector alone', streamAlone),
+  ];
+  for (const printed of lines) if (printed !== undefined) console.log(printed);
   console.log(`peak RSS through the snapshot into Kafka: ${snapshotPeakRssMb} MB`);
+  const fastPath = kafkaJsFastPath();
+  console.log(`KafkaJS fast path: ${fastPath.active ? 'on' : `off (${fastPath.reason})`}`);
   console.log(`load average (1, 5, 15 min): ${loadavg().map((load) => load.toFixed(2)).join(', ')} on a shared machine`);
 } finally {
   await connector.close();

@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel } from '../topology/transports/kafka/kafkajs.ts';
 import { KafkaTransport } from '../topology/transports/kafka.ts';
 import { TopologyBuilder } from '../topology/topology.ts';
 import { JsonSerde } from '../topology/json-serde.ts';

@@ -4,7 +4,7 @@
  */
 import avsc from 'avsc';
 import type { Type } from 'avsc';
-import { bigintToBytes, bytesToBigint, integerToBytes } from './twos-complement.ts';
+import { bigintToBytes, bytesToBigint, SMALL_INTEGER_BYTES, writeSmallInteger } from './twos-complement.ts';
 
 const MIN_INT64 = -(1n << 63n);
 const MAX_INT64 = (1n << 63n) - 1n;
@@ -71,6 +71,10 @@ export class DecimalString extends avsc.types.LogicalType {
   // avsc asks for a nullable column's bytes twice per value (to pick the union branch, then to write).
   private lastValue: string | undefined;
   private lastBytes: Buffer | undefined;
+  // Small values' bytes, in views of this codec's own scratch (as lastBytes, valid until its next value): avsc
+  // copies them out as it writes.
+  private readonly scratch = Buffer.alloc(SMALL_INTEGER_BYTES);
+  private readonly scratchViews = Array.from({ length: SMALL_INTEGER_BYTES + 1 }, (_, length) => this.scratch.subarray(0, length));
 
   protected override _toValue(value: unknown): Buffer | undefined {
     if (typeof value !== 'string') return undefined;
@@ -104,7 +108,7 @@ export class DecimalString extends avsc.types.LogicalType {
     // More fraction digits than the column's scale would be silently cut: refuse instead.
     if (fraction > this.scale) return undefined;
     // 14 digits stay below 2^47: most decimals are written in numbers.
-    if (digits + this.scale - fraction <= 14) return integerToBytes((negative ? -unscaled : unscaled) * 10 ** (this.scale - fraction));
+    if (digits + this.scale - fraction <= 14) return this.scratchViews[writeSmallInteger((negative ? -unscaled : unscaled) * 10 ** (this.scale - fraction), this.scratch)];
     return bigintToBytes(BigInt(value.replace('.', '')) * 10n ** BigInt(this.scale - fraction));
   }
 

@@ -9,7 +9,7 @@ import type { ChangeEvent, Row, RowIdentity, TableSchema } from '../topology/cha
 import { CdcError } from '../topology/errors.ts';
 import type { EncodedRecord, EventSerde, RawRecord } from '../topology/serde.ts';
 import { CONNECTOR_ATTR, fullName, tableEventSchemas, type EventSchemas, type RecordSchema } from './avro-schema.ts';
-import { avroType, EnvelopeCodec, IdentityReader, KeyCodec, type AvroEnvelope } from './change-event-codec.ts';
+import { avroType, EnvelopeCodec, IdentityReader, KeyCodec, type AvroEnvelope, type AvroWriter } from './change-event-codec.ts';
 import { assertBackward } from './compatibility.ts';
 import { DecodeError } from './errors.ts';
 import { collectionEventSchemas } from './mongo-avro-schema.ts';
@@ -82,11 +82,17 @@ export class AvroEventSerde implements EventSerde {
 
   async encode(topic: string, events: readonly ChangeEvent[]): Promise<EncodedRecord[]> {
     const records = new Array<EncodedRecord>(events.length);
+    // A batch is mostly one table's events: its writer is looked up again only when the table changes.
+    let writer: Writer | undefined;
+    let writerTable: TableSchema | undefined;
     for (let i = 0; i < events.length; i++) {
       const event = events[i] as ChangeEvent;
-      const writer = this.cachedWriter(topic, event) ?? (await this.prepareWriter(topic, event));
-      const key = event.op === 't' ? null : this.frame(writer.keyId, writer.key, writer.key.toAvro(event.key), event);
-      records[i] = { key, value: this.frame(writer.valueId, writer.value, writer.value.toAvro(event), event) };
+      if (writer === undefined || event.schema === undefined || event.schema !== writerTable) {
+        writer = this.cachedWriter(topic, event) ?? (await this.prepareWriter(topic, event));
+        writerTable = event.schema;
+      }
+      const key = event.op === 't' ? null : this.frame(writer.keyId, writer.key, event.key, event);
+      records[i] = { key, value: this.frame(writer.valueId, writer.value, event, event) };
     }
     return records;
   }
@@ -150,13 +156,12 @@ export class AvroEventSerde implements EventSerde {
     return { keyId, valueId, key: new KeyCodec(schemas.key), value: new EnvelopeCodec(schemas.value) };
   }
 
-  private frame(schemaId: number, codec: KeyCodec | EnvelopeCodec, value: unknown, event: ChangeEvent): Buffer {
+  private frame<T>(schemaId: number, writer: AvroWriter<T>, value: T, event: ChangeEvent): Buffer {
     try {
-      return this.wire.write(schemaId, codec.type, value);
+      return this.wire.write(schemaId, writer, value);
     } catch (error) {
       // Off the hot path: say which field holds the value that does not fit.
-      const paths: string[] = [];
-      codec.type.isValid(value, { errorHook: (path) => paths.push(path.join('.')) });
+      const paths = writer.invalidPaths(value);
       throw new CdcError(
         'INTERNAL',
         `cannot encode ${event.source.db}.${event.source.table} event at ${event.source.position}: ${paths.join(', ') || (error as Error).message}`,

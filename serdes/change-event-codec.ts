@@ -6,11 +6,12 @@
 import avsc from 'avsc';
 import type { Type } from 'avsc';
 import type { ChangeEvent, ColumnSchema, Op, Row, RowIdentity, SourceInfo, TableSchema } from '../topology/change-event.ts';
-import { CONNECTOR_ATTR, ENVELOPE_VERSION, type FieldSchema, type RecordSchema } from './avro-schema.ts';
+import { CONNECTOR_ATTR, ENVELOPE_VERSION, fullName, type FieldSchema, type RecordSchema } from './avro-schema.ts';
 import { bigintLong, DecimalString, UnsignedBigint } from './avro-codecs.ts';
 import { avroColumnType } from './mysql-types.ts';
 import { DOCUMENT_FIELD } from './mongo-document.ts';
 import { columnOf, isRecordSchema, tableSchemaOf, valueRecordOf } from './table-schema-from-avro.ts';
+import type { AvroEncoder } from './wire-format.ts';
 
 /** The Avro primitive under a schema: 'long' for "long" and { type: "long", ... }. */
 function primitiveOf(schema: unknown): unknown {
@@ -81,7 +82,20 @@ function rowMapping(record: RecordSchema): { toAvro: RowMapper; fromAvro: RowRea
   };
 }
 
-export class KeyCodec {
+/** Writes values as one schema's Avro, and says where one does not fit. */
+export interface AvroWriter<T> extends AvroEncoder<T> {
+  /** Where (dotted field paths) `value` does not fit the schema: for an error, off the hot path. */
+  invalidPaths(value: T): string[];
+}
+
+/** The dotted paths of `value` that `type` refuses. */
+function invalidPaths(type: Type, value: unknown): string[] {
+  const paths: string[] = [];
+  type.isValid(value, { errorHook: (path) => paths.push(path.join('.')) });
+  return paths;
+}
+
+export class KeyCodec implements AvroWriter<Row> {
   readonly type: Type;
   readonly toAvro: RowMapper;
   readonly fromAvro: RowReader;
@@ -89,6 +103,14 @@ export class KeyCodec {
   constructor(readonly schema: RecordSchema) {
     this.type = avroType(schema);
     ({ toAvro: this.toAvro, fromAvro: this.fromAvro } = rowMapping(schema));
+  }
+
+  encode(key: Row, buf: Buffer, pos: number): number {
+    return this.type.encode(this.toAvro(key), buf, pos);
+  }
+
+  invalidPaths(key: Row): string[] {
+    return invalidPaths(this.type, this.toAvro(key));
   }
 }
 
@@ -110,6 +132,47 @@ export interface AvroEnvelope {
   source: AvroSource;
   op: string;
   ts_ms: number;
+}
+
+interface EnvelopeFieldTypes {
+  before: Type;
+  after: Type;
+  /** A record of the fields after `after`: its bytes are theirs. */
+  tail: Type;
+}
+
+/** The types EnvelopeCodec.encode writes an Envelope with (`type` is the Envelope's); throws for another layout. */
+function envelopeFieldTypes(schema: RecordSchema, type: Type): EnvelopeFieldTypes {
+  const [before, after, ...tail] = schema.fields;
+  if (before?.name !== 'before' || after?.name !== 'after') throw new Error(`${fullName(schema)} does not begin with the before and after fields`);
+  const fields = (type as avsc.types.RecordType).fields;
+  return { before: fields[0]!.type, after: fields[1]!.type, tail: avroType({ type: 'record', name: `${schema.name}Tail`, namespace: schema.namespace, fields: tail }) };
+}
+
+/** Whether `tail` is the Avro form of the event's source, op and ts_ms. */
+function sameTail(tail: AvroEnvelopeTail, event: ChangeEvent): boolean {
+  const { source } = tail;
+  const from = event.source;
+  return (
+    tail.op === event.op &&
+    tail.ts_ms === event.tsMs &&
+    source.position === from.position &&
+    source.ts_ms === from.tsMs &&
+    source.table === from.table &&
+    source.db === from.db &&
+    source.name === from.name &&
+    source.connector === from.connector &&
+    source.snapshot === (from.snapshot ? 'true' : 'false') &&
+    source.tx_id === (from.txId ?? null)
+  );
+}
+
+/** Copies `bytes` to `pos` of `buf`: the end, or minus the bytes missing (avsc's encode contract). */
+function copyInto(bytes: Buffer, buf: Buffer, pos: number): number {
+  const end = pos + bytes.length;
+  if (end > buf.length) return buf.length - end;
+  buf.set(bytes, pos);
+  return end;
 }
 
 const OPS = new Set<string>(['c', 'u', 'd', 'r', 't']);
@@ -150,12 +213,30 @@ export class IdentityReader {
   }
 }
 
-export class EnvelopeCodec {
+/** The Envelope's fields after its rows, { source, op, ts_ms }: in a snapshot the same for every row of a chunk. */
+interface AvroEnvelopeTail {
+  source: AvroSource;
+  op: string;
+  ts_ms: number;
+}
+
+export class EnvelopeCodec implements AvroWriter<ChangeEvent> {
   readonly type: Type;
   /** The table the rows belong to (MySQL/MariaDB), shared by every event decoded with this codec. */
   readonly table: TableSchema | undefined;
   private readonly rowToAvro: (row: Row | null) => unknown;
   private readonly rowFromAvro: (value: unknown) => Row | null;
+  // Encoding's types, made on first use (a codec that only decodes needs none).
+  private fieldTypes: EnvelopeFieldTypes | undefined;
+  // The tail of the last event written, reused by encode (one object), and its bytes once a second event in
+  // a row has the same: rows that share a source (a snapshot chunk's) then copy them, field values compared
+  // rather than objects, as an operator may have changed one in place.
+  private readonly tail: AvroEnvelopeTail = {
+    source: { version: ENVELOPE_VERSION, connector: 'mysql', name: '', ts_ms: 0, snapshot: 'false', db: '', table: '', position: '', tx_id: null },
+    op: 'c',
+    ts_ms: 0,
+  };
+  private tailBytes: Buffer | undefined;
 
   constructor(readonly schema: RecordSchema) {
     this.type = avroType(schema);
@@ -172,16 +253,34 @@ export class EnvelopeCodec {
     }
   }
 
-  /**
-   * The event as this codec's Avro record, in one object the codec reuses: valid until the next call, which
-   * is all encoding needs (it writes the record before it encodes the next event) and saves two objects per event.
-   */
+  /** The event as this codec's Avro record (a new object: encode does without it). */
   toAvro(event: ChangeEvent): AvroEnvelope {
-    const { envelope } = this;
-    const { source } = envelope;
+    return { before: this.rowToAvro(event.before), after: this.rowToAvro(event.after), ...this.tailOfEvent(event) };
+  }
+
+  /** Writes the Envelope field by field: an Avro record's bytes are its fields' bytes one after another. */
+  encode(event: ChangeEvent, buf: Buffer, pos: number): number {
+    const types = (this.fieldTypes ??= envelopeFieldTypes(this.schema, this.type));
+    let end = types.before.encode(this.rowToAvro(event.before), buf, pos);
+    if (end >= 0) end = types.after.encode(this.rowToAvro(event.after), buf, end);
+    if (end < 0) return end;
+    if (sameTail(this.tail, event)) {
+      this.tailBytes ??= types.tail.toBuffer(this.tail);
+      return copyInto(this.tailBytes, buf, end);
+    }
+    this.tailBytes = undefined;
+    return types.tail.encode(this.tailOfEvent(event, this.tail), buf, end);
+  }
+
+  invalidPaths(event: ChangeEvent): string[] {
+    return invalidPaths(this.type, this.toAvro(event));
+  }
+
+  /** The event's source, op and ts_ms as Avro, into `into` (a new object when not given). */
+  private tailOfEvent(event: ChangeEvent, into?: AvroEnvelopeTail): AvroEnvelopeTail {
     const from = event.source;
-    envelope.before = this.rowToAvro(event.before);
-    envelope.after = this.rowToAvro(event.after);
+    const tail = into ?? { source: { ...this.tail.source }, op: '', ts_ms: 0 };
+    const { source } = tail;
     source.connector = from.connector;
     source.name = from.name;
     source.ts_ms = from.tsMs;
@@ -190,18 +289,10 @@ export class EnvelopeCodec {
     source.table = from.table;
     source.position = from.position;
     source.tx_id = from.txId ?? null;
-    envelope.op = event.op;
-    envelope.ts_ms = event.tsMs;
-    return envelope;
+    tail.op = event.op;
+    tail.ts_ms = event.tsMs;
+    return tail;
   }
-
-  private readonly envelope: AvroEnvelope = {
-    before: null,
-    after: null,
-    source: { version: ENVELOPE_VERSION, connector: 'mysql', name: '', ts_ms: 0, snapshot: 'false', db: '', table: '', position: '', tx_id: null },
-    op: 'c',
-    ts_ms: 0,
-  };
 
   /** Throws when the record is no change event (an op we do not know). */
   fromAvro(envelope: AvroEnvelope, key: Row): ChangeEvent {

@@ -10,16 +10,29 @@ export function bigintToBytes(value: bigint): Buffer {
   return bytes;
 }
 
-/** The largest magnitude `integerToBytes` takes: 6 bytes (Buffer.writeIntBE's limit) hold |value| < 2^47. */
+/** The largest magnitude `writeSmallInteger` takes: 6 bytes hold |value| < 2^47. */
 export const MAX_SMALL_INTEGER = 2 ** 47 - 1;
 
-/** bigintToBytes for an integer of magnitude at most MAX_SMALL_INTEGER, in numbers: no BigInt or hex text per value. */
-export function integerToBytes(value: number): Buffer {
+/** The bytes writeSmallInteger needs at most. */
+export const SMALL_INTEGER_BYTES = 6;
+
+// 2^(8n - 1): an n-byte two's complement holds [-limit, limit).
+const SIGNED_LIMITS = Array.from({ length: SMALL_INTEGER_BYTES }, (_, i) => 2 ** (8 * (i + 1) - 1));
+
+/**
+ * bigintToBytes for an integer of magnitude at most MAX_SMALL_INTEGER, in numbers (no BigInt or hex text
+ * per value), written at the start of `into` (SMALL_INTEGER_BYTES long at least): returns how many bytes.
+ */
+export function writeSmallInteger(value: number, into: Uint8Array): number {
   let length = 1;
-  while (value >= 2 ** (8 * length - 1) || value < -(2 ** (8 * length - 1))) length++;
-  const bytes = Buffer.allocUnsafe(length);
-  bytes.writeIntBE(value, 0, length);
-  return bytes;
+  while (value >= SIGNED_LIMITS[length - 1]! || value < -SIGNED_LIMITS[length - 1]!) length++;
+  // Byte by byte from the end, in arithmetic: bit operators stop at 32 bits.
+  for (let i = length - 1, rest = value; i >= 0; i--) {
+    const byte = ((rest % 256) + 256) % 256;
+    into[i] = byte;
+    rest = (rest - byte) / 256;
+  }
+  return length;
 }
 
 /** Even-length hex whose first bit is 0, so the bytes read back as non-negative. */

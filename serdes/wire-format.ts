@@ -6,26 +6,41 @@ import type { Resolver, Type } from 'avsc';
 export const MAGIC_BYTE = 0;
 export const HEADER_SIZE = 5;
 
+/** Writes a value as Avro as avsc's Type.encode does (an avsc Type is one). */
+export interface AvroEncoder<T> {
+  /** Writes `value` at `pos` of `buf`: the end, or when `buf` is too short a negative number (minus at least the bytes missing). */
+  encode(value: T, buf: Buffer, pos: number): number;
+}
+
+/** Records are framed into slabs of this size (a larger one for a record that does not fit). */
+const SLAB_SIZE = 64 * 1024;
+
 /**
- * Frames Avro values into one reusable scratch buffer and copies out exactly the bytes used: one
- * allocation per record, none for growing or for a separate header.
+ * Frames Avro values one after another into a slab and hands each out as a view of its own bytes: no copy,
+ * and no allocation per record beyond the view. A slab lives as long as one of its records does; a record
+ * that does not fit in what is left of one is framed again into the next.
  */
 export class WireWriter {
-  private scratch = Buffer.allocUnsafe(64 * 1024);
+  private slab = Buffer.allocUnsafe(SLAB_SIZE);
+  private used = 0;
 
-  write(schemaId: number, type: Type, value: unknown): Buffer {
+  write<T>(schemaId: number, writer: AvroEncoder<T>, value: T): Buffer {
     for (;;) {
-      const scratch = this.scratch;
-      scratch[0] = MAGIC_BYTE;
-      scratch.writeUInt32BE(schemaId, 1);
-      const end = type.encode(value, scratch, HEADER_SIZE);
-      if (end >= 0) {
-        const framed = Buffer.allocUnsafe(end);
-        scratch.copy(framed, 0, 0, end);
-        return framed;
+      const { slab, used: start } = this;
+      let missing = HEADER_SIZE;
+      if (slab.length - start >= HEADER_SIZE) {
+        slab[start] = MAGIC_BYTE;
+        slab.writeUInt32BE(schemaId, start + 1);
+        const end = writer.encode(value, slab, start + HEADER_SIZE);
+        if (end >= 0) {
+          this.used = end;
+          return slab.subarray(start, end);
+        }
+        // A negative end is minus (at least) the bytes missing.
+        missing = -end;
       }
-      // A negative end is minus the bytes missing.
-      this.scratch = Buffer.allocUnsafe(Math.max(scratch.length * 2, scratch.length - end));
+      this.slab = Buffer.allocUnsafe(Math.max(SLAB_SIZE, 2 * (slab.length - start + missing)));
+      this.used = 0;
     }
   }
 }

@@ -1,6 +1,7 @@
 /** What the Debezium scenarios read off the stack's Kafka and registry: record counts, and cleanup. */
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import type { Admin } from 'kafkajs';
+import { Kafka, logLevel } from '../../topology/transports/kafka/kafkajs.ts';
 import { bigintLong } from '../../serdes/avro-codecs.ts';
 import type { StackEnv } from '../stack/env.ts';
 

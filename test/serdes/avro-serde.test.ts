@@ -235,3 +235,18 @@ test('RecordNameStrategy names subjects after the records', async () => {
   await serde.encode('items', [changeEvent(base, 'c', null, baseRow, '1')]);
   assert.deepEqual([...registry.subjects.keys()].sort(), ['srv.shop.items.Envelope', 'srv.shop.items.Key']);
 });
+
+test('a batch of several tables, one of them with a new schema midway, encodes each event with its own schemas', async () => {
+  const serde = new AvroEventSerde({ registry: new MemoryRegistry(), prefix: 'srv', subjectNameStrategy: recordNameStrategy });
+  const added = withColumns(base, [...base.columns, { name: 'stock', type: 'int', nullable: false }]);
+  const all = allTypesTable('shop', 'all');
+  const events = [
+    changeEvent(base, 'c', null, baseRow, '1'),
+    changeEvent(base, 'c', null, { ...baseRow, id: 2 }, '2'),
+    changeEvent(all, 'r', null, allTypesRow(0), '3'),
+    changeEvent(added, 'c', null, { ...baseRow, stock: 5 }, '4'),
+    changeEvent(base, 'd', baseRow, null, '5'),
+  ];
+  const decoded = await serde.decode(records('items', await serde.encode('items', events)));
+  assert.deepEqual(decoded.map(plainEvent), events);
+});

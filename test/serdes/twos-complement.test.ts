@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bigintToBytes, bytesToBigint, integerToBytes, MAX_SMALL_INTEGER } from '../../serdes/twos-complement.ts';
+import { bigintToBytes, bytesToBigint, MAX_SMALL_INTEGER, SMALL_INTEGER_BYTES, writeSmallInteger } from '../../serdes/twos-complement.ts';
 
 // Java's BigInteger.valueOf(n).toByteArray(), which Avro decimal readers use.
 const JAVA_BYTES: Array<[bigint, string]> = [
@@ -36,10 +36,11 @@ test('values around every byte boundary up to 2^216 round-trip', () => {
   }
 });
 
-test('integerToBytes writes the bytes bigintToBytes writes, at every length up to its limit', () => {
+test('writeSmallInteger writes the bytes bigintToBytes writes, at every length up to its limit', () => {
+  const into = Buffer.alloc(SMALL_INTEGER_BYTES);
   const values = [0, -0, MAX_SMALL_INTEGER, -MAX_SMALL_INTEGER - 1];
   for (let bits = 1; bits <= 47; bits++) values.push(2 ** bits - 1, 2 ** bits, -(2 ** bits), -(2 ** bits) - 1, Math.floor(2 ** bits / 3));
   for (const value of values.filter((v) => Math.abs(v) <= MAX_SMALL_INTEGER + 1 && v <= MAX_SMALL_INTEGER)) {
-    assert.equal(integerToBytes(value).toString('hex'), bigintToBytes(BigInt(value)).toString('hex'), String(value));
+    assert.equal(into.subarray(0, writeSmallInteger(value, into)).toString('hex'), bigintToBytes(BigInt(value)).toString('hex'), String(value));
   }
 });

@@ -7,9 +7,8 @@ export function topicMessages(records: readonly OutgoingRecord[]): TopicMessages
   for (const record of records) {
     let messages = byTopic.get(record.topic);
     if (!messages) byTopic.set(record.topic, (messages = []));
-    const message: Message = { partition: record.partition, key: record.key, value: record.value };
-    if (record.headers) message.headers = record.headers;
-    messages.push(message);
+    // The record is the message: KafkaJS reads its partition, key, value and headers, and copies none of it.
+    messages.push(record);
   }
   return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }

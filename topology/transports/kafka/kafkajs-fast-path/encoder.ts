@@ -17,6 +17,12 @@ function isSmallInt(value: unknown): value is number {
   return typeof value === 'number' && value >= -0x40000000 && value < 0x40000000 && Number.isInteger(value);
 }
 
+/** The bytes of an unsigned varint of the 32 bits of `value` (as writeUVarInt writes it). */
+function sizeOfUVarInt(value: number): number {
+  const bits = 32 - Math.clz32(value);
+  return bits <= 7 ? 1 : Math.ceil(bits / 7);
+}
+
 export function patchEncoder(Encoder: EncoderClass): void {
   const sizeOfVarLong = Encoder.sizeOfVarLong;
   const writeVarLong = Encoder.prototype.writeVarLong;
@@ -27,9 +33,10 @@ export function patchEncoder(Encoder: EncoderClass): void {
     return isSmallInt(value) ? this.writeVarInt(value) : writeVarLong.call(this, value);
   };
 
-  // Straight into the buffer (at most 5 bytes).
+  // Straight into the buffer, asking room for its own bytes only: a record's Encoder is sized to the record,
+  // and asking for 5 bytes for its last varint grew (and copied) almost every one.
   Encoder.prototype.writeUVarInt = function (this: Encoder, value: number) {
-    this.ensureAvailable(5);
+    this.ensureAvailable(sizeOfUVarInt(value));
     const buf = this.buf;
     let offset = this.offset;
     while ((value & UNSIGNED_INT32_MAX_NUMBER) !== 0) {

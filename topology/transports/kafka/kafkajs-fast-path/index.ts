@@ -44,7 +44,7 @@ export interface KafkaJsFastPathStatus {
  */
 const REPLACED: readonly { path: string; build: (kafkaRequire: KafkaRequire) => unknown; requiredBy: readonly string[] }[] = [
   { path: 'src/protocol/recordBatch/crc32C/crc32C.js', build: () => crc32C, requiredBy: ['src/protocol/recordBatch/crc32C/index.js'] },
-  // Required by the produce v3 request only, replaced below.
+  // Required by KafkaJS's produce v3 request only, replaced below by one that writes records through record.ts's recordCodec.
   { path: 'src/protocol/recordBatch/record/v0/index.js', build: recordEncoder, requiredBy: [] },
   { path: 'src/protocol/recordBatch/record/v0/decoder.js', build: recordDecoder, requiredBy: ['src/protocol/recordBatch/v0/decoder.js'] },
   { path: 'src/protocol/recordBatch/v0/index.js', build: recordBatchModule, requiredBy: ['src/protocol/requests/fetch/v4/decodeMessages.js'] },

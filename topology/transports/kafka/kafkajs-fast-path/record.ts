@@ -2,7 +2,8 @@
  * Replaces KafkaJS 2.2.4's src/protocol/recordBatch/record/v0/index.js, which encodes one record of a
  * produce request: the original gave every record a 512-byte zero-filled Encoder (most of the producer's
  * garbage) and built arrays for its headers even when it had none. This one sizes the Encoder to the record
- * and writes no headers without the general case's arrays. The bytes are the same:
+ * and writes no headers without the general case's arrays; a produce request writes its records with the
+ * same code straight into their batch (recordCodec). The bytes are the same:
  *
  *   Record => Length Attributes TimestampDelta OffsetDelta Key Value [Headers]
  *     Length, OffsetDelta => VarInt; Attributes => Int8; TimestampDelta => VarLong
@@ -28,10 +29,34 @@ interface Header {
 
 const NO_HEADERS: Header[] = [];
 
-/** The module's export, over KafkaJS's Encoder and header encoder. */
-export function recordEncoder(kafkaRequire: KafkaRequire): (record: RecordFields) => Encoder {
+/**
+ * Writes records into any Encoder: `bodySize` first (an Encoder or a batch is sized with it), then `write`
+ * with that size, so a produce request writes its records straight into their batch.
+ */
+export interface RecordCodec {
+  bodySize(key: unknown, value: unknown, headers: Record<string, unknown> | undefined, timestampDelta: number, offsetDelta: number): number;
+  write(encoder: Encoder, key: unknown, value: unknown, headers: Record<string, unknown> | undefined, timestampDelta: number, offsetDelta: number, bodySize: number): Encoder;
+}
+
+/** The bytes of a record whose body is `bodySize` bytes: its length varint, then the body. */
+export function recordSize(Encoder: EncoderClass, bodySize: number): number {
+  return Encoder.sizeOfVarInt(bodySize) + bodySize;
+}
+
+/** Records over KafkaJS's Encoder and header encoder. */
+export function recordCodec(kafkaRequire: KafkaRequire): RecordCodec {
   const Encoder = kafkaRequire('./src/protocol/encoder') as EncoderClass;
   const encodeHeader = kafkaRequire('./src/protocol/recordBatch/header/v0') as (header: Header) => Encoder;
+
+  const headerListOf = (headers: Record<string, unknown> | undefined): Header[] =>
+    headers !== undefined && hasAny(headers)
+      ? Object.keys(headers).flatMap((headerKey) => {
+          const headerValue = headers[headerKey];
+          return Array.isArray(headerValue)
+            ? headerValue.map((each: Header['value']) => ({ key: headerKey, value: each }))
+            : [{ key: headerKey, value: headerValue as Header['value'] }];
+        })
+      : NO_HEADERS;
 
   const sizeOfHeaders = (headers: Header[]): number => {
     let size = Encoder.sizeOfVarInt(headers.length);
@@ -47,33 +72,37 @@ export function recordEncoder(kafkaRequire: KafkaRequire): (record: RecordFields
     return size;
   };
 
-  return ({ offsetDelta = 0, timestampDelta = 0, key, value, headers = {} }) => {
-    const headerList = hasAny(headers)
-      ? Object.keys(headers).flatMap((headerKey) => {
-          const headerValue = headers[headerKey];
-          return Array.isArray(headerValue)
-            ? headerValue.map((each: Header['value']) => ({ key: headerKey, value: each }))
-            : [{ key: headerKey, value: headerValue as Header['value'] }];
-        })
-      : NO_HEADERS;
-
-    const sizeOfBody =
+  return {
+    bodySize: (key, value, headers, timestampDelta, offsetDelta) =>
       1 + // attributes, always one byte
       Encoder.sizeOfVarLong(timestampDelta) +
       Encoder.sizeOfVarInt(offsetDelta) +
       Encoder.sizeOfVarIntBytes(key) +
       Encoder.sizeOfVarIntBytes(value) +
-      sizeOfHeaders(headerList);
+      (headers === undefined || !hasAny(headers) ? 1 : sizeOfHeaders(headerListOf(headers))),
 
-    const encoder = sizedEncoder(Encoder, Encoder.sizeOfVarInt(sizeOfBody) + sizeOfBody)
-      .writeVarInt(sizeOfBody)
-      .writeInt8(0) // no record attributes are used
-      .writeVarLong(timestampDelta)
-      .writeVarInt(offsetDelta)
-      .writeVarIntBytes(key)
-      .writeVarIntBytes(value);
-    // No headers is an empty array: its length, 0.
-    return headerList.length === 0 ? encoder.writeVarInt(0) : encoder.writeVarIntArray(headerList.map(encodeHeader));
+    write: (encoder, key, value, headers, timestampDelta, offsetDelta, bodySize) => {
+      encoder
+        .writeVarInt(bodySize)
+        .writeInt8(0) // no record attributes are used
+        .writeVarLong(timestampDelta)
+        .writeVarInt(offsetDelta)
+        .writeVarIntBytes(key)
+        .writeVarIntBytes(value);
+      const headerList = headerListOf(headers);
+      // No headers is an empty array: its length, 0.
+      return headerList.length === 0 ? encoder.writeVarInt(0) : encoder.writeVarIntArray(headerList.map(encodeHeader));
+    },
+  };
+}
+
+/** The module's export: one record in an Encoder of its own, sized to it. */
+export function recordEncoder(kafkaRequire: KafkaRequire): (record: RecordFields) => Encoder {
+  const Encoder = kafkaRequire('./src/protocol/encoder') as EncoderClass;
+  const codec = recordCodec(kafkaRequire);
+  return ({ offsetDelta = 0, timestampDelta = 0, key, value, headers = {} }) => {
+    const bodySize = codec.bodySize(key, value, headers, timestampDelta, offsetDelta);
+    return codec.write(sizedEncoder(Encoder, recordSize(Encoder, bodySize)), key, value, headers, timestampDelta, offsetDelta, bodySize);
   };
 }
 

@@ -1,0 +1,24 @@
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
+
+/**
+ * Runs `work` under V8's sampling CPU profiler (in this process, through the inspector) and writes the
+ * profile to `file` (a .cpuprofile: Chrome DevTools opens it; scripts/cpuprofile-summary.ts sums it):
+ * one phase of a benchmark is profiled, not the setup around it.
+ */
+export async function profiled<T>(file: string, work: () => Promise<T>): Promise<T> {
+  const session = new Session();
+  session.connect();
+  try {
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+    try {
+      return await work();
+    } finally {
+      const { profile } = await session.post('Profiler.stop');
+      await writeFile(file, JSON.stringify(profile));
+    }
+  } finally {
+    session.disconnect();
+  }
+}
