@@ -1,21 +1,26 @@
 /**
  * Shared by the fault suite (test/faults/*.it.test.ts): pipeline configs for `cdc run` in child processes
  * (test/cli/support/cli.ts), a recording write load, SIGKILLs aimed at a phase of the pipeline, the
- * check that every write is in the change topic, `cdc verify`, `cdc snapshot`, the dead-letter topic, a
- * private Kafka broker, and the summary each file prints. Every pipeline, database and topic is named `fault_…`.
+ * check that every write is in the change topic, `cdc verify`, `cdc snapshot` and `cdc status`, the
+ * dead-letter topic, a plain consumer of the change topic, a private Kafka broker, and the summary each
+ * file prints. Every pipeline, database and topic is named `fault_…`.
  */
 import { randomUUID } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { BSON } from 'mongodb';
 import type mysql from 'mysql2/promise';
+import type { PipelineStatus } from '../../cli/commands/status.ts';
 import type { PipelineConfig } from '../../cli/config-schema.ts';
 import { loadConfig } from '../../cli/config.ts';
 import { formatComparisons, isEqual, verifyPipeline, type TableComparison } from '../../cli/verify.ts';
 import { kafkaInstance } from '../../scripts/stack/services/kafka.ts';
 import type { ChangeEvent } from '../../topology/change-event.ts';
+import type { NotificationRecord } from '../../topology/notifications.ts';
 import { withRetry } from '../../topology/retry.ts';
 import type { SnapshotRequestResult } from '../../topology/snapshot-request.ts';
 import { topics } from '../../topology/topics.ts';
@@ -81,7 +86,8 @@ export class FaultSummary {
 
 export type FaultSource =
   | { type: 'mysql'; url: string; db: string; chunkSize: number; snapshot?: string }
-  | { type: 'mongodb'; url: string; database: string; chunkSize: number; snapshot?: string };
+  /** `collections`: the collections of `database` it includes (default: all). */
+  | { type: 'mongodb'; url: string; database: string; collections?: readonly string[]; chunkSize: number; snapshot?: string };
 export type FaultSink = { type: 'mysql'; url: string } | { type: 'mongodb'; url: string; database: string };
 
 export interface FaultPipelineOptions {
@@ -126,10 +132,11 @@ export class FaultConfig {
     const { pipeline, source, sink } = this.options;
     const brokers = (this.options.brokers ?? env.KAFKA_BROKERS).split(',').map((broker) => `'${broker}'`).join(', ');
     const snapshot = source.snapshot ? `, snapshot: ${source.snapshot}` : '';
+    const collections = source.type === 'mongodb' && source.collections ? `, collections: { include: [${source.collections.map((name) => `'${name}'`).join(', ')}] }` : '';
     const sourceLine =
       source.type === 'mysql'
         ? `{ name: ${SOURCE}, type: mysql, url: '${source.url}', include: ['${source.db}.*'], chunkSize: ${source.chunkSize}${snapshot} }`
-        : `{ name: ${SOURCE}, type: mongodb, url: '${source.url}', database: ${source.database}, chunkSize: ${source.chunkSize}, parallelism: 2${snapshot} }`;
+        : `{ name: ${SOURCE}, type: mongodb, url: '${source.url}', database: ${source.database}${collections}, chunkSize: ${source.chunkSize}, parallelism: 2${snapshot} }`;
     const sinkLine = sink.type === 'mysql' ? `{ name: ${SINK}, type: mysql, url: '${sink.url}' }` : `{ name: ${SINK}, type: mongodb, url: '${sink.url}', database: ${sink.database} }`;
     return `pipeline: ${pipeline}
 kafka: { brokers: [${brokers}], sessionTimeoutMs: 6000 }
@@ -339,18 +346,29 @@ export async function untilVerified(config: FaultConfig, deadlineMs = 120_000): 
 }
 
 /**
- * `cdc snapshot --json --wait finished` of `tables` (named `db.table`) from the pipeline's source, as a user
- * asks for an incremental snapshot: its exit code, its result (the last JSON line) and all it printed.
+ * `cdc snapshot --json --wait finished` of `tables` (as the source names them) from the pipeline's source,
+ * as a user asks for an incremental snapshot: its exit code, the notifications it printed, its result (the
+ * last JSON line) and all it printed.
  */
-export async function snapshotCli(config: FaultConfig, tables: readonly string[]): Promise<{ code: number | null; result: SnapshotRequestResult | undefined; output: string }> {
+export async function snapshotCli(
+  config: FaultConfig,
+  tables: readonly string[],
+): Promise<{ code: number | null; notifications: NotificationRecord[]; result: SnapshotRequestResult | undefined; output: string }> {
   const requested = await cdc(['snapshot', '--json', '--wait', 'finished', '--config', config.file, '--source', SOURCE, ...tables.flatMap((table) => ['--table', table])]);
-  let result: SnapshotRequestResult | undefined;
+  let lines: unknown[] = [];
   try {
-    result = JSON.parse(requested.stdout.trim().split('\n').at(-1)!) as SnapshotRequestResult;
+    lines = requested.stdout.trim().split('\n').map((line) => JSON.parse(line) as unknown);
   } catch {
     // Not JSON: the exit code and output say why.
   }
-  return { code: requested.code, result, output: requested.stdout + requested.stderr };
+  return { code: requested.code, notifications: lines.slice(0, -1) as NotificationRecord[], result: lines.at(-1) as SnapshotRequestResult | undefined, output: requested.stdout + requested.stderr };
+}
+
+/** `cdc status --json`, as a user runs it; a failure fails with what it printed. */
+export async function statusCli(config: FaultConfig): Promise<PipelineStatus> {
+  const shown = await cdc(['status', '--json', '--config', config.file]);
+  if (shown.code !== 0) throw new Error(`cdc status exited ${String(shown.code)}: ${shown.stderr}`);
+  return JSON.parse(shown.stdout) as PipelineStatus;
 }
 
 export async function verifyCli(config: FaultConfig): Promise<{ code: number | null; results: TableComparison[]; output: string }> {
@@ -411,6 +429,74 @@ export async function changeEvents(pipeline: string, brokers?: string): Promise<
     if (event instanceof Error) throw new Error(`${records[i]!.topic}/${records[i]!.partition}@${records[i]!.offset} does not decode: ${event.message}`);
     return event;
   });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// A plain consumer of the change topic
+
+/**
+ * A change-topic record as a consumer with no code of ours reads it: decoded with
+ * @kafkajs/confluent-schema-registry only.
+ */
+export interface PlainChange {
+  /** `db.table` (`db.collection`), from the record's source block. */
+  table: string;
+  op: string;
+  /** The decoded Kafka key as JSON; none on a `t`. */
+  key: string | undefined;
+  /** The after image as JSON; null on a `d` or `t`. */
+  after: string | null;
+}
+
+/**
+ * The records of the source's change topic (in order per partition), decoded through the registry only:
+ * all of them, or those from the offsets `from` on (endOffsets: what a consumer that started then reads).
+ */
+export async function plainChanges(pipeline: string, from?: ReadonlyMap<number, bigint>): Promise<PlainChange[]> {
+  const registry = new SchemaRegistry({ host: env.SCHEMA_REGISTRY_URL });
+  const changes: PlainChange[] = [];
+  for (const record of await readTopic(topics.change(pipeline, SOURCE))) {
+    if (from !== undefined && BigInt(record.offset) < from.get(record.partition)!) continue;
+    const value = (await registry.decode(record.value!)) as { op: string; after: unknown; source: { db: string; table: string } };
+    changes.push({
+      table: `${value.source.db}.${value.source.table}`,
+      op: value.op,
+      key: value.op === 't' ? undefined : JSON.stringify(await registry.decode(record.key!)),
+      after: value.after === null ? null : JSON.stringify(value.after),
+    });
+  }
+  return changes;
+}
+
+/**
+ * What a consumer that keeps the last event per key holds, per table (`db.table` → key → after image),
+ * with Debezium's meaning of each op: c, r and u put the after image by key, d removes it, t empties the table.
+ */
+export function lastEventPerKey(changes: readonly PlainChange[]): Map<string, Map<string, string>> {
+  const tables = new Map<string, Map<string, string>>();
+  for (const { table, op, key, after } of changes) {
+    let rows = tables.get(table);
+    if (rows === undefined) tables.set(table, (rows = new Map()));
+    if (op === 't') rows.clear();
+    else if (op === 'd') rows.delete(key!);
+    else rows.set(key!, after!);
+  }
+  return tables;
+}
+
+/** How many records of each op a table has in `changes`. */
+export function opCounts(changes: readonly PlainChange[], table: string): Record<string, number> {
+  const ops: Record<string, number> = {};
+  for (const change of changes) if (change.table === table) ops[change.op] = (ops[change.op] ?? 0) + 1;
+  return ops;
+}
+
+/** Asserts that a consumer's rows equal the source's: the first keys missing or different, and extra, are named. */
+export function assertSameRows(consumed: ReadonlyMap<string, string> | undefined, expected: ReadonlyMap<string, string>, when: string): void {
+  const rows = consumed ?? new Map<string, string>();
+  const missing = [...expected].filter(([key, row]) => rows.get(key) !== row).map(([key]) => key);
+  const extra = [...rows.keys()].filter((key) => !expected.has(key));
+  assert.deepEqual({ missing: missing.slice(0, 10), extra: extra.slice(0, 10), rows: rows.size }, { missing: [], extra: [], rows: expected.size }, when);
 }
 
 export interface DeadLetter {
