@@ -1,7 +1,8 @@
 /**
  * For MongoDB source tests of whole pipelines on the stack's Kafka: a plain KafkaJS consumer (independent
  * of the transport under test) that follows topics as records arrive, the decoding of what it read, and
- * the comparison of a MongoDB sink's copy with its source collection.
+ * the comparison of a MongoDB sink's copy, or of what a plain consumer of the change topic holds
+ * (test/faults/support.ts), with its source collection.
  */
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
@@ -163,6 +164,16 @@ export async function untilCopyEquals(source: Db, copy: Db, collection: string, 
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
+}
+
+/**
+ * A collection's documents as a plain consumer of the change topic holds them (lastEventPerKey in
+ * test/faults/support.ts): by the Debezium key `{"id": <_id as canonical Extended JSON>}`, each document
+ * as its canonical Extended JSON string, the MongoDB `after` image.
+ */
+export async function consumedState(db: Db, collection: string): Promise<Map<string, string>> {
+  const state = await collectionState(db, collection);
+  return new Map([...state].map(([id, document]) => [JSON.stringify({ id }), JSON.stringify(document)]));
 }
 
 /** A numeric `_id` from its canonical Extended JSON (an event's `key._id`). */
