@@ -9,11 +9,28 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import mysql from 'mysql2/promise';
-import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { topics } from '../../topology/topics.ts';
 import { PrivateMariaDb } from '../connectors/support/private-mariadb.ts';
 import { SourceWriter } from '../connectors/mysql/cli-pipeline.ts';
-import { cleanUp, deleteTopics, env, FaultConfig, faultName, FaultSummary, killStrayRuns, purgeBinaryLogs, readTopic, SOURCE, startRun, tail, untilVerified } from './support.ts';
+import {
+  assertSameRows,
+  cleanUp,
+  deleteTopics,
+  env,
+  FaultConfig,
+  faultName,
+  FaultSummary,
+  killStrayRuns,
+  lastEventPerKey,
+  opCounts,
+  plainChanges,
+  purgeBinaryLogs,
+  readTopic,
+  startRun,
+  tableRows,
+  tail,
+  untilVerified,
+} from './support.ts';
 
 const summary = new FaultSummary();
 let source: PrivateMariaDb | undefined;
@@ -27,41 +44,10 @@ after(async () => {
   await source?.remove();
 });
 
-interface Replay {
-  /** Row key (decoded Kafka key, as JSON) → after image (as JSON). */
-  rows: Map<string, string>;
-  /** How many records of each op the change topic holds. */
-  ops: Record<string, number>;
-}
-
-/** Reads the whole change topic and applies it as a Debezium consumer does (one captured table). */
-async function debeziumReplay(pipeline: string): Promise<Replay> {
-  const registry = new SchemaRegistry({ host: env.SCHEMA_REGISTRY_URL });
-  const rows = new Map<string, string>();
-  const ops: Record<string, number> = {};
-  for (const record of await readTopic(topics.change(pipeline, SOURCE))) {
-    const value = (await registry.decode(record.value!)) as { op: string; after: Record<string, unknown> | null };
-    ops[value.op] = (ops[value.op] ?? 0) + 1;
-    if (value.op === 't') {
-      rows.clear();
-      continue;
-    }
-    const key = JSON.stringify(await registry.decode(record.key!));
-    if (value.op === 'd') rows.delete(key);
-    else rows.set(key, JSON.stringify(value.after));
-  }
-  return { rows, ops };
-}
-
-async function sourceRows(admin: mysql.Connection, table: string): Promise<Map<string, string>> {
-  const [rows] = (await admin.query(`SELECT id, v, pad FROM ${table} ORDER BY id`)) as unknown as [Array<{ id: number; v: number; pad: string }>];
-  return new Map(rows.map((row) => [JSON.stringify({ id: row.id }), JSON.stringify({ id: row.id, v: row.v, pad: row.pad })]));
-}
-
-function assertSame(replayed: Map<string, string>, expected: Map<string, string>, when: string): void {
-  const missing = [...expected].filter(([key, row]) => replayed.get(key) !== row).map(([key]) => key);
-  const extra = [...replayed.keys()].filter((key) => !expected.has(key));
-  assert.deepEqual({ missing: missing.slice(0, 10), extra: extra.slice(0, 10), rows: replayed.size }, { missing: [], extra: [], rows: expected.size }, when);
+/** Replays the change topic as a Debezium consumer does: the table's rows, and how many records of each op it holds. */
+async function debeziumReplay(pipeline: string, table: string): Promise<{ rows: Map<string, string> | undefined; ops: Record<string, number> }> {
+  const changes = await plainChanges(pipeline);
+  return { rows: lastEventPerKey(changes).get(table), ops: opCounts(changes, table) };
 }
 
 test('a Debezium consumer replaying the change topic holds the source: after a snapshot under writes, a when_needed re-snapshot and a TRUNCATE TABLE', { timeout: 600_000 }, async () => {
@@ -89,10 +75,10 @@ test('a Debezium consumer replaying the change topic holds the source: after a s
     summary.eventsWritten += 3000 + rounds * 2;
     let verified = await untilVerified(config);
     assert.equal(verified.code, 0, verified.output);
-    let replay = await debeziumReplay(config.pipeline);
+    let replay = await debeziumReplay(config.pipeline, `${src}.items`);
     assert.equal(replay.ops.t, undefined, 'no t on the change topic: no table was truncated');
-    assertSame(replay.rows, await sourceRows(admin, table), 'after the initial snapshot under writes');
-    summary.notes.push(`initial snapshot under ${rounds} writer rounds: Debezium replay of ${JSON.stringify(replay.ops)} equals the source (${replay.rows.size} rows)`);
+    assertSameRows(replay.rows, await tableRows(admin, src, 'items'), 'after the initial snapshot under writes');
+    summary.notes.push(`initial snapshot under ${rounds} writer rounds: Debezium replay of ${JSON.stringify(replay.ops)} equals the source (${replay.rows?.size ?? 0} rows)`);
     // The snapshot's end marker is on the repartition topic, in every partition: our sinks still get it.
     const markers = (await readTopic(topics.repartition(config.pipeline))).filter((record) => record.key === null);
     assert.deepEqual(markers.map((record) => record.partition).sort(), [0, 1, 2, 3], 'one end marker per repartition partition');
@@ -108,10 +94,10 @@ test('a Debezium consumer replaying the change topic holds the source: after a s
     await again.waitForLog('streaming again', (log) => log.msg === 'streaming');
     verified = await untilVerified(config);
     assert.equal(verified.code, 0, verified.output);
-    replay = await debeziumReplay(config.pipeline);
+    replay = await debeziumReplay(config.pipeline, `${src}.items`);
     assert.equal(replay.ops.t, undefined, 'the re-snapshot puts no t on the change topic');
-    assertSame(replay.rows, await sourceRows(admin, table), 'after the when_needed re-snapshot');
-    summary.notes.push(`when_needed re-snapshot: Debezium replay equals the source (${replay.rows.size} rows)`);
+    assertSameRows(replay.rows, await tableRows(admin, src, 'items'), 'after the when_needed re-snapshot');
+    summary.notes.push(`when_needed re-snapshot: Debezium replay equals the source (${replay.rows?.size ?? 0} rows)`);
 
     // 3. A real TRUNCATE TABLE, then new rows: a t on the change topic, which empties the table for both.
     await admin.query(`TRUNCATE TABLE ${table}`);
@@ -119,10 +105,10 @@ test('a Debezium consumer replaying the change topic holds the source: after a s
     verified = await untilVerified(config);
     assert.equal(verified.code, 0, verified.output);
     summary.verified(verified.results);
-    replay = await debeziumReplay(config.pipeline);
+    replay = await debeziumReplay(config.pipeline, `${src}.items`);
     assert.equal(replay.ops.t, 1, 'the TRUNCATE TABLE is one t on the change topic');
-    assertSame(replay.rows, await sourceRows(admin, table), 'after TRUNCATE TABLE');
-    summary.notes.push(`TRUNCATE TABLE: one t on the change topic; Debezium replay and the sink equal the source (${replay.rows.size} rows)`);
+    assertSameRows(replay.rows, await tableRows(admin, src, 'items'), 'after TRUNCATE TABLE');
+    summary.notes.push(`TRUNCATE TABLE: one t on the change topic; Debezium replay and the sink equal the source (${replay.rows?.size ?? 0} rows)`);
     assert.equal(await again.stop(), 0, tail(again));
   } finally {
     await cleanUp(

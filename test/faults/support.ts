@@ -1,21 +1,27 @@
 /**
  * Shared by the fault suite (test/faults/*.it.test.ts): pipeline configs for `cdc run` in child processes
- * (test/cli/support/cli.ts), a recording write load, SIGKILLs aimed at a phase of the pipeline, the
- * check that every write is in the change topic, `cdc verify`, the dead-letter topic, a private Kafka
- * broker, and the summary each file prints. Every pipeline, database and topic is named `fault_…`.
+ * (test/cli/support/cli.ts), a recording write load, SIGKILLs aimed at a phase of the pipeline (or of an
+ * incremental snapshot), the check that every write is in the change topic, a plain consumer of the change
+ * topic, `cdc verify`, the dead-letter topic, a private Kafka broker, and the summary each file prints.
+ * Every pipeline, database and topic is named `fault_…`.
  */
 import { randomUUID } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Kafka, logLevel } from 'kafkajs';
 import { BSON } from 'mongodb';
 import type mysql from 'mysql2/promise';
 import type { PipelineConfig } from '../../cli/config-schema.ts';
+import { status, type SourceStatus } from '../../cli/commands/status.ts';
 import { loadConfig } from '../../cli/config.ts';
+import { quoteTable } from '../../connectors/mysql/sql.ts';
 import { formatComparisons, isEqual, verifyPipeline, type TableComparison } from '../../cli/verify.ts';
 import { kafkaInstance } from '../../scripts/stack/services/kafka.ts';
 import type { ChangeEvent } from '../../topology/change-event.ts';
+import { silentLogger } from '../../topology/log.ts';
 import { withRetry } from '../../topology/retry.ts';
 import { topics } from '../../topology/topics.ts';
 import type { ConsumedRecord } from '../../topology/transport.ts';
@@ -41,7 +47,8 @@ export type KillPhase = 'first token' | 'snapshot' | 'streaming' | 'sink batch';
 
 /** What one file injected and checked; printed with t.diagnostic at its end. */
 export class FaultSummary {
-  readonly kills = new Map<KillPhase, number>();
+  /** Kills per phase (a KillPhase, or another moment a file kills at). */
+  readonly kills = new Map<string, number>();
   restarts = 0;
   eventsWritten = 0;
   rowsVerified = 0;
@@ -49,7 +56,7 @@ export class FaultSummary {
   dlqRecords = 0;
   readonly notes: string[] = [];
 
-  killed(phase: KillPhase): void {
+  killed(phase: string): void {
     this.kills.set(phase, (this.kills.get(phase) ?? 0) + 1);
   }
 
@@ -79,7 +86,8 @@ export class FaultSummary {
 // Pipeline configs and runs
 
 export type FaultSource =
-  | { type: 'mysql'; url: string; db: string; chunkSize: number; snapshot?: string }
+  /** `tables`: the tables of `db` it includes (default: all, `db.*`). */
+  | { type: 'mysql'; url: string; db: string; tables?: readonly string[]; chunkSize: number; snapshot?: string }
   | { type: 'mongodb'; url: string; database: string; chunkSize: number; snapshot?: string };
 export type FaultSink = { type: 'mysql'; url: string } | { type: 'mongodb'; url: string; database: string };
 
@@ -125,9 +133,10 @@ export class FaultConfig {
     const { pipeline, source, sink } = this.options;
     const brokers = (this.options.brokers ?? env.KAFKA_BROKERS).split(',').map((broker) => `'${broker}'`).join(', ');
     const snapshot = source.snapshot ? `, snapshot: ${source.snapshot}` : '';
+    const include = source.type === 'mysql' ? (source.tables ?? ['*']).map((table) => `'${source.db}.${table}'`).join(', ') : '';
     const sourceLine =
       source.type === 'mysql'
-        ? `{ name: ${SOURCE}, type: mysql, url: '${source.url}', include: ['${source.db}.*'], chunkSize: ${source.chunkSize}${snapshot} }`
+        ? `{ name: ${SOURCE}, type: mysql, url: '${source.url}', include: [${include}], chunkSize: ${source.chunkSize}${snapshot} }`
         : `{ name: ${SOURCE}, type: mongodb, url: '${source.url}', database: ${source.database}, chunkSize: ${source.chunkSize}, parallelism: 2${snapshot} }`;
     const sinkLine = sink.type === 'mysql' ? `{ name: ${SINK}, type: mysql, url: '${sink.url}' }` : `{ name: ${SINK}, type: mongodb, url: '${sink.url}', database: ${sink.database} }`;
     return `pipeline: ${pipeline}
@@ -272,6 +281,34 @@ export async function killDuring(run: BackgroundRun, phase: KillPhase, summary: 
 }
 
 /**
+ * SIGKILLs `run` once its source's newest durable token (what `cdc status` shows) records at least
+ * `chunks` chunks of the incremental snapshot it reads, after a random 0-150 ms as killDuring does.
+ * Call it once the request is accepted: returns false without killing when no incremental snapshot is
+ * left (it finished first).
+ */
+export async function killDuringIncrementalSnapshot(run: BackgroundRun, config: FaultConfig, chunks: number, summary: FaultSummary, deadlineMs = 120_000): Promise<boolean> {
+  let over = false;
+  await until(`chunk ${chunks} of the incremental snapshot durable (${config.pipeline})`, async () => {
+    if (hasExited(run)) throw new Error(`the run exited:\n${tail(run)}`);
+    const [reading] = await incrementalSnapshots(config);
+    if (reading === undefined) return (over = true);
+    return reading.chunks >= chunks;
+  }, deadlineMs, 100);
+  if (over) return false;
+  await new Promise((resolve) => setTimeout(resolve, Math.random() * 150));
+  run.kill();
+  await run.exited;
+  summary.killed('incremental snapshot');
+  return true;
+}
+
+/** The incremental snapshots the source has not finished, the one being read first, as `cdc status` shows them (its newest durable token). */
+export async function incrementalSnapshots(config: FaultConfig): Promise<SourceStatus['incremental']> {
+  const { sources } = await status(config.config, silentLogger);
+  return sources.find((source) => source.name === SOURCE)!.incremental;
+}
+
+/**
  * Runs the pipeline of `file` through `plan`: starts `cdc run`, kills it in each phase in turn, restarting
  * after every kill (a phase already over is skipped and the same process goes on). Returns the process
  * that runs after the last kill. `onStart` is told about each process (the first one included).
@@ -387,6 +424,80 @@ export async function changeEvents(pipeline: string, brokers?: string): Promise<
     if (event instanceof Error) throw new Error(`${records[i]!.topic}/${records[i]!.partition}@${records[i]!.offset} does not decode: ${event.message}`);
     return event;
   });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// A plain consumer of the change topic
+
+/**
+ * A change-topic record as a consumer with no code of ours reads it: decoded with
+ * @kafkajs/confluent-schema-registry only.
+ */
+export interface PlainChange {
+  /** `db.table`, from the record's source block. */
+  table: string;
+  op: string;
+  /** The decoded Kafka key as JSON; none on a `t`. */
+  key: string | undefined;
+  /** The after image as JSON; null on a `d` or `t`. */
+  after: string | null;
+}
+
+/** Every record of the source's change topic (in order per partition), decoded through the registry only. */
+export async function plainChanges(pipeline: string, brokers?: string): Promise<PlainChange[]> {
+  const registry = new SchemaRegistry({ host: env.SCHEMA_REGISTRY_URL });
+  const changes: PlainChange[] = [];
+  for (const record of await readTopic(topics.change(pipeline, SOURCE), brokers)) {
+    const value = (await registry.decode(record.value!)) as { op: string; after: Record<string, unknown> | null; source: { db: string; table: string } };
+    changes.push({
+      table: `${value.source.db}.${value.source.table}`,
+      op: value.op,
+      key: value.op === 't' ? undefined : JSON.stringify(await registry.decode(record.key!)),
+      after: value.after === null ? null : JSON.stringify(value.after),
+    });
+  }
+  return changes;
+}
+
+/**
+ * What a consumer that keeps the last event per key holds, per table (`db.table` → key → after image),
+ * with Debezium's meaning of each op: c, r and u put the after image by key, d removes it, t empties the table.
+ */
+export function lastEventPerKey(changes: readonly PlainChange[]): Map<string, Map<string, string>> {
+  const tables = new Map<string, Map<string, string>>();
+  for (const { table, op, key, after } of changes) {
+    let rows = tables.get(table);
+    if (rows === undefined) tables.set(table, (rows = new Map()));
+    if (op === 't') rows.clear();
+    else if (op === 'd') rows.delete(key!);
+    else rows.set(key!, after!);
+  }
+  return tables;
+}
+
+/** How many records of each op a table has in `changes`. */
+export function opCounts(changes: readonly PlainChange[], table: string): Record<string, number> {
+  const ops: Record<string, number> = {};
+  for (const change of changes) if (change.table === table) ops[change.op] = (ops[change.op] ?? 0) + 1;
+  return ops;
+}
+
+/**
+ * A MySQL table's rows as `lastEventPerKey` holds them: keyed by `{"id":…}` (the tables of the fault suite
+ * have an `id` key), each row as JSON in column order. For columns whose JSON is the same from mysql2 and
+ * from Avro: integers, strings.
+ */
+export async function tableRows(connection: mysql.Connection, db: string, table: string): Promise<Map<string, string>> {
+  const [rows] = (await connection.query(`SELECT * FROM ${quoteTable(db, table)} ORDER BY id`)) as unknown as [Array<Record<string, unknown> & { id: number }>];
+  return new Map(rows.map((row) => [JSON.stringify({ id: row.id }), JSON.stringify(row)]));
+}
+
+/** Asserts that a consumer's rows equal the source's: the first keys missing or different, and extra, are named. */
+export function assertSameRows(consumed: ReadonlyMap<string, string> | undefined, expected: ReadonlyMap<string, string>, when: string): void {
+  const rows = consumed ?? new Map<string, string>();
+  const missing = [...expected].filter(([key, row]) => rows.get(key) !== row).map(([key]) => key);
+  const extra = [...rows.keys()].filter((key) => !expected.has(key));
+  assert.deepEqual({ missing: missing.slice(0, 10), extra: extra.slice(0, 10), rows: rows.size }, { missing: [], extra: [], rows: expected.size }, when);
 }
 
 export interface DeadLetter {
