@@ -15,8 +15,9 @@ import type { IncrementalSnapshotProgress } from './token.ts';
  *    out of the chunk: one in (low, high] the read may or may not have seen, one after `high` it did not
  *    (the stream may pass `high` before the read's result is in, or before its next boundary), and either
  *    way the change itself carries the row's newer state;
- * 3. at the first transaction boundary at or after `high`, the chunk's remaining rows go into the stream as
- *    `r` events at position `high`, followed by the token that records the chunk as done.
+ * 3. at the first transaction boundary at or after `high`, once the chunk before it is durable, the chunk's
+ *    remaining rows go into the stream as `r` events at position `high`, followed by the token that records
+ *    the chunk as done.
  *
  * So every change before the chunk in the stream is older than what the chunk holds, and every change after
  * it is newer: a consumer that keeps the last event per key (ours, or any plain consumer of the change
@@ -24,7 +25,8 @@ import type { IncrementalSnapshotProgress } from './token.ts';
  * no write to the source. When a table's last chunk is in, its end marker (a `t` at the position of the
  * first chunk's read, on the repartition topic only) lets our sinks remove rows the source no longer has.
  *
- * Cost: one chunk of rows in memory at a time; the stream itself never waits for a read.
+ * Cost: two chunks of rows in memory at most (one being written, the next one read meanwhile); the stream
+ * itself never waits for a read, and a change streamed behind a chunk waits for that chunk alone.
  */
 export interface IncrementalSnapshotOptions {
   connector: SourceConnector;
@@ -60,6 +62,8 @@ interface Reading {
 export class IncrementalSnapshot {
   private readonly requests: IncrementalSnapshotProgress[];
   private reading: Reading | undefined;
+  /** The last chunk emitted is not durable yet: the next one waits, so that no more than one chunk is ahead of the stream's changes. */
+  private unwritten = false;
   private stopped = false;
 
   constructor(private readonly options: IncrementalSnapshotOptions) {
@@ -71,9 +75,9 @@ export class IncrementalSnapshot {
     return this.requests.map((request) => ({ ...request }));
   }
 
-  /** True while a chunk has been read and waits for the stream to pass its window. */
+  /** True while a chunk has been read, the one before it is durable, and it waits for the stream to pass its window. */
   get waiting(): boolean {
-    return this.reading?.chunk !== undefined;
+    return this.reading?.chunk !== undefined && !this.unwritten;
   }
 
   /** Queues tables to snapshot; reading starts at once if nothing else is being read. */
@@ -126,13 +130,15 @@ export class IncrementalSnapshot {
 
   /**
    * The stream is at the transaction boundary `at` (everything up to it is emitted, nothing after): if a
-   * chunk waits and `at` is at or after its `high`, the chunk is emitted here. The caller writes the rows,
-   * then the marker, then a token, then calls readNext().
+   * chunk waits, `at` is at or after its `high` and the chunk before it is durable, the chunk is emitted
+   * here. The caller writes the rows, then the marker, then a token, then calls readNext() (the next chunk
+   * is read while this one is written), and written() once that token is durable.
    */
   emitAt(at: string): EmittedChunk | undefined {
     const reading = this.reading;
     const chunk = reading?.chunk;
-    if (reading === undefined || chunk === undefined || comparePositions(at, chunk.high) < 0) return undefined;
+    if (this.unwritten || reading === undefined || chunk === undefined || comparePositions(at, chunk.high) < 0) return undefined;
+    this.unwritten = true;
     const { request } = reading;
     const rows = placeAt(chunk.rows, chunk.high, reading.changed!);
     request.from ??= chunk.low;
@@ -152,6 +158,11 @@ export class IncrementalSnapshot {
     const dropped = this.requests.filter((request) => request !== this.reading?.request && !keep(request.table));
     for (const request of dropped) this.requests.splice(this.requests.indexOf(request), 1);
     return dropped;
+  }
+
+  /** The token after the last chunk emitted is durable: the next chunk may go in. */
+  written(): void {
+    this.unwritten = false;
   }
 
   /** No more reads; a read in flight is ignored when it returns. */

@@ -387,13 +387,15 @@ async function streamFromToken(options: SourceRunnerOptions, session: SourceSess
     const { request, marker } = emitted;
     if (marker !== undefined) batcher.marker(marker);
     const last = marker !== undefined && session.isLastOf(request);
-    const written =
-      marker === undefined
-        ? undefined
-        : () => {
-            session.notify({ type: 'incremental-table-snapshotted', id: request.id, table: request.table, rows: request.rows, chunks: request.chunks, durationMs: Date.now() - (request.startedAt ?? Date.now()) });
-            session.tableFinished(request, true, last);
-          };
+    const written = () => {
+      if (marker !== undefined) {
+        session.notify({ type: 'incremental-table-snapshotted', id: request.id, table: request.table, rows: request.rows, chunks: request.chunks, durationMs: Date.now() - (request.startedAt ?? Date.now()) });
+        session.tableFinished(request, true, last);
+      }
+      // The next chunk, read meanwhile, may go in at the next boundary (an idle stream is asked for one).
+      incremental.written();
+      session.wake();
+    };
     session.boundary(batcher, session.token('streaming', at, token.snapshot), written);
     incremental.readNext();
   };

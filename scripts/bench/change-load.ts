@@ -108,9 +108,10 @@ export async function writeBacklog(writers: Writer[], changes: number): Promise<
 }
 
 /**
- * Writes at `rate` rows/s for `seconds`: every 100 ms five one-row updates and transactions of up to 100
- * inserts for the rest, spread over the writers; each writer's first and last transaction of a tick are
- * handed to `mark` once committed. `alive` throws when the system under test failed. Returns the rate reached.
+ * Writes at `rate` rows/s for `seconds`, or until `over()` holds at the end of a tick: every 100 ms five
+ * one-row updates and transactions of up to 100 inserts for the rest, spread over the writers; each
+ * writer's first and last transaction of a tick are handed to `mark` once committed. `alive` throws when
+ * the system under test failed. Returns the rate reached.
  */
 export async function writeAtFixedRate(
   writers: Writer[],
@@ -118,13 +119,14 @@ export async function writeAtFixedRate(
   seconds: number,
   mark: (marker: Marker) => void,
   alive: () => void | Promise<void>,
+  over: () => boolean = () => false,
 ): Promise<number> {
   const perTick = Math.round((rate * TICK_MS) / 1000);
   const tickWork: number[] = [0, 0, 0, 0, 0];
   for (let rows = 5; rows < perTick; rows += 100) tickWork.push(Math.min(100, perTick - rows));
   const started = performance.now();
   let rows = 0;
-  for (let tick = 0; tick < (seconds * 1000) / TICK_MS; tick++) {
+  for (let tick = 0; tick < (seconds * 1000) / TICK_MS && !over(); tick++) {
     const tickStart = performance.now();
     const done = await Promise.all(
       writers.map(async (writer, k) => {

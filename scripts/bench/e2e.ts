@@ -72,16 +72,8 @@ export async function runE2e(env: StackEnv, load: E2eLoad, dbs: { source: string
     const sustainedSeconds = (performance.now() - sustainedStart) / 1000;
     const cpu = process.cpuUsage(cpuAtStart);
 
-    const latency = watchLatency(env.MYSQL_URL, target);
-    let sorted: number[];
-    let reached: number;
-    try {
-      reached = await writeAtFixedRate(writers, load.rate, load.seconds, (marker) => latency.add(marker), () => system.alive());
-      await until('the last markers of the latency run in the target', () => system.alive(), () => latency.pending() === 0, 50, 300_000);
-    } finally {
-      sorted = await latency.stop();
-    }
-    return { written, sustainedSeconds, sustainedCpuMicrosPerRow: (cpu.user + cpu.system) / written, latency: latencyOf(sorted, reached) };
+    const latency = await measureLatency(env.MYSQL_URL, target, writers, load, () => system.alive());
+    return { written, sustainedSeconds, sustainedCpuMicrosPerRow: (cpu.user + cpu.system) / written, latency };
   } finally {
     if (started) await system.stop();
     for (const writer of writers) await writer.close();
@@ -89,4 +81,28 @@ export async function runE2e(env: StackEnv, load: E2eLoad, dbs: { source: string
     await admin.query('DROP DATABASE IF EXISTS ??', [target]);
     await admin.end();
   }
+}
+
+/**
+ * The latency run: writes at `load.rate` rows/s for `load.seconds` (or until `over()` holds) into `writers`'
+ * events table, and measures commit → visible in `target`'s, until every marker is visible.
+ */
+export async function measureLatency(
+  url: string,
+  target: string,
+  writers: Writer[],
+  load: Pick<E2eLoad, 'rate' | 'seconds'>,
+  alive: () => void | Promise<void>,
+  over?: () => boolean,
+): Promise<Latency> {
+  const latency = watchLatency(url, target);
+  let sorted: number[];
+  let reached: number;
+  try {
+    reached = await writeAtFixedRate(writers, load.rate, load.seconds, (marker) => latency.add(marker), alive, over);
+    await until('the last markers of the latency run in the target', alive, () => latency.pending() === 0, 50, 300_000);
+  } finally {
+    sorted = await latency.stop();
+  }
+  return latencyOf(sorted, reached);
 }

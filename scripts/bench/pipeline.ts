@@ -5,6 +5,7 @@
  */
 import { parseConfig } from '../../cli/config.ts';
 import { buildPipeline } from '../../cli/pipeline.ts';
+import type { SnapshotRequestOptions, SnapshotRequestResult } from '../../topology/snapshot-request.ts';
 import type { RunningTopology, StageSelection } from '../../topology/topology.ts';
 import type { StackEnv } from '../stack/env.ts';
 import { sleep } from '../stack/process.ts';
@@ -29,6 +30,8 @@ export interface BenchPipelineOptions {
   captureOnly?: boolean;
   /** Kafka transactions, on by default as in the CLI. */
   transactions?: boolean;
+  /** The source's chunk size (snapshots, incremental snapshots); the CLI's default when not given. */
+  chunkSize?: number;
 }
 
 export interface BenchPipeline {
@@ -38,6 +41,8 @@ export interface BenchPipeline {
   /** Events the repartition stage wrote, and the sink applied, since this process started the pipeline. */
   repartitioned(): number;
   applied(): number;
+  /** Asks the source for an incremental snapshot of `tables` (`db.table`), as `cdc snapshot` does. */
+  requestSnapshot(tables: readonly string[], options?: SnapshotRequestOptions): Promise<SnapshotRequestResult>;
   stop(): Promise<void>;
 }
 
@@ -56,7 +61,7 @@ export async function startBenchPipeline(env: StackEnv, options: BenchPipelineOp
 kafka: { brokers: [${brokers}], transactions: ${options.transactions ?? true} }
 schemaRegistry: { url: '${env.SCHEMA_REGISTRY_URL}' }
 sources:
-  - { name: ${BENCH_SOURCE}, type: mysql, url: '${env.MYSQL_URL}', include: ['${options.sourceDb}.*'], snapshot: ${options.snapshot} }
+  - { name: ${BENCH_SOURCE}, type: mysql, url: '${env.MYSQL_URL}', include: ['${options.sourceDb}.*'], snapshot: ${options.snapshot}${options.chunkSize === undefined ? '' : `, chunkSize: ${options.chunkSize}`} }
 ${options.captureOnly ? '' : `repartition: { partitions: ${REPARTITIONS} }\n`}${sinks}`,
       'bench config',
     ),
@@ -72,6 +77,7 @@ ${options.captureOnly ? '' : `repartition: { partitions: ${REPARTITIONS} }\n`}${
     },
     repartitioned: () => totals('repartition'),
     applied: () => totals(`sink:${SINK}`),
+    requestSnapshot: (tables, requestOptions) => topology.requestSnapshot(transport, BENCH_SOURCE, tables, requestOptions),
     async stop() {
       await running.stop();
       await transport.close();
