@@ -290,7 +290,7 @@ export async function killDuringIncrementalSnapshot(run: BackgroundRun, config: 
   let over = false;
   await until(`chunk ${chunks} of the incremental snapshot durable (${config.pipeline})`, async () => {
     if (hasExited(run)) throw new Error(`the run exited:\n${tail(run)}`);
-    const [reading] = await incrementalSnapshots(config);
+    const [reading] = (await sourceStatusOf(config)).incremental;
     if (reading === undefined) return (over = true);
     return reading.chunks >= chunks;
   }, deadlineMs, 100);
@@ -302,10 +302,10 @@ export async function killDuringIncrementalSnapshot(run: BackgroundRun, config: 
   return true;
 }
 
-/** The incremental snapshots the source has not finished, the one being read first, as `cdc status` shows them (its newest durable token). */
-export async function incrementalSnapshots(config: FaultConfig): Promise<SourceStatus['incremental']> {
+/** The source as `cdc status` shows it (its newest durable token), read in this process. */
+export async function sourceStatusOf(config: FaultConfig): Promise<SourceStatus> {
   const { sources } = await status(config.config, silentLogger);
-  return sources.find((source) => source.name === SOURCE)!.incremental;
+  return sources.find((source) => source.name === SOURCE)!;
 }
 
 /**
