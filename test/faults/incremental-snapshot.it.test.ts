@@ -19,7 +19,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import mysql from 'mysql2/promise';
-import { quoteTable } from '../../connectors/mysql/sql.ts';
+import { quoteIdentifier, quoteTable } from '../../connectors/mysql/sql.ts';
 import { parseNotification, type NotificationRecord } from '../../topology/notifications.ts';
 import type { SnapshotRequestResult } from '../../topology/snapshot-request.ts';
 import { topics } from '../../topology/topics.ts';
@@ -71,14 +71,14 @@ async function withPipeline(name: string, source: { chunkSize: number; snapshot?
   const admin = await mysql.createConnection({ uri: env.MYSQL_URL });
   const config = new FaultConfig({ pipeline: faultName(name), source: { type: 'mysql', url: env.MYSQL_URL, db: src, ...source }, sink: { type: 'mysql', url: `${env.MYSQL_URL}/${dst}` } });
   try {
-    await admin.query(`CREATE DATABASE ${src}`);
-    await admin.query(`CREATE DATABASE ${dst}`);
+    await admin.query(`CREATE DATABASE ${quoteIdentifier(src)}`);
+    await admin.query(`CREATE DATABASE ${quoteIdentifier(dst)}`);
     await body({ config, admin, src, dst });
   } finally {
     await cleanUp(
       () => killStrayRuns(config.file),
-      () => admin.query(`DROP DATABASE IF EXISTS ${src}`),
-      () => admin.query(`DROP DATABASE IF EXISTS ${dst}`),
+      () => admin.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(src)}`),
+      () => admin.query(`DROP DATABASE IF EXISTS ${quoteIdentifier(dst)}`),
       () => admin.end(),
       () => deleteTopics(config.pipeline),
       () => config.remove(),
@@ -93,7 +93,7 @@ async function createFilledTable(admin: mysql.Connection, db: string, table: str
 }
 
 /** `cdc snapshot --json` to its end: its exit code, the notifications it printed, and its result. */
-async function requestSnapshot(config: FaultConfig, tables: readonly string[], ...options: string[]): Promise<{ code: number | null; notifications: NotificationRecord[]; result: SnapshotRequestResult; stderr: string }> {
+async function cdcSnapshot(config: FaultConfig, tables: readonly string[], ...options: string[]): Promise<{ code: number | null; notifications: NotificationRecord[]; result: SnapshotRequestResult; stderr: string }> {
   const run = await cdc(['snapshot', '--config', config.file, '--source', SOURCE, ...tables.flatMap((table) => ['--table', table]), '--json', ...options]);
   const lines = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
   assert.ok(lines.length > 0, `cdc snapshot printed nothing (exit ${String(run.code)}): ${run.stderr}`);
@@ -172,7 +172,7 @@ test('a 200,000-row table snapshotted incrementally while a load updates, delete
       });
       bigWriter = new SourceWriter(bigWriterConnection, quoteTable(src, 'big'), ROWS);
 
-      const request = await requestSnapshot(config, [`${src}.big`]);
+      const request = await cdcSnapshot(config, [`${src}.big`]);
       assert.equal(request.result.status, 'accepted', JSON.stringify(request.result));
       measuring = true;
       const measuredFrom = otherWriter.written.length;
@@ -235,7 +235,7 @@ test('cdc run SIGKILLed twice during an incremental snapshot under writes, resta
       let run = startRun(config.file);
       await run.waitForLog('the source streams', (line) => line.msg === 'streaming');
       writer = new SourceWriter(writerConnection, quoteTable(src, 'items'), ROWS);
-      const request = await requestSnapshot(config, [`${src}.items`]);
+      const request = await cdcSnapshot(config, [`${src}.items`]);
       assert.equal(request.result.status, 'accepted', JSON.stringify(request.result));
       // The second kill at a chunk the restarted process emitted: each kill interrupts another process.
       let kills = 0;
@@ -342,7 +342,7 @@ test('the notifications of a request on the notifications topic, in the document
     const x = `${src}.x`;
     const y = `${src}.y`;
     const nope = `${src}.nope`;
-    const request = await requestSnapshot(config, [x, y, nope], '--wait', 'finished');
+    const request = await cdcSnapshot(config, [x, y, nope], '--wait', 'finished');
     assert.equal(request.code, 0, request.stderr);
     const onTopic = await notificationsOf(config, [x, y, nope]);
     const { id } = onTopic[0]!;
@@ -361,7 +361,7 @@ test('the notifications of a request on the notifications topic, in the document
     assert.deepEqual(request.result, printed({ status: 'finished', request: { ...request.result.request, id }, tables: [x, y], refused: [refusedNope] }));
 
     const asked = performance.now();
-    const refused = await requestSnapshot(config, [nope]);
+    const refused = await cdcSnapshot(config, [nope]);
     const exitedMs = Math.round(performance.now() - asked);
     assert.equal(refused.code, 4, refused.stderr);
     assert.equal(refused.result.status, 'refused');
