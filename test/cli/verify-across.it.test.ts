@@ -19,7 +19,7 @@ import { withSourceDatabase } from '../connectors/mysql/source-fixture.ts';
 import { withKafkaPipeline } from '../connectors/mysql/kafka-pipeline.ts';
 import { mysqlPipelineConfig, runPipeline, untilCopyEquals } from '../connectors/mysql/cli-pipeline.ts';
 import { scratchMongo, scratchPostgres } from '../connectors/support/targets.ts';
-import { cdc, writeConfig } from './support/cli.ts';
+import { cdc, shown, writeConfig } from './support/cli.ts';
 
 /** A document whose `_id` is of any BSON type (the driver's types expect ObjectId). */
 type AnyIdDocument = { _id: unknown } & Record<string, unknown>;
@@ -44,12 +44,6 @@ const TRICKY_ROWS = [
 ];
 /** 65 significant digits: more than MongoDB's Decimal128 holds, so the MongoDB sink dead-letters its row. */
 const TOO_PRECISE = '-99999999999999999999999999999999999.999999999999999999999999999999';
-
-/** Names as `cdc` prints them with the stack's MariaDB in the config: it masks the config's passwords wherever they appear, and the stack's is `cdc`. */
-function shown(text: string): string {
-  const password = decodeURIComponent(new URL(stackEnv().MYSQL_URL).password);
-  return password === '' ? text : text.replaceAll(password, '***');
-}
 
 function records(events: readonly ChangeEvent[]): SinkRecord[] {
   return events.map((event, offset) => ({ event, topic: 'changes', partition: 0, offset: String(offset) }));

@@ -14,7 +14,9 @@ import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { BSON } from 'mongodb';
 import type mysql from 'mysql2/promise';
-import type { PipelineStatus } from '../../cli/commands/status.ts';
+import { status, type PipelineStatus, type SourceStatus } from '../../cli/commands/status.ts';
+import { quoteTable } from '../../connectors/mysql/sql.ts';
+import { silentLogger } from '../../topology/log.ts';
 import type { PipelineConfig } from '../../cli/config-schema.ts';
 import { loadConfig } from '../../cli/config.ts';
 import { formatComparisons, isEqual, verifyPipeline, type TableComparison } from '../../cli/verify.ts';
@@ -47,7 +49,8 @@ export type KillPhase = 'first token' | 'snapshot' | 'streaming' | 'sink batch';
 
 /** What one file injected and checked; printed with t.diagnostic at its end. */
 export class FaultSummary {
-  readonly kills = new Map<KillPhase, number>();
+  /** Kills per phase (a KillPhase, or another moment a file kills at). */
+  readonly kills = new Map<string, number>();
   restarts = 0;
   eventsWritten = 0;
   rowsVerified = 0;
@@ -55,7 +58,7 @@ export class FaultSummary {
   dlqRecords = 0;
   readonly notes: string[] = [];
 
-  killed(phase: KillPhase): void {
+  killed(phase: string): void {
     this.kills.set(phase, (this.kills.get(phase) ?? 0) + 1);
   }
 
@@ -85,7 +88,8 @@ export class FaultSummary {
 // Pipeline configs and runs
 
 export type FaultSource =
-  | { type: 'mysql'; url: string; db: string; chunkSize: number; snapshot?: string }
+  /** `tables`: the tables of `db` it includes (default: all, `db.*`). */
+  | { type: 'mysql'; url: string; db: string; tables?: readonly string[]; chunkSize: number; snapshot?: string }
   /** `collections`: the collections of `database` it includes (default: all). */
   | { type: 'mongodb'; url: string; database: string; collections?: readonly string[]; chunkSize: number; snapshot?: string };
 export type FaultSink = { type: 'mysql'; url: string } | { type: 'mongodb'; url: string; database: string };
@@ -132,10 +136,11 @@ export class FaultConfig {
     const { pipeline, source, sink } = this.options;
     const brokers = (this.options.brokers ?? env.KAFKA_BROKERS).split(',').map((broker) => `'${broker}'`).join(', ');
     const snapshot = source.snapshot ? `, snapshot: ${source.snapshot}` : '';
+    const include = source.type === 'mysql' ? (source.tables ?? ['*']).map((table) => `'${source.db}.${table}'`).join(', ') : '';
     const collections = source.type === 'mongodb' && source.collections ? `, collections: { include: [${source.collections.map((name) => `'${name}'`).join(', ')}] }` : '';
     const sourceLine =
       source.type === 'mysql'
-        ? `{ name: ${SOURCE}, type: mysql, url: '${source.url}', include: ['${source.db}.*'], chunkSize: ${source.chunkSize}${snapshot} }`
+        ? `{ name: ${SOURCE}, type: mysql, url: '${source.url}', include: [${include}], chunkSize: ${source.chunkSize}${snapshot} }`
         : `{ name: ${SOURCE}, type: mongodb, url: '${source.url}', database: ${source.database}${collections}, chunkSize: ${source.chunkSize}, parallelism: 2${snapshot} }`;
     const sinkLine = sink.type === 'mysql' ? `{ name: ${SINK}, type: mysql, url: '${sink.url}' }` : `{ name: ${SINK}, type: mongodb, url: '${sink.url}', database: ${sink.database} }`;
     return `pipeline: ${pipeline}
@@ -277,6 +282,34 @@ export async function killDuring(run: BackgroundRun, phase: KillPhase, summary: 
   await run.exited;
   summary.killed(phase);
   return true;
+}
+
+/**
+ * SIGKILLs `run` once its source's newest durable token (what `cdc status` shows) records at least
+ * `chunks` chunks of the incremental snapshot it reads, after a random 0-150 ms as killDuring does.
+ * Call it once the request is accepted: returns false without killing when no incremental snapshot is
+ * left (it finished first).
+ */
+export async function killDuringIncrementalSnapshot(run: BackgroundRun, config: FaultConfig, chunks: number, summary: FaultSummary, deadlineMs = 120_000): Promise<boolean> {
+  let over = false;
+  await until(`chunk ${chunks} of the incremental snapshot durable (${config.pipeline})`, async () => {
+    if (hasExited(run)) throw new Error(`the run exited:\n${tail(run)}`);
+    const [reading] = (await sourceStatusOf(config)).incremental;
+    if (reading === undefined) return (over = true);
+    return reading.chunks >= chunks;
+  }, deadlineMs, 100);
+  if (over) return false;
+  await new Promise((resolve) => setTimeout(resolve, Math.random() * 150));
+  run.kill();
+  await run.exited;
+  summary.killed('incremental snapshot');
+  return true;
+}
+
+/** The source as `cdc status` shows it (its newest durable token), read in this process. */
+export async function sourceStatusOf(config: FaultConfig): Promise<SourceStatus> {
+  const { sources } = await status(config.config, silentLogger);
+  return sources.find((source) => source.name === SOURCE)!;
 }
 
 /**
@@ -637,4 +670,14 @@ export class PrivateKafka extends PrivateServer {
   get brokers(): string {
     return this.service.endpoint;
   }
+}
+
+/**
+ * A MySQL table's rows as `lastEventPerKey` holds them: keyed by `{"id":…}` (the tables of the fault suite
+ * have an `id` key), each row as JSON in column order. For columns whose JSON is the same from mysql2 and
+ * from Avro: integers, strings.
+ */
+export async function tableRows(connection: mysql.Connection, db: string, table: string): Promise<Map<string, string>> {
+  const [rows] = (await connection.query(`SELECT * FROM ${quoteTable(db, table)} ORDER BY id`)) as unknown as [Array<Record<string, unknown> & { id: number }>];
+  return new Map(rows.map((row) => [JSON.stringify({ id: row.id }), JSON.stringify(row)]));
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { stackEnv } from '../../support/stack-env.ts';
 
 const BIN = fileURLToPath(new URL('../../../bin/cdc.js', import.meta.url));
 
@@ -26,6 +27,12 @@ sources:
 sinks:
   - { name: replica, type: mysql, url: 'mysql://u:secret@${CLOSED}/replica' }
 `;
+}
+
+/** Names as `cdc` prints them with the stack's MariaDB in the config: it masks the config's passwords wherever they appear, and the stack's is `cdc`. */
+export function shown(text: string): string {
+  const password = decodeURIComponent(new URL(stackEnv().MYSQL_URL).password);
+  return password === '' ? text : text.replaceAll(password, '***');
 }
 
 /** Writes a config file into a fresh temporary directory; returns its path. */
