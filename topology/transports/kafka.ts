@@ -9,6 +9,7 @@ import { KafkaConsumer, type GroupTimings } from './kafka/consumer.ts';
 import { expectedKafkaLog } from './kafka/expected-logs.ts';
 import { kafkaProducer } from './kafka/producer.ts';
 import { readToEnd } from './kafka/read-to-end.ts';
+import { topicMetadata } from './kafka/topic-metadata.ts';
 import { topicOffsets } from './kafka/topic-offsets.ts';
 
 export { kafkaJsFastPath, type KafkaJsFastPathStatus } from './kafka/kafkajs-fast-path/index.ts';
@@ -89,7 +90,7 @@ export class KafkaTransport implements Transport {
       });
     }
     // Checked after creating too: a concurrent creator may have used other settings.
-    const { topics } = await admin.fetchTopicMetadata({ topics: specs.map((spec) => spec.name) });
+    const topics = await topicMetadata(admin, specs.map((spec) => spec.name));
     const partitionsOf = new Map(topics.map((topic) => [topic.name, topic.partitions.length]));
     for (const spec of specs) {
       const partitions = partitionsOf.get(spec.name);
@@ -108,7 +109,7 @@ export class KafkaTransport implements Transport {
   }
 
   async consumer(options: ConsumerOptions): Promise<Consumer> {
-    const { topics } = await (await this.admin()).fetchTopicMetadata({ topics: [...options.topics] });
+    const topics = await topicMetadata(await this.admin(), options.topics);
     const ownable = topics.reduce((sum, topic) => sum + topic.partitions.length, 0);
     const consumer = await KafkaConsumer.start(this.kafka, options, ownable, this.timings);
     const tracked = { close: () => consumer.stop() };

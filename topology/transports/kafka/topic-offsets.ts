@@ -1,6 +1,7 @@
 import type { Admin } from 'kafkajs';
 import { CdcError } from '../../errors.ts';
 import { withRetry } from '../../retry.ts';
+import { topicMetadata } from './topic-metadata.ts';
 
 export interface TopicPartitionOffsets {
   partition: number;
@@ -17,8 +18,8 @@ export interface TopicPartitionOffsets {
  */
 export async function topicOffsets(admin: Admin, topic: string): Promise<TopicPartitionOffsets[]> {
   return withRetry(`reading the offsets of ${topic}`, async () => {
-    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
-    const leaderless = (topics[0]?.partitions ?? []).filter((partition) => partition.leader < 0);
+    const [metadata] = await topicMetadata(admin, [topic]);
+    const leaderless = (metadata?.partitions ?? []).filter((partition) => partition.leader < 0);
     if (leaderless.length > 0) throw notYet(topic, `partition ${leaderless[0]!.partitionId} has no leader`);
     try {
       return await admin.fetchTopicOffsets(topic);
