@@ -256,9 +256,12 @@ export class PipelineMetrics {
   private countSnapshotRows(source: string, state: SourceState, table: string, rows: number): void {
     if (rows === 0) return;
     this.snapshotRows.inc({ source, table }, rows);
+    // The table progress is the initial snapshot's: r events of a table whose snapshot is done, or that
+    // arrive while streaming, are an incremental snapshot's (its own progress is incrementalProgress).
     const progress = state.tables.get(table);
+    if (progress?.done === true) return;
     if (progress) progress.rows += rows;
-    else state.tables.set(table, { rows, done: false });
+    else if (state.phase === 'snapshot') state.tables.set(table, { rows, done: false });
   }
 
   /** Events the source stage's operators refused, written to the dead-letter topic with the batch. */

@@ -112,8 +112,21 @@ export const CONSOLE_JS = String.raw`'use strict';
     }));
   }
 
+  function incrementalTables(source) {
+    if (source.incremental.length === 0) return el('span', { 'class': 'muted' }, ['—']);
+    return table(['table', 'progress', 'rows', 'estimated', 'request'], source.incremental.map(function (t) {
+      return el('tr', { 'data-incremental': t.table, 'data-rows': String(t.rows), 'data-estimate': t.estimate === null ? '' : String(t.estimate) }, [
+        el('td', {}, [t.table]),
+        el('td', {}, [el('progress', { max: String(Math.max(t.estimate || 0, t.rows, 1)), value: String(t.rows) }), t.startedAt === null ? ' waiting' : '']),
+        el('td', { 'class': 'num' }, [num(t.rows)]),
+        el('td', { 'class': 'num' }, [num(t.estimate)]),
+        el('td', {}, [t.id]),
+      ]);
+    }));
+  }
+
   function drawSources(sources) {
-    replace('sources', table(['source', 'phase', 'position', 'last token', 'events written', 'rate', 'snapshot'], sources.map(function (s) {
+    replace('sources', table(['source', 'phase', 'position', 'last token', 'events written', 'rate', 'snapshot', 'incremental snapshots'], sources.map(function (s) {
       return el('tr', { 'data-source': s.name, 'data-phase': s.phase || '' }, [
         el('td', {}, [s.name]),
         el('td', {}, [s.phase || 'not in this process']),
@@ -122,6 +135,7 @@ export const CONSOLE_JS = String.raw`'use strict';
         el('td', { 'class': 'num' }, [num(s.out)]),
         el('td', { 'class': 'num' }, [rate(s.rate)]),
         el('td', {}, [snapshotTables(s)]),
+        el('td', {}, [incrementalTables(s)]),
       ]);
     })));
   }

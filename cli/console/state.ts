@@ -33,6 +33,8 @@ interface SourceView extends StageView {
   /** ISO time of the last token this process committed for it. */
   tokenWrittenAt: string | null;
   tables: Array<{ name: string; rows: number; estimate: number | null; done: boolean }>;
+  /** Incremental snapshots not finished, oldest first: the first is being read, the others wait. */
+  incremental: Array<{ id: string; table: string; rows: number; estimate: number | null; startedAt: string | null }>;
 }
 
 interface SinkView extends StageView {
@@ -92,6 +94,13 @@ export class ConsoleState {
           position: state?.position ?? null,
           tokenWrittenAt: state?.tokenWrittenAt === undefined ? null : new Date(state.tokenWrittenAt).toISOString(),
           tables: [...(state?.tables ?? [])].map(([table, progress]) => ({ name: table, rows: progress.rows, estimate: progress.estimate ?? null, done: progress.done })),
+          incremental: (state?.incremental ?? []).map(({ id, table, rows, estimate, startedAt }) => ({
+            id,
+            table,
+            rows,
+            estimate: estimate ?? null,
+            startedAt: startedAt === undefined ? null : new Date(startedAt).toISOString(),
+          })),
         };
       }),
       repartition: { ...stage('repartition'), lag: lagOf(groups.repartition(pipeline)) },

@@ -74,17 +74,25 @@ test('the console state names the topology, sources and sinks, and scrubs secret
   await withServer('{ port: 0 }', async (server, metrics) => {
     metrics.sourcePhase('s', 'snapshot');
     metrics.snapshotPlanned('s', {}, { 'shop.orders': 1000 });
+    metrics.incrementalProgress('s', [
+      { id: 'r1', table: 'shop.items', reason: 'requested', requestedAt: 0, startedAt: Date.UTC(2026, 0, 1), rows: 200, chunks: 2, estimate: 900 },
+      { id: 'r1', table: 'shop.notes', reason: 'requested', requestedAt: 0, rows: 0, chunks: 0 },
+    ]);
     metrics.sinkAssigned('copy', 4);
     metrics.sinkFailed('copy', new Error(`connect to mysql://u:sink-pw@${CLOSED}/copy: refused, password sink-pw`));
     const text = await (await fetch(`${server.url}/api/state`)).text();
     assert.doesNotMatch(text, /sink-pw|source-pw/);
     const state = JSON.parse(text) as {
       topology: { text: string };
-      sources: Array<{ name: string; phase: string; tables: Array<{ name: string; estimate: number }> }>;
+      sources: Array<{ name: string; phase: string; tables: Array<{ name: string; estimate: number }>; incremental: unknown[] }>;
       sinks: Array<{ name: string; partitions: number; lastError: { message: string } }>;
     };
     assert.match(state.topology.text, /^Topology: pipeline shop/);
     assert.deepEqual(state.sources.map((s) => [s.name, s.phase, s.tables]), [['s', 'snapshot', [{ name: 'shop.orders', rows: 0, estimate: 1000, done: false }]]]);
+    assert.deepEqual(state.sources[0]!.incremental, [
+      { id: 'r1', table: 'shop.items', rows: 200, estimate: 900, startedAt: '2026-01-01T00:00:00.000Z' },
+      { id: 'r1', table: 'shop.notes', rows: 0, estimate: null, startedAt: null },
+    ]);
     assert.deepEqual(state.sinks.map((s) => [s.name, s.partitions]), [['copy', 4]]);
     assert.match(state.sinks[0]!.lastError.message, /password \*\*\*$/);
   });

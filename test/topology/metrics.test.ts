@@ -24,3 +24,14 @@ test('snapshot rows count against the table names the source planned with: the c
   metrics.sourceWrote('s', [snapshotRow('mongodb', 'catalog', 'products', 1), snapshotRow('mongodb', 'catalog', 'products', 2)], undefined);
   assert.deepEqual(rowsOf(metrics), { products: { rows: 2, estimate: 3 } });
 });
+
+test("after a table's snapshot is done, its incremental snapshot's rows leave the initial progress alone, and a table first read while streaming gets none", () => {
+  const metrics = new PipelineMetrics();
+  metrics.snapshotPlanned('s', {}, { 'shop.orders': 2 });
+  const token = { pipeline: 'p', source: 's', phase: 'snapshot' as const, position: '1', resume: {}, writtenAt: 0, snapshot: { 'shop.orders': { done: true, rows: 2, chunks: 1 } } };
+  metrics.sourceWrote('s', [snapshotRow('mysql', 'shop', 'orders', 1), snapshotRow('mysql', 'shop', 'orders', 2)], token);
+  metrics.sourcePhase('s', 'streaming');
+  metrics.sourceWrote('s', [snapshotRow('mysql', 'shop', 'orders', 1), snapshotRow('mysql', 'shop', 'added', 1)], undefined);
+  assert.deepEqual(rowsOf(metrics), { 'shop.orders': { rows: 2, estimate: 2 } });
+  assert.equal(metrics.sources.get('s')!.tables.get('shop.orders')!.done, true);
+});

@@ -2,7 +2,7 @@
  * The web console in a real browser (Debian's chromium, headless, driven by playwright-core) against `cdc
  * run` of a MariaDB → Kafka → MariaDB pipeline: it shows the source and the sink, a record an operator
  * dead-lettered (decoded, its values masked), and a big table's snapshot progress moving while the
- * snapshot runs, all by polling the page's DOM. The console asks for the basic auth of metrics.auth, and
+ * snapshot runs, then its incremental snapshot's (asked for with `cdc snapshot`), all by polling the page's DOM. The console asks for the basic auth of metrics.auth, and
  * the password never reaches the logs. scripts/test.ts installs chromium when it is missing.
  *
  * The screenshot goes to $CONSOLE_SCREENSHOT (`CONSOLE_SCREENSHOT=docs/console.png` refreshes the one the
@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
+import { cdc } from '../support/cli.ts';
 import { scratchMariaDb } from '../../connectors/support/targets.ts';
 import { mysqlPipelineConfig, runPipeline } from '../../connectors/mysql/cli-pipeline.ts';
 import { withKafkaPipeline } from '../../connectors/mysql/kafka-pipeline.ts';
@@ -76,7 +77,7 @@ test('the console shows the source, the sink, a dead letter and the snapshot pro
 
         // The snapshot of `big`, as the page shows it, poll after poll, until it says done.
         const table = `${db}.big`;
-        const seen = await progressUntilDone(page, table);
+        const seen = await progressShown(page, 'data-table', table, (shown) => shown.at(-1)!.done);
         const during = [...new Set(seen.filter((p) => !p.done && p.rows > 0).map((p) => p.rows))];
         assert.ok(during.length >= 2, `the page showed the snapshot of ${table} moving: ${JSON.stringify(seen)}`);
         t.diagnostic(`the page showed ${during.length} row counts of ${table} before done: ${during.join(', ')}`);
@@ -84,6 +85,15 @@ test('the console shows the source, the sink, a dead letter and the snapshot pro
         const last = seen.at(-1)!;
         assert.equal(last.rows, BIG_ROWS);
         assert.ok(last.estimate !== null && last.estimate > 0, `an estimate: ${JSON.stringify(last)}`);
+
+        // An incremental snapshot of `big` asked for while the pipeline streams: the page shows its rows moving
+        // under "incremental snapshots" (the pipeline is stopped before it ends, which it resumes from on a restart).
+        const asked = await cdc(['snapshot', '--config', file, '--source', 's', '--table', table, '--wait', 'accepted']);
+        assert.equal(asked.code, 0, asked.stderr);
+        const incremental = await progressShown(page, 'data-incremental', table, (shown) => shown.filter(({ rows }) => rows > 0).length >= 2);
+        const moving = [...new Set(incremental.map((p) => p.rows).filter((rows) => rows > 0))];
+        assert.ok(moving.length >= 2 && moving.every((rows) => rows < BIG_ROWS), `the page showed the incremental snapshot of ${table} moving: ${JSON.stringify(incremental)}`);
+        assert.ok(incremental.at(-1)!.estimate !== null, `an estimate: ${JSON.stringify(incremental)}`);
 
         // The dead-lettered row: its stage, its reason, its key shown and its other values masked.
         const deadLetter = page.locator('tr[data-dead-letter="repartition:operator poison"]');
@@ -126,23 +136,25 @@ interface ShownProgress {
   done: boolean;
 }
 
-/** What the page shows for a table's snapshot at each change of its DOM, until it shows the table done. */
-async function progressUntilDone(page: Page, table: string): Promise<ShownProgress[]> {
+/**
+ * What the page shows for a table's snapshot (initial: rows `data-table`; incremental: `data-incremental`) at
+ * each change of its DOM, until `enough` says so of what was seen.
+ */
+async function progressShown(page: Page, attribute: 'data-table' | 'data-incremental', table: string, enough: (seen: ShownProgress[]) => boolean): Promise<ShownProgress[]> {
   const seen: ShownProgress[] = [];
   for (;;) {
     // Waits for the row to exist and differ from the last value seen (the page redraws each poll).
     const shown = await page.waitForFunction(
-      ({ table, last }) => {
-        const row = [...document.querySelectorAll('tr[data-table]')].find((candidate) => candidate.getAttribute('data-table') === table);
+      ({ attribute, table, last }) => {
+        const row = [...document.querySelectorAll(`tr[${attribute}]`)].find((candidate) => candidate.getAttribute(attribute) === table);
         if (!row) return undefined;
         const progress = { rows: Number(row.getAttribute('data-rows')), estimate: row.getAttribute('data-estimate') ? Number(row.getAttribute('data-estimate')) : null, done: row.getAttribute('data-done') === 'true' };
         return last === null || progress.rows !== last.rows || progress.done !== last.done ? progress : undefined;
       },
-      { table, last: seen.at(-1) ?? null },
+      { attribute, table, last: seen.at(-1) ?? null },
       { timeout: 180_000, polling: 50 },
     );
-    const progress = (await shown.jsonValue()) as ShownProgress;
-    seen.push(progress);
-    if (progress.done) return seen;
+    seen.push((await shown.jsonValue()) as ShownProgress);
+    if (enough(seen)) return seen;
   }
 }
