@@ -41,7 +41,7 @@ export class ChangeWriter implements BatchWriter {
     const { producer, tokens, exactlyOnce } = this.options;
     const records = await this.encode(events);
     if (token !== undefined && exactlyOnce) {
-      records.push(tokens.record(token));
+      records.push(...tokens.records(token));
       try {
         await withRetry(`write ${events.length} events and the token of source ${token.source}`, () => producer.send(records));
       } catch (error) {

@@ -96,7 +96,8 @@ export async function runSource(options: SourceRunnerOptions): Promise<void> {
  * signals, and snapshots tables newly matched by `include` incrementally.
  */
 class SourceSession {
-  captured: Record<string, number> | undefined;
+  /** Never changed in place (a new object on each change): the token store writes it only when it is another object. */
+  captured: Readonly<Record<string, number>> | undefined;
   private signalOffset: string | undefined;
   readonly incremental: IncrementalSnapshot;
   /** Called once the next token is durable (taken signals wait for it). */
@@ -112,7 +113,7 @@ class SourceSession {
     private readonly options: SourceRunnerOptions,
     token: SourceToken,
   ) {
-    this.captured = token.captured === undefined ? undefined : { ...token.captured };
+    this.captured = token.captured;
     this.signalOffset = token.signalOffset;
     this.incremental = new IncrementalSnapshot({
       connector: options.connector,
@@ -142,7 +143,7 @@ class SourceSession {
     return {
       ...makeToken(this.options, phase, at, snapshot),
       ...(incremental.length > 0 ? { incremental } : {}),
-      ...(this.captured === undefined ? {} : { captured: { ...this.captured } }),
+      ...(this.captured === undefined ? {} : { captured: this.captured }),
       ...(this.signalOffset === undefined ? {} : { signalOffset: this.signalOffset }),
     };
   }
@@ -169,7 +170,7 @@ class SourceSession {
     if (schema !== undefined && this.seenSchemas.has(schema)) return;
     if (schema !== undefined) this.seenSchemas.add(schema);
     const name = capturedName(event.source);
-    if (this.captured !== undefined && !(name in this.captured)) this.captured[name] = Date.now();
+    if (this.captured !== undefined && !(name in this.captured)) this.captured = { ...this.captured, [name]: Date.now() };
   }
 
   private readonly seenSchemas = new WeakSet<TableSchema>();
@@ -195,11 +196,9 @@ class SourceSession {
       this.captured = Object.fromEntries(tables.map((table) => [table, now]));
       return;
     }
-    for (const table of Object.keys(this.captured)) {
-      if (tables.includes(table)) continue;
-      delete this.captured[table];
-      log.info({ source: connector.name, table }, 'table no longer captured (no longer matched by include, or gone)');
-    }
+    const gone = Object.keys(this.captured).filter((table) => !tables.includes(table));
+    for (const table of gone) log.info({ source: connector.name, table }, 'table no longer captured (no longer matched by include, or gone)');
+    if (gone.length > 0) this.captured = Object.fromEntries(Object.entries(this.captured).filter(([table]) => !gone.includes(table)));
     for (const request of this.incremental.drop((table) => tables.includes(table))) {
       this.tokenWanted = true;
       const last = this.isLastOf(request);
@@ -210,7 +209,7 @@ class SourceSession {
     }
     const queued = new Set(this.incremental.pending().map((request) => request.table));
     const added = tables.filter((table) => !(table in this.captured!) && !queued.has(table));
-    for (const table of added) this.captured[table] = now;
+    if (added.length > 0) this.captured = { ...this.captured, ...Object.fromEntries(added.map((table) => [table, now])) };
     if (added.length === 0 || !snapshotAdded) return;
     log.info({ source: connector.name, tables: added }, 'tables newly captured: snapshotting them incrementally');
     const id = `added:${now}`;

@@ -1,6 +1,7 @@
 import { consumerLag, type PartitionLag } from '../../topology/lag.ts';
 import type { IncrementalSnapshotProgress, SourceToken } from '../../topology/token.ts';
 import { tokenKey } from '../../topology/token.ts';
+import { TokenFold } from '../../topology/token-store.ts';
 import { groups, topics } from '../../topology/topics.ts';
 import type { Transport } from '../../topology/transport.ts';
 import type { Logger } from '../../topology/log.ts';
@@ -85,14 +86,9 @@ export function sourceStatus(name: string, token: SourceToken | undefined): Sour
 
 /** The latest token per source. */
 async function readTokens(transport: Transport, pipeline: string): Promise<Map<string, SourceToken>> {
-  const latest = new Map<string, SourceToken>();
-  await transport.readToEnd(topics.tokens(pipeline), (record) => {
-    const key = record.key?.toString();
-    if (key === undefined) return;
-    if (record.value === null) latest.delete(key);
-    else latest.set(key, JSON.parse(record.value.toString()) as SourceToken);
-  });
-  return latest;
+  const fold = new TokenFold();
+  await transport.readToEnd(topics.tokens(pipeline), (record) => fold.add(record.key, record.value));
+  return fold.latest();
 }
 
 export function formatStatus(status: PipelineStatus): string {

@@ -44,7 +44,7 @@ test('the snapshot token is acknowledged before the snapshot starts and before t
   const setup = await setUp(transport);
   const source = new FakeSource('src', seeded(25), { calls: journal, failSnapshotAfterChunks: 3 });
   await assert.rejects(run(transport, setup, source), /connection lost/);
-  assert.deepEqual(journal.slice(0, 3), ['openLog', 'p.tokens token:snapshot', 'snapshot']);
+  assert.deepEqual(journal.slice(0, 4), ['openLog', 'p.tokens tables', 'p.tokens token:snapshot', 'snapshot']);
   assert.ok(journal.indexOf('p.tokens token:snapshot') < journal.indexOf('p.src.changes r'));
 });
 

@@ -10,6 +10,7 @@ import { BSON, type Db } from 'mongodb';
 import type { ChangeEvent } from '../../../topology/change-event.ts';
 import type { EventSerde } from '../../../topology/serde.ts';
 import type { SourceToken } from '../../../topology/token.ts';
+import { TokenFold } from '../../../topology/token-store.ts';
 import { plainEvent } from '../../serdes/plain.ts';
 import { brokers, withAdmin } from '../../topology/fixtures/kafka-kit.ts';
 import { canonical, collectionState } from './source-harness.ts';
@@ -125,9 +126,13 @@ export class TopicTail {
   }
 }
 
-/** The tokens of a token topic's records, in order. */
-export function tokensOf(records: PlainRecord[]): SourceToken[] {
-  return records.flatMap((record) => (record.value === null ? [] : [JSON.parse(record.value.toString()) as SourceToken]));
+/** The tokens of a token topic's records, in order, each with the table maps written before it and its own record. */
+export function tokensOf(records: PlainRecord[]): Array<SourceToken & { record: PlainRecord }> {
+  const fold = new TokenFold();
+  return records.flatMap((record) => {
+    const token = fold.add(record.key, record.value);
+    return token === undefined ? [] : [{ ...token, record }];
+  });
 }
 
 /** Decodes change-topic records with `serde`; a record that does not decode fails the test. */

@@ -5,7 +5,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TopologyBuilder } from '../../../topology/topology.ts';
-import { TopicTokenStore } from '../../../topology/token-store.ts';
+import { TopicTokenStore, tablesKey } from '../../../topology/token-store.ts';
 import { TokenCommitError } from '../../../topology/errors.ts';
 import type { FlowControl } from '../../../topology/flow-control.ts';
 import type { LogPosition } from '../../../topology/source.ts';
@@ -76,9 +76,12 @@ for (const exactlyOnce of [false, true]) {
       );
       await running.stop();
 
-      const [first, ...later] = tail.of(tokenTopic);
-      const firstToken = tokensOf([first!])[0]!;
-      assert.equal(first!.offset, 0);
+      const [firstToken, ...later] = tokensOf(tail.of(tokenTopic));
+      assert.ok(firstToken);
+      const first = firstToken.record;
+      // Only the first token's table maps precede it.
+      assert.equal(first.offset, 1);
+      assert.deepEqual(tail.of(tokenTopic).slice(0, 1).map((record) => record.key?.toString()), [tablesKey(id, 'm')]);
       assert.equal(firstToken.phase, 'snapshot');
       assert.deepEqual(firstToken.snapshot, {}, 'the first token records no snapshot progress: no chunk was read before it');
       // Streaming starts at the first token's cluster time, inclusively: the last insert may follow as a `c` event.
@@ -93,14 +96,14 @@ for (const exactlyOnce of [false, true]) {
       // through Avro) with the moment it read the document, on the same machine's clock. A source that read a
       // document before its token was acknowledged would show a read time, and an append time, before the
       // token's: these are never earlier, for the first r event and every one after it.
-      const tokenAppended = first!.timestamp;
+      const tokenAppended = first.timestamp;
       assert.ok(changeRecords[0]!.timestamp >= tokenAppended, `first r event appended at ${changeRecords[0]!.timestamp}, the token at ${tokenAppended}`);
       const readBefore = events.filter((event) => event.source.tsMs < tokenAppended);
       assert.deepEqual(readBefore, [], 'no document was read before the first token was appended');
       // At least once, each chunk's progress token is sent after the r events it counts are acknowledged, so
       // it is appended after them (exactly-once puts both in one transaction, one produce request).
-      for (const record of exactlyOnce ? [] : later) {
-        const token = tokensOf([record])[0]!;
+      for (const token of exactlyOnce ? [] : later) {
+        const { record } = token;
         const rows = Object.values(token.snapshot ?? {}).reduce((sum, progress) => sum + progress.rows, 0);
         if (rows > 0) assert.ok(record.timestamp >= changeRecords[rows - 1]!.timestamp, `the token counting ${rows} rows is appended after the ${rows}th r event`);
       }

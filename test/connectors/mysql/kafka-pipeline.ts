@@ -8,6 +8,7 @@ import type { ChangeEvent } from '../../../topology/change-event.ts';
 import type { SourceConnector } from '../../../topology/source.ts';
 import type { SnapshotMode } from '../../../topology/source-runner.ts';
 import type { SourceToken } from '../../../topology/token.ts';
+import { TokenFold } from '../../../topology/token-store.ts';
 import { topics } from '../../../topology/topics.ts';
 import { TopologyBuilder, type RunningTopology } from '../../../topology/topology.ts';
 import type { ConsumedRecord } from '../../../topology/transport.ts';
@@ -70,8 +71,13 @@ export async function withKafkaPipeline(name: string, body: (pipeline: KafkaPipe
       }, 90_000),
       failed,
     ]);
-  const tokens = async () =>
-    (await read(topics.tokens(id))).map((record) => ({ ...(JSON.parse(record.value!.toString()) as SourceToken), record }));
+  const tokens = async () => {
+    const fold = new TokenFold();
+    return (await read(topics.tokens(id))).flatMap((record) => {
+      const token = fold.add(record.key, record.value);
+      return token === undefined ? [] : [{ ...token, record }];
+    });
+  };
   try {
     await body({
       id,

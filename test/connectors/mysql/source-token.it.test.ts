@@ -10,6 +10,7 @@ import { readResume } from '../../../connectors/mysql/position.ts';
 import { TokenCommitError } from '../../../topology/errors.ts';
 import { FlowControl } from '../../../topology/flow-control.ts';
 import { topics } from '../../../topology/topics.ts';
+import { tablesKey } from '../../../topology/token-store.ts';
 import { withAdmin } from '../../topology/fixtures/kafka-kit.ts';
 import { withKafkaPipeline } from './kafka-pipeline.ts';
 import { itemsUntil, randomServerId, withSourceDatabase } from './source-fixture.ts';
@@ -45,8 +46,9 @@ test('the token is in the token topic before the first r event: the broker appen
       const [firstRecord] = await pipeline.read(changeTopic);
       const events = await pipeline.changes('test');
       // The first token of the token topic is the one written before the snapshot: no progress yet, and
-      // the position every `r` event carries (the one streaming starts from).
-      assert.equal(first?.record.offset, '0');
+      // the position every `r` event carries (the one streaming starts from). Only its table maps precede it.
+      assert.equal(first?.record.offset, '1');
+      assert.deepEqual((await pipeline.read(topics.tokens(pipeline.id))).slice(0, 1).map((record) => record.key?.toString()), [tablesKey(pipeline.id, 'test')]);
       assert.equal(first.phase, 'snapshot');
       assert.deepEqual(first.snapshot, {});
       assert.equal(events.length, ROWS);

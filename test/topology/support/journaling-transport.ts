@@ -1,7 +1,10 @@
 import { MemoryTransport } from '../../../topology/transports/memory.ts';
 import type { Producer } from '../../../topology/transport.ts';
 
-/** A MemoryTransport that notes each acknowledged record (`topic op` or `topic token:phase`) in a shared journal, in ack order. */
+/**
+ * A MemoryTransport that notes each acknowledged record (`topic op`, `topic token:phase`, or `topic tables` for
+ * a token's table maps) in a shared journal, in ack order.
+ */
 export class JournalingTransport extends MemoryTransport {
   constructor(readonly journal: string[]) {
     super();
@@ -14,7 +17,8 @@ export class JournalingTransport extends MemoryTransport {
         await producer.send(records);
         for (const record of records) {
           const value = JSON.parse(record.value!.toString()) as { op?: string; phase?: string };
-          this.journal.push(`${record.topic} ${value.op ?? `token:${value.phase}`}`);
+          const tables = record.key?.toString().endsWith('#tables') === true;
+          this.journal.push(`${record.topic} ${tables ? 'tables' : (value.op ?? `token:${value.phase}`)}`);
         }
       },
       close: () => producer.close(),
