@@ -17,12 +17,57 @@ const NUMBER_ZIGZAG_LIMIT = 1n << 52n;
 const varintScratch = Buffer.alloc(10);
 const varintViews = Array.from({ length: 11 }, (_, length) => varintScratch.subarray(0, length));
 
+/** The part of avsc's Tap (its private write cursor) the writers here use. */
+interface Tap {
+  buf: Buffer;
+  pos: number;
+  writeLong(n: number): void;
+}
+
+/** avsc's private write method of a type, which Type.encode calls with a Tap. */
+type TypeWriter = { _write(tap: Tap, value: unknown): void };
+
 /**
- * Avro `long` as a bigint: avsc's own long refuses values past 2^53 rather than round them. The type
- * takes the varint's own bytes (avsc's `noUnpack`) rather than an 8-byte two's complement Buffer per
- * value, and works in numbers where they are exact: reading up to 28 bits, writing below 2^52.
+ * avsc's unwrapped union, with a write for `["null", X]` that goes straight to X's (the union otherwise
+ * finds the branch again for every value, asking a logical type for its bytes to do so): same bytes, and the
+ * same refusals, as X's own write refuses whatever is not an X (undefined included).
  */
-export const bigintLong: Type = avsc.types.LongType.__with(
+export class NullableUnion extends avsc.types.UnwrappedUnionType {
+  // No fields of its own: avsc freezes the union it constructs.
+
+  /** Whether avsc builds `schema` as a NullableUnion: a union of null and one other type. */
+  static fits(schema: unknown): schema is avsc.Schema {
+    return Array.isArray(schema) && schema.length === 2 && schema[0] === 'null' && schema[1] !== 'null';
+  }
+
+  _write(tap: Tap, value: unknown): void {
+    if (value === null) {
+      tap.writeLong(0);
+      return;
+    }
+    tap.writeLong(1);
+    (this.types[1] as unknown as TypeWriter)._write(tap, value);
+  }
+}
+
+/** A bigint's varint (zigzag) bytes, in a view of a scratch buffer that the next call overwrites. */
+function varintOfBigint(value: bigint): Buffer {
+  let length = 0;
+  if (value > -NUMBER_ZIGZAG_LIMIT && value < NUMBER_ZIGZAG_LIMIT) {
+    // In numbers (each BigInt operation allocates): the zigzag value is below 2^53, exact in a double.
+    const number = Number(value);
+    let zigzag = number >= 0 ? number * 2 : -number * 2 - 1;
+    for (; zigzag >= 0x80; zigzag = Math.floor(zigzag / 0x80)) varintScratch[length++] = (zigzag % 0x80) | 0x80;
+    varintScratch[length++] = zigzag;
+    return varintViews[length]!;
+  }
+  let zigzag = BigInt.asUintN(64, (value << 1n) ^ (value >> 63n));
+  for (; zigzag >= 0x80n; zigzag >>= 7n) varintScratch[length++] = Number(zigzag & 0x7fn) | 0x80;
+  varintScratch[length++] = Number(zigzag);
+  return varintViews[length]!;
+}
+
+const frozenBigintLong: Type = avsc.types.LongType.__with(
   {
     fromBuffer: (varint: Buffer) => {
       if (varint.length <= 4) {
@@ -35,21 +80,7 @@ export const bigintLong: Type = avsc.types.LongType.__with(
       zigzag = BigInt.asUintN(64, zigzag);
       return (zigzag >> 1n) ^ -(zigzag & 1n);
     },
-    toBuffer: (value: bigint) => {
-      let length = 0;
-      if (value > -NUMBER_ZIGZAG_LIMIT && value < NUMBER_ZIGZAG_LIMIT) {
-        // In numbers (each BigInt operation allocates): the zigzag value is below 2^53, exact in a double.
-        const number = Number(value);
-        let zigzag = number >= 0 ? number * 2 : -number * 2 - 1;
-        for (; zigzag >= 0x80; zigzag = Math.floor(zigzag / 0x80)) varintScratch[length++] = (zigzag % 0x80) | 0x80;
-        varintScratch[length++] = zigzag;
-        return varintViews[length]!;
-      }
-      let zigzag = BigInt.asUintN(64, (value << 1n) ^ (value >> 63n));
-      for (; zigzag >= 0x80n; zigzag >>= 7n) varintScratch[length++] = Number(zigzag & 0x7fn) | 0x80;
-      varintScratch[length++] = Number(zigzag);
-      return varintViews[length]!;
-    },
+    toBuffer: varintOfBigint,
     fromJSON: (value: number | string | bigint) => BigInt(value),
     // Only schema defaults (always 0 here) are exported through JSON, so a number is exact enough.
     toJSON: (value: bigint) => Number(value),
@@ -58,6 +89,31 @@ export const bigintLong: Type = avsc.types.LongType.__with(
   },
   true,
 );
+
+/**
+ * The write of avsc's long types, without their copy of each value's bytes: below 2^52 the value is an
+ * exact number, which Tap.writeLong writes as avsc's number long does (the same varint).
+ */
+function writeBigintLong(this: Type, tap: Tap, value: unknown): void {
+  if (typeof value === 'bigint' && value > -NUMBER_ZIGZAG_LIMIT && value < NUMBER_ZIGZAG_LIMIT) {
+    tap.writeLong(Number(value));
+    return;
+  }
+  if (!this.isValid(value)) throw new Error(`invalid "long": ${String(value)}`);
+  const bytes = varintOfBigint(value as bigint);
+  const start = tap.pos;
+  tap.pos += bytes.length;
+  // Past the end only pos moves: avsc's encode then reports the bytes missing.
+  if (tap.pos <= tap.buf.length) tap.buf.set(bytes, start);
+}
+
+/**
+ * Avro `long` as a bigint: avsc's own long refuses values past 2^53 rather than round them. The type
+ * takes the varint's own bytes (avsc's `noUnpack`) rather than an 8-byte two's complement Buffer per
+ * value, and works in numbers where they are exact: reading up to 28 bits, writing below 2^52. avsc
+ * freezes the type __with makes, so its write is replaced on an object that inherits the rest.
+ */
+export const bigintLong: Type = Object.create(frozenBigintLong, { _write: { value: writeBigintLong } }) as Type;
 
 /** Avro `decimal` (bytes) as the exact plain-notation string MySQL prints, with `scale` fraction digits. */
 export class DecimalString extends avsc.types.LogicalType {

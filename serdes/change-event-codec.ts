@@ -7,7 +7,7 @@ import avsc from 'avsc';
 import type { Type } from 'avsc';
 import type { ChangeEvent, ColumnSchema, Op, Row, RowIdentity, SourceInfo, TableSchema } from '../topology/change-event.ts';
 import { CONNECTOR_ATTR, ENVELOPE_VERSION, fullName, type FieldSchema, type RecordSchema } from './avro-schema.ts';
-import { bigintLong, DecimalString, UnsignedBigint } from './avro-codecs.ts';
+import { bigintLong, DecimalString, NullableUnion, UnsignedBigint } from './avro-codecs.ts';
 import { avroColumnType } from './mysql-types.ts';
 import { DOCUMENT_FIELD } from './mongo-document.ts';
 import { columnOf, isRecordSchema, tableSchemaOf, valueRecordOf } from './table-schema-from-avro.ts';
@@ -45,7 +45,12 @@ function withCodecs(schema: unknown): unknown {
 }
 
 // A new object each time: avsc keeps the names it defines in `registry` on the options it gets.
-const typeOptions = () => ({ omitRecordMethods: true, wrapUnions: 'auto' as const });
+const typeOptions = () => ({ omitRecordMethods: true, wrapUnions: 'auto' as const, typeHook: nullableUnion });
+
+/** avsc's hook: a NullableUnion for `["null", X]`, avsc's own type for anything else. */
+function nullableUnion(schema: avsc.Schema, opts: avsc.ForSchemaOptions): Type | undefined {
+  return NullableUnion.fits(schema) ? new NullableUnion(schema, opts) : undefined;
+}
 
 /** The avsc Type of one of our schemas, reading and writing canonical JS values. */
 export function avroType(schema: RecordSchema): Type {

@@ -1,8 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import avsc from 'avsc';
-import { bigintLong, DecimalString } from '../../serdes/avro-codecs.ts';
+import { bigintLong, DecimalString, NullableUnion } from '../../serdes/avro-codecs.ts';
+import { tableEventSchemas, type RecordSchema } from '../../serdes/avro-schema.ts';
+import { fieldAvroType } from '../../serdes/change-event-codec.ts';
 import { bigintToBytes } from '../../serdes/twos-complement.ts';
+import { allTypesRow, allTypesTable } from './all-types.ts';
 
 /** Avro's zigzag varint of a long, from the specification (BigInt, no shortcut shared with the code under test). */
 function zigzagVarint(value: bigint): number[] {
@@ -34,6 +37,57 @@ test('bigintLong refuses what is no int64, and a truncated long is an error, not
   const bytes = bigintLong.toBuffer(2n ** 62n);
   assert.throws(() => bigintLong.fromBuffer(bytes.subarray(0, bytes.length - 1)), /truncated/);
 });
+
+test('bigintLong written where it does not fit says how many bytes are missing, as avsc does, and writes nothing past the end', () => {
+  for (const [value, length] of [[-(2n ** 40n), 6], [2n ** 62n, 10]] as const) {
+    const buf = Buffer.alloc(4, 0xee);
+    assert.equal(bigintLong.encode(value, buf, 1), 4 - (1 + length), String(value));
+    if (value > 0n) assert.deepEqual([...buf], [0xee, 0xee, 0xee, 0xee], 'the bigint path writes nothing');
+  }
+});
+
+/** The value of `field` of the table's Value record, and bad values for it. */
+const oddValues: unknown[] = [undefined, 'x', '1.5', 1, 1.5, -1, 2 ** 40, 1n, 2n ** 70n, Buffer.from('a'), true, {}, []];
+
+test("a nullable column is written by NullableUnion with the bytes of avsc's own union, for every MySQL type and for the whole row, and refuses what avsc refuses", () => {
+  const table = allTypesTable('shop', 'all');
+  const envelope = tableEventSchemas('srv', table).value;
+  const valueRecord = (envelope.fields[0]!.type as [string, RecordSchema])[1];
+  const rows = [allTypesRow(0), allTypesRow(1)];
+  let nullable = 0;
+  for (const field of valueRecord.fields) {
+    const type = fieldAvroType(field);
+    if (!(type instanceof NullableUnion)) continue;
+    nullable++;
+    const avscUnion = avsc.Type.forSchema(['null', type.types[1]!] as unknown as avsc.Schema, { wrapUnions: 'auto' });
+    assert.notEqual(Object.getPrototypeOf(avscUnion), NullableUnion.prototype);
+    const column = (field['rxcdc.column'] as { name: string }).name;
+    for (const value of [...rows.map((row) => row[column]), null, ...oddValues]) {
+      const what = `${field.name} = ${typeof value === 'bigint' ? `${value}n` : JSON.stringify(value)}`;
+      const expected = attempt(() => avscUnion.toBuffer(value));
+      const actual = attempt(() => type.toBuffer(value));
+      assert.equal(actual instanceof Error, expected instanceof Error, what);
+      if (!(expected instanceof Error)) assert.deepEqual(actual, expected, what);
+    }
+  }
+  assert.ok(nullable > 20, `${nullable} nullable columns`);
+  // The row's union (before and after) too, with every column's own writer inside.
+  const rowUnion = fieldAvroType({ name: 'after', type: ['null', valueRecord] });
+  assert.ok(rowUnion instanceof NullableUnion);
+  const avscRowUnion = avsc.Type.forSchema(['null', rowUnion.types[1]!] as unknown as avsc.Schema, { wrapUnions: 'auto' });
+  for (const row of rows) {
+    const record = Object.fromEntries(valueRecord.fields.map((field) => [field.name, row[(field['rxcdc.column'] as { name: string }).name]]));
+    assert.deepEqual(rowUnion.toBuffer(record), avscRowUnion.toBuffer(record));
+  }
+});
+
+function attempt(write: () => Buffer): Buffer | Error {
+  try {
+    return write();
+  } catch (error) {
+    return error as Error;
+  }
+}
 
 test('DecimalString writes the unscaled two-complement bytes of plain decimals, short and long, and refuses anything else', () => {
   // Nullable, as most columns are: avsc asks the logical type for a value's bytes to pick the branch, then to write.

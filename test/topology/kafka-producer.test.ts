@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Kafka } from 'kafkajs';
 import { kafkaProducer } from '../../topology/transports/kafka/producer.ts';
+import { topicMessages } from '../../topology/transports/kafka/records.ts';
 
 test('a replacement producer that cannot connect while the broker is down is no unhandled rejection; sends fail until it is back, then succeed', async () => {
   let brokerUp = true;
@@ -46,4 +47,32 @@ test('a replacement producer that cannot connect while the broker is down is no 
   } finally {
     process.off('unhandledRejection', onUnhandled);
   }
+});
+
+test("a send's records reach KafkaJS grouped by topic in their order, whether a topic's records are one run or interleave with another's", () => {
+  const record = (topic: string, n: number) => ({ topic, partition: n % 2, key: null, value: Buffer.from(String(n)) });
+  const names = (groups: ReturnType<typeof topicMessages>) => groups.map(({ topic, messages }) => `${topic}:${messages.map((m) => String(m.value)).join(',')}`);
+  assert.deepEqual(names(topicMessages([record('a', 1), record('a', 2), record('tokens', 3)])), ['a:1,2', 'tokens:3']);
+  assert.deepEqual(names(topicMessages([record('a', 1), record('b', 2), record('a', 3), record('b', 4), record('c', 5)])), ['a:1,3', 'b:2,4', 'c:5']);
+  assert.deepEqual(topicMessages([]), []);
+});
+
+test('a send over the request size goes out as requests of at most that size, in order', async () => {
+  const sent: string[][] = [];
+  const fake = {
+    producer: () => ({
+      connect: async () => {},
+      disconnect: async () => {},
+      sendBatch: async ({ topicMessages: groups }: { topicMessages: ReturnType<typeof topicMessages> }) => {
+        sent.push(groups.flatMap(({ messages }) => messages.map((m) => String((m.value as Buffer)[0]))));
+        return [];
+      },
+    }),
+  } as unknown as Kafka;
+  const producer = await kafkaProducer(fake);
+  const record = (n: number, bytes: number) => ({ topic: 't', partition: 0, key: null, value: Buffer.alloc(bytes, n) });
+  await producer.send([record(1, 100), record(2, 100)]);
+  await producer.send([record(3, 500 * 1024), record(4, 500 * 1024), record(5, 100)]);
+  await producer.close();
+  assert.deepEqual(sent, [['1', '2'], ['3'], ['4', '5']]);
 });

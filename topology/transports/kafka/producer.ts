@@ -14,7 +14,11 @@ const ALL_REPLICAS = -1;
  */
 const MAX_REQUEST_BYTES = 768 * 1024;
 
-function chunks(records: readonly OutgoingRecord[]): OutgoingRecord[][] {
+function chunks(records: readonly OutgoingRecord[]): Array<readonly OutgoingRecord[]> {
+  // Almost every send fits one request: then it is that request, not a copy of it.
+  let total = 0;
+  for (const record of records) total += (record.key?.length ?? 0) + (record.value?.length ?? 0);
+  if (total <= MAX_REQUEST_BYTES) return [records];
   const result: OutgoingRecord[][] = [[]];
   let bytes = 0;
   for (const record of records) {

@@ -3,6 +3,19 @@ import type { ConsumedRecord, OutgoingRecord } from '../../transport.ts';
 
 /** One kafkajs sendBatch argument for records of any topics, each topic's records in their given order. */
 export function topicMessages(records: readonly OutgoingRecord[]): TopicMessages[] {
+  // Usually each topic's records are one run (a batch's events, then its token): each run is one slice.
+  const runs: TopicMessages[] = [];
+  for (let start = 0, end = 1; start < records.length; start = end++) {
+    const { topic } = records[start]!;
+    while (end < records.length && records[end]!.topic === topic) end++;
+    if (runs.some((run) => run.topic === topic)) return groupedByTopic(records);
+    runs.push({ topic, messages: records.slice(start, end) });
+  }
+  return runs;
+}
+
+/** topicMessages for records whose topics interleave. */
+function groupedByTopic(records: readonly OutgoingRecord[]): TopicMessages[] {
   const byTopic = new Map<string, Message[]>();
   for (const record of records) {
     let messages = byTopic.get(record.topic);
