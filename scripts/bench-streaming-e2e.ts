@@ -10,23 +10,27 @@
  *   of marker rows (80 a second): p50/p95/p99/max printed, and the rate the writers actually reached.
  *
  *   node --import tsx scripts/bench-streaming-e2e.ts [--changes 200000] [--rate 5000] [--seconds 20]
+ *     [--profile e2e.cpuprofile]
  *
+ * `--profile` writes a CPU profile of the sustained phase (scripts/cpuprofile-summary.ts sums it).
  * One machine runs the writers, the pipeline, Kafka, the registry and MariaDB: the load average is printed.
  */
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { profiled } from './bench/cpu-profile.ts';
 import { runE2e } from './bench/e2e.ts';
 import { BenchTopics } from './bench/kafka-topics.ts';
 import { startBenchPipeline, type BenchPipeline } from './bench/pipeline.ts';
 import { stackEnv } from './stack/env.ts';
 
 const { values } = parseArgs({
-  options: { changes: { type: 'string', default: '200000' }, rate: { type: 'string', default: '5000' }, seconds: { type: 'string', default: '20' } },
+  options: { changes: { type: 'string', default: '200000' }, rate: { type: 'string', default: '5000' }, seconds: { type: 'string', default: '20' }, profile: { type: 'string' } },
 });
 const changes = Number(values.changes);
 const rate = Number(values.rate);
 const seconds = Number(values.seconds);
+const profile = values.profile;
 const env = stackEnv();
 const run = randomUUID().slice(0, 8);
 const source = `bench_e2e_${run}`;
@@ -43,7 +47,13 @@ const stop = async () => {
   pipeline = undefined;
 };
 try {
-  const result = await runE2e(env, { changes, rate, seconds }, { source, target }, { start, pause: stop, resume: start, alive: () => pipeline?.alive(), stop });
+  const result = await runE2e(
+    env,
+    { changes, rate, seconds },
+    { source, target },
+    { start, pause: stop, resume: start, alive: () => pipeline?.alive(), stop },
+    profile === undefined ? undefined : (work) => profiled(profile, work),
+  );
   const { written, sustainedSeconds, sustainedCpuMicrosPerRow, latency } = result;
   console.log('MariaDB → Kafka (Avro) → repartition (8) → MariaDB, one process; Kafka transactions on');
   console.log(

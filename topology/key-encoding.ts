@@ -1,8 +1,8 @@
 import type { RowIdentity, Value } from './change-event.ts';
 
 /**
- * The canonical bytes of a row's identity: table + primary key. They are the record key of the
- * repartition topic and the input of murmur2, so they must never change between versions or processes:
+ * The canonical bytes of a row's identity: table + primary key. They are the input of murmur2 that places
+ * a row in its repartition partition, so they must never change between versions or processes:
  *
  *   u16 BE length, `db.table` in UTF-8,
  *   then for each key column, in the key's column order (connectors build `key` in primary-key order):
@@ -14,41 +14,74 @@ import type { RowIdentity, Value } from './change-event.ts';
  * Column names are left out: the table fixes them, and leaving them out keeps keys short.
  */
 export function encodeRowKey(event: RowIdentity): Buffer {
-  const table = `${event.source.db}.${event.source.table}`;
-  const parts: Array<[number, Buffer | string]> = [];
-  let size = 2 + Buffer.byteLength(table);
-  for (const column in event.key) {
-    const part = valuePart(event.key[column]!);
-    parts.push(part);
-    size += 5 + (typeof part[1] === 'string' ? Buffer.byteLength(part[1]) : part[1].length);
-  }
-  const out = Buffer.allocUnsafe(size);
-  let at = out.writeUInt16BE(Buffer.byteLength(table), 0);
-  at += out.write(table, at);
-  for (const [tag, payload] of parts) {
-    out[at] = tag;
-    const length = typeof payload === 'string' ? out.write(payload, at + 5) : payload.copy(out, at + 5);
-    out.writeUInt32BE(length, at + 1);
-    at += 5 + length;
-  }
+  const length = shared.write(event);
+  const out = Buffer.allocUnsafe(length);
+  shared.buffer.copy(out, 0, 0, length);
   return out;
 }
 
-const NO_BYTES = Buffer.alloc(0);
 const TAG = { null: 0x6e, int: 0x69, float: 0x66, string: 0x73, bytes: 0x62, true: 0x74, false: 0x46 } as const;
+/** The most UTF-8 bytes one UTF-16 code unit of a string takes. */
+const MAX_UTF8_PER_UNIT = 3;
 
-function valuePart(value: Value): [number, Buffer | string] {
-  if (value === null) return [TAG.null, NO_BYTES];
-  switch (typeof value) {
-    case 'bigint':
-      return [TAG.int, value.toString()];
-    case 'number':
-      return [Number.isInteger(value) ? TAG.int : TAG.float, String(value)];
-    case 'string':
-      return [TAG.string, value];
-    case 'boolean':
-      return [value ? TAG.true : TAG.false, NO_BYTES];
-    default:
-      return [TAG.bytes, value];
+/**
+ * Writes row keys (encodeRowKey's bytes) into one buffer it reuses, grown as needed: for bytes used at once,
+ * as a hash is computed, and not kept. No allocation per key beyond the decimal text of an integer.
+ */
+export class RowKeyWriter {
+  buffer = Buffer.allocUnsafe(256);
+
+  /** Writes `event`'s row key at the start of `buffer`; returns its length. */
+  write(event: RowIdentity): number {
+    const { db, table } = event.source;
+    this.ensure(0, 3 + MAX_UTF8_PER_UNIT * (db.length + table.length));
+    let at = 2 + this.buffer.write(db, 2);
+    this.buffer[at++] = 0x2e; // '.'
+    at += this.buffer.write(table, at);
+    this.buffer.writeUInt16BE(at - 2, 0);
+    for (const column in event.key) at = this.writeValue(event.key[column]!, at);
+    return at;
+  }
+
+  private writeValue(value: Value, at: number): number {
+    if (value === null) return this.writePart(TAG.null, '', at);
+    switch (typeof value) {
+      case 'bigint':
+        return this.writePart(TAG.int, value.toString(), at);
+      case 'number':
+        return this.writePart(Number.isInteger(value) ? TAG.int : TAG.float, String(value), at);
+      case 'string':
+        return this.writePart(TAG.string, value, at);
+      case 'boolean':
+        return this.writePart(value ? TAG.true : TAG.false, '', at);
+      default: {
+        this.ensure(at, 5 + value.length);
+        const length = value.copy(this.buffer, at + 5);
+        return this.writeHeader(TAG.bytes, length, at);
+      }
+    }
+  }
+
+  private writePart(tag: number, text: string, at: number): number {
+    this.ensure(at, 5 + MAX_UTF8_PER_UNIT * text.length);
+    const length = text.length === 0 ? 0 : this.buffer.write(text, at + 5);
+    return this.writeHeader(tag, length, at);
+  }
+
+  /** The tag and length before a payload of `length` bytes at `at + 5`; returns the end of the payload. */
+  private writeHeader(tag: number, length: number, at: number): number {
+    this.buffer[at] = tag;
+    this.buffer.writeUInt32BE(length, at + 1);
+    return at + 5 + length;
+  }
+
+  /** Room for `bytes` more bytes at `at`, the bytes before it kept. */
+  private ensure(at: number, bytes: number): void {
+    if (at + bytes <= this.buffer.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(2 * this.buffer.length, at + bytes));
+    this.buffer.copy(grown, 0, 0, at);
+    this.buffer = grown;
   }
 }
+
+const shared = new RowKeyWriter();

@@ -8,8 +8,8 @@
 const SEED = 0x9747b28c;
 const M = 0x5bd1e995;
 
-export function murmur2(data: Uint8Array): number {
-  const length = data.length;
+/** murmur2 of the first `length` bytes of `data` (all of them by default). */
+export function murmur2(data: Uint8Array, length = data.length): number {
   let h = SEED ^ length;
   const whole = length & ~3;
   for (let i = 0; i < whole; i += 4) {
@@ -29,7 +29,10 @@ export function murmur2(data: Uint8Array): number {
   return h | 0;
 }
 
-/** `Utils.toPositive(Utils.murmur2(keyBytes)) % numPartitions`, the Java default partitioner for keyed records. */
-export function partitionForKey(key: Uint8Array, partitions: number): number {
-  return (murmur2(key) & 0x7fffffff) % partitions;
+/**
+ * `Utils.toPositive(Utils.murmur2(keyBytes)) % numPartitions`, the Java default partitioner for keyed records,
+ * for the key in the first `length` bytes of `key` (all of them by default).
+ */
+export function partitionForKey(key: Uint8Array, partitions: number, length = key.length): number {
+  return (murmur2(key, length) & 0x7fffffff) % partitions;
 }

@@ -1,7 +1,7 @@
 import type { ChangeEvent, RowIdentity } from './change-event.ts';
 import type { EventSerde } from './serde.ts';
 import type { OutgoingRecord } from './transport.ts';
-import { encodeRowKey } from './key-encoding.ts';
+import { RowKeyWriter } from './key-encoding.ts';
 import { partitionForKey } from './murmur2.ts';
 import { placeRecords } from './record-placement.ts';
 
@@ -22,5 +22,12 @@ export async function repartitionRecords(serde: EventSerde, topic: string, parti
 
 /** The records `encoded` (same order as `rows`) placed by their rows' keys: a forwarded record keeps its bytes. */
 export function placeByRowKey(topic: string, partitions: number, rows: readonly RowIdentity[], encoded: readonly Pick<OutgoingRecord, 'key' | 'value'>[]): OutgoingRecord[] {
-  return placeRecords(topic, partitions, rows, encoded, (i) => partitionForKey(encodeRowKey(rows[i]!), partitions));
+  return placeRecords(topic, partitions, rows, encoded, (i) => {
+    // Written first: a long key grows the buffer.
+    const length = keys.write(rows[i]!);
+    return partitionForKey(keys.buffer, partitions, length);
+  });
 }
+
+// Each row key is hashed as soon as it is written: one buffer for all of them.
+const keys = new RowKeyWriter();

@@ -48,7 +48,14 @@ export interface E2eSystem {
  * Creates `source` and `target` (the target's table pre-created, as Debezium's JDBC sink needs),
  * runs both measures through `system`, and drops both databases whatever happens.
  */
-export async function runE2e(env: StackEnv, load: E2eLoad, dbs: { source: string; target: string }, system: E2eSystem): Promise<E2eResult> {
+export async function runE2e(
+  env: StackEnv,
+  load: E2eLoad,
+  dbs: { source: string; target: string },
+  system: E2eSystem,
+  /** Runs the sustained phase (from the resumption until the target holds the backlog): to profile it, say. */
+  aroundSustained: (work: () => Promise<void>) => Promise<void> = (work) => work(),
+): Promise<E2eResult> {
   const { source, target } = dbs;
   const admin = await mysql.createConnection(connectionOptions(env.MYSQL_URL));
   let writers: Writer[] = [];
@@ -67,8 +74,10 @@ export async function runE2e(env: StackEnv, load: E2eLoad, dbs: { source: string
     const written = await writeBacklog(writers, load.changes);
     const sustainedStart = performance.now();
     const cpuAtStart = process.cpuUsage();
-    await system.resume();
-    await until('the target to hold the backlog', () => system.alive(), () => sameRows(admin, source, target), SAME_ROWS_POLL_MS);
+    await aroundSustained(async () => {
+      await system.resume();
+      await until('the target to hold the backlog', () => system.alive(), () => sameRows(admin, source, target), SAME_ROWS_POLL_MS);
+    });
     const sustainedSeconds = (performance.now() - sustainedStart) / 1000;
     const cpu = process.cpuUsage(cpuAtStart);
 

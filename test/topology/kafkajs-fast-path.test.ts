@@ -138,19 +138,36 @@ test('the varint and varlong writers and readers keep the bytes and values of th
 });
 
 test('records decode to their offsets and timestamps (from the batch\'s first ones), keys, values and headers', () => {
-  const batch = { firstOffset: '9007199254740993', firstTimestamp: '1764000000000' };
-  const encoded = [
-    Record({ offsetDelta: 0, timestampDelta: 0, key: Buffer.from('a'), value: Buffer.from('1') }),
-    Record({ offsetDelta: 1, timestampDelta: 2 ** 29, key: Buffer.from('b'), value: Buffer.from('2'), headers: { h: 'x' } } as Parameters<typeof Record>[0]),
+  const records = (firstOffset: bigint, firstTimestamp: bigint, deltas: Array<[number, number]>) => {
+    const batch = { firstOffset: String(firstOffset), firstTimestamp: String(firstTimestamp) };
+    return deltas.map(([offsetDelta, timestampDelta], i) => {
+      // Every third record has headers, one of them repeated.
+      const headers = i % 3 === 2 ? { h: ['x', 'y'], g: 'z' } : undefined;
+      const { buffer } = Record({ offsetDelta, timestampDelta, key: Buffer.from(`k${i}`), value: Buffer.from(`v${i}`), ...(headers ? { headers } : {}) } as Parameters<typeof Record>[0]);
+      const decoded = RecordDecoder(new Decoder(buffer.subarray(1)), batch);
+      const expected = [String(firstOffset + BigInt(offsetDelta)), String(firstTimestamp + BigInt(timestampDelta)), `k${i}`, `v${i}`, headers ? ['h=x,y', 'g=z'] : []];
+      const actual = [decoded.offset, decoded.timestamp, String(decoded.key), String(decoded.value), Object.keys(decoded.headers).map((name) => `${name}=${String(decoded.headers[name])}`)];
+      return [actual, expected];
+    });
+  };
+  const deltas: Array<[number, number]> = [
+    [0, 0],
+    [1, 2 ** 29],
+    [2, -5],
+    [3, 2 ** 27 - 1],
+    [2 ** 31 - 1, -(2 ** 40)],
+    [5, 2 ** 52],
   ];
-  const decoded = encoded.map(({ buffer }) => RecordDecoder(new Decoder(buffer.subarray(1)), batch));
-  assert.deepEqual(
-    decoded.map(({ offset, timestamp, key, value, headers }) => [offset, timestamp, String(key), String(value), Object.keys(headers).map((name) => `${name}=${String(headers[name])}`)]),
-    [
-      ['9007199254740993', '1764000000000', 'a', '1', []],
-      ['9007199254740994', String(1764000000000 + 2 ** 29), 'b', '2', ['h=x']],
-    ],
-  );
+  // Offsets and timestamps in numbers, and past 2^53 (where the sums must be exact all the same).
+  const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+  for (const [firstOffset, firstTimestamp] of [
+    [0n, 1764000000000n],
+    [MAX_SAFE - 2n, MAX_SAFE],
+    [9007199254740993n, -1n],
+    [(1n << 62n) + 1n, 1n << 60n],
+  ] as const) {
+    for (const [actual, expected] of records(firstOffset, firstTimestamp, deltas)) assert.deepEqual(actual, expected, `from offset ${firstOffset}, timestamp ${firstTimestamp}`);
+  }
 });
 
 const crc32C = require('kafkajs/src/protocol/recordBatch/crc32C') as (buffer: Buffer) => number;

@@ -31,3 +31,11 @@ test('partitionForKey is toPositive(murmur2) % n', () => {
   assert.equal(partitionForKey(Buffer.from('foobar'), 8), (-790332482 & 0x7fffffff) % 8);
   assert.equal(partitionForKey(Buffer.from('abc'), 8), 479470107 % 8);
 });
+
+test('murmur2 and partitionForKey of a prefix are those of the prefix\'s own bytes', () => {
+  const bytes = randomBytes(64);
+  for (let length = 0; length <= 64; length++) {
+    assert.equal(murmur2(bytes, length), murmur2(bytes.subarray(0, length)));
+    assert.equal(partitionForKey(bytes, 7, length), partitionForKey(bytes.subarray(0, length), 7));
+  }
+});

@@ -171,6 +171,35 @@ test('with no operator after repartition() the stage forwards the change topic\'
   }
 });
 
+test('an operator after repartition() sees each event in full, as the source wrote it to its change topic', async () => {
+  const db = new FakeDatabase();
+  const seen: ChangeEvent[] = [];
+  const transport = new MemoryTransport();
+  const running = await new TopologyBuilder({ pipeline: 'full', serde })
+    .source(new FakeSource('src', db), { snapshot: 'never' })
+    .repartition({ partitions: 3 })
+    .through('seen', map((event: ChangeEvent) => (seen.push(event), event)))
+    .build()
+    .start(transport);
+  try {
+    // Streamed changes: creates, updates with both images, a delete.
+    for (let id = 0; id < 4; id++) db.commit([{ op: 'c', table: 't', id, after: { id, name: `n${id}`, flag: id % 2 === 0 } }]);
+    for (let id = 0; id < 4; id++) db.commit([{ op: 'u', table: 't', id, after: { id, name: `m${id}`, flag: null } }]);
+    db.commit([{ op: 'd', table: 't', id: 1 }]);
+    await eventually('9 events through the operator', () => seen.length >= 9);
+  } finally {
+    await running.stop();
+  }
+  const written = (await serde.decode(transport.records('full.src.changes'))) as ChangeEvent[];
+  const byPosition = (events: ChangeEvent[]) => [...events].sort((a, b) => a.source.position.localeCompare(b.source.position));
+  assert.equal(written.length, 9);
+  assert.deepEqual(byPosition(seen), byPosition(written));
+  assert.deepEqual(
+    byPosition(seen).map(({ op, before, after }) => [op, before?.name ?? null, after?.name ?? null]),
+    [...[0, 1, 2, 3].map((id) => ['c', null, `n${id}`]), ...[0, 1, 2, 3].map((id) => ['u', `n${id}`, `m${id}`]), ['d', 'm1', null]],
+  );
+});
+
 test('a replay from earliest reproduces the same sink state', async () => {
   const { db, sink, transport, topology, running } = await runUpdates(30, 5);
   await running.stop();

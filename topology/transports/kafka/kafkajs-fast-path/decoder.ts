@@ -11,20 +11,29 @@ import type { Decoder, DecoderClass, LongClass } from './kafkajs-internals.ts';
 const MOST_SIGNIFICANT_BIT = 0x80;
 const OTHER_BITS = 0x7f;
 
+/**
+ * The varlong at the decoder's offset as a number when it takes at most 4 bytes (28 bits), the offset then
+ * moved past it; otherwise undefined, the offset left where it was.
+ */
+export function readSmallVarLong(decoder: Decoder, zigzag: (value: number) => number): number | undefined {
+  const buffer = decoder.buffer;
+  let small = 0;
+  for (let shift = 0, at = decoder.offset; shift < 28; shift += 7, at++) {
+    // Past the end, buffer[at] is undefined: not < 0x80, so the caller reads (and fails) as the original does.
+    const byte = buffer[at]!;
+    small |= (byte & OTHER_BITS) << shift;
+    if (byte < MOST_SIGNIFICANT_BIT) {
+      decoder.offset = at + 1;
+      return zigzag(small);
+    }
+  }
+  return undefined;
+}
+
 export function patchDecoder(Decoder: DecoderClass, Long: LongClass): void {
   const readVarLong = Decoder.prototype.readVarLong;
   Decoder.prototype.readVarLong = function (this: Decoder) {
-    const buffer = this.buffer;
-    let small = 0;
-    for (let shift = 0, at = this.offset; shift < 28; shift += 7, at++) {
-      // Past the end, buffer[at] is undefined: not < 0x80, so the original reads (and fails) as it did.
-      const byte = buffer[at]!;
-      small |= (byte & OTHER_BITS) << shift;
-      if (byte < MOST_SIGNIFICANT_BIT) {
-        this.offset = at + 1;
-        return Long.fromNumber(Decoder.decodeZigZag(small));
-      }
-    }
-    return readVarLong.call(this);
+    const small = readSmallVarLong(this, Decoder.decodeZigZag);
+    return small === undefined ? readVarLong.call(this) : Long.fromNumber(small);
   };
 }
