@@ -74,6 +74,11 @@ function parseJson<T>(record: ConsumedRecord, fields: readonly string[]): T | un
   }
 }
 
+/** A range's key in the done topic (compacted: one record per range). */
+function doneKey(range: Pick<SnapshotWork, 'source' | 'snapshot' | 'index'>): string {
+  return `${range.source}/${range.snapshot}/${range.index}`;
+}
+
 function jsonRecord(topic: string, partition: number, key: string, value: object) {
   return { topic, partition, key: Buffer.from(key), value: Buffer.from(JSON.stringify(value)) };
 }
@@ -255,11 +260,27 @@ export class SnapshotWorker {
   private readonly waiting: Array<() => void> = [];
   private readonly name = `${process.env.HOSTNAME ?? 'host'}:${process.pid}`;
   private consumer?: Consumer;
+  private follower?: Consumer;
+  /** Ranges done by any process (`doneKey`), as read from the done topic so far. */
+  private readonly done = new Set<string>();
 
   private constructor(private readonly options: SnapshotWorkerOptions) {}
 
   static async start(options: SnapshotWorkerOptions): Promise<SnapshotWorker> {
     const worker = new SnapshotWorker(options);
+    // A work record is committed with the rest of its batch: after a handover, the ranges of the batch
+    // that another process finished are skipped rather than read again.
+    worker.follower = await options.transport.consumer({
+      groupId: groups.snapshotDoneFollower(options.pipeline, randomUUID()),
+      topics: [topics.snapshotDone(options.pipeline)],
+      fromBeginning: true,
+      eachBatch: async ({ records }) => {
+        for (const record of records) {
+          const done = parseJson<SnapshotWorkDone>(record, ['source', 'snapshot', 'index']);
+          if (done !== undefined) worker.done.add(doneKey(done));
+        }
+      },
+    });
     worker.consumer = await options.transport.consumer({
       groupId: groups.snapshotWorkers(options.pipeline),
       topics: [topics.snapshotWork(options.pipeline)],
@@ -271,12 +292,13 @@ export class SnapshotWorker {
     return worker;
   }
 
-  get done(): Promise<void> {
-    return this.consumer!.done;
+  get stopped(): Promise<void> {
+    return Promise.all([this.consumer!.done, this.follower!.done]).then(() => {});
   }
 
   async stop(): Promise<void> {
     await this.consumer?.stop();
+    await this.follower?.stop();
     await this.options.producer.close();
   }
 
@@ -292,12 +314,17 @@ export class SnapshotWorker {
     if (source === undefined) {
       throw new ConfigError(`pipeline ${pipeline}: a snapshot range of source ${work.source} was handed to this process, whose config has no such source: run every process of a pipeline with the same sources`);
     }
+    if (this.done.has(doneKey(work))) {
+      log.debug({ source: work.source, table: work.table, range: work.index }, 'snapshot range done by another process: skipped');
+      return;
+    }
     await this.slot(signal);
     try {
       const started = Date.now();
       const rows = await this.readRange(source, work, signal);
       const done: SnapshotWorkDone = { source: work.source, snapshot: work.snapshot, table: work.table, index: work.index, rows, worker: this.name };
-      await this.options.producer.send([jsonRecord(topics.snapshotDone(pipeline), 0, `${work.source}/${work.snapshot}/${work.index}`, done)]);
+      await this.options.producer.send([jsonRecord(topics.snapshotDone(pipeline), 0, doneKey(work), done)]);
+      this.done.add(doneKey(work));
       log.info({ source: work.source, table: work.table, range: work.index, of: work.ranges, rows, ms: Date.now() - started }, 'snapshot range written');
     } finally {
       this.release();

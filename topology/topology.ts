@@ -366,7 +366,7 @@ export class Topology {
         );
         const parallelism = Math.max(...spread.map((s) => s.spread!.parallelism ?? DEFAULT_SPREAD_PARALLELISM));
         const worker = await SnapshotWorker.start({ pipeline, transport, producer, sources, parallelism, log });
-        parts.push({ done: worker.done, stop: () => worker.stop() });
+        parts.push({ done: worker.stopped, stop: () => worker.stop() });
       }
       if (this.partitions !== undefined) {
         parts.push(
