@@ -7,6 +7,7 @@ import { ConfigError } from './errors.ts';
 import { silentLogger, type Logger } from './log.ts';
 import type { OperatorStage, RefusedEvent } from './operator-stage.ts';
 import type { LogPosition, SnapshotItem, SourceConnector } from './source.ts';
+import { withRetry } from './retry.ts';
 import type { TableSnapshotProgress } from './token.ts';
 import { groups, topics } from './topics.ts';
 import type { ConsumedRecord, Consumer, Producer, TopicSpec, Transport } from './transport.ts';
@@ -159,9 +160,9 @@ export function spreadSnapshot(options: SpreadSnapshotOptions): Observable<Snaps
       const tables = await connector.tables();
       for (const table of tables) {
         const earlier = options.progress[table];
-        // Rows counted by a snapshot of this table that was not spread do not carry over: the plan reads it all.
         if (earlier?.done) progress.set(table, { ...earlier });
-        // Counted again from the done records, which the follower reads from the start.
+        // A plan's ranges done are counted again from the done records, which the follower reads from the
+        // start; rows of an unspread snapshot of the table do not carry over: the plan reads it all.
         else progress.set(table, { done: false, rows: 0, chunks: 0, ...(earlier?.spread === undefined ? {} : { spread: earlier.spread }) });
       }
       // Followed from before the first plan is published: no done record can come before it is read.
@@ -179,6 +180,7 @@ export function spreadSnapshot(options: SpreadSnapshotOptions): Observable<Snaps
         },
       });
       producer = await transport.producer();
+      if (stopped) return close();
       for (const table of tables) {
         if (stopped) return;
         const current = progress.get(table)!;
@@ -207,7 +209,8 @@ export function spreadSnapshot(options: SpreadSnapshotOptions): Observable<Snaps
         }));
         // Spread over the partitions from a random one, so small tables do not all land on partition 0.
         const first = Math.floor(Math.random() * SNAPSHOT_WORK_PARTITIONS);
-        await producer.send(work.map((range) => jsonRecord(topics.snapshotWork(pipeline), (first + range.index) % SNAPSHOT_WORK_PARTITIONS, `${range.source}/${range.table}/${range.index}`, range)));
+        const records = work.map((range) => jsonRecord(topics.snapshotWork(pipeline), (first + range.index) % SNAPSHOT_WORK_PARTITIONS, `${range.source}/${range.table}/${range.index}`, range));
+        await withRetry(`publish the ${spread.ranges} snapshot ranges of ${table}`, () => producer!.send(records));
         const planned = { ...current, spread };
         progress.set(table, planned);
         log.info({ source: connector.name, table, ranges: spread.ranges, rowsPerRange: options.rowsPerRange }, 'spread snapshot planned');
@@ -223,11 +226,14 @@ export function spreadSnapshot(options: SpreadSnapshotOptions): Observable<Snaps
         })
         .catch(fail);
     };
+    const close = () => {
+      void follower?.stop().catch(() => {});
+      void producer?.close().catch(() => {});
+    };
     start().catch(fail);
     return () => {
       stopped = true;
-      void follower?.stop().catch(() => {});
-      void producer?.close().catch(() => {});
+      close();
     };
   });
 }
@@ -323,7 +329,7 @@ export class SnapshotWorker {
       const started = Date.now();
       const rows = await this.readRange(source, work, signal);
       const done: SnapshotWorkDone = { source: work.source, snapshot: work.snapshot, table: work.table, index: work.index, rows, worker: this.name };
-      await this.options.producer.send([jsonRecord(topics.snapshotDone(pipeline), 0, doneKey(work), done)]);
+      await withRetry(`write the done record of snapshot range ${work.index} of ${work.table}`, () => this.options.producer.send([jsonRecord(topics.snapshotDone(pipeline), 0, doneKey(work), done)]), { signal });
       this.done.add(doneKey(work));
       log.info({ source: work.source, table: work.table, range: work.index, of: work.ranges, rows, ms: Date.now() - started }, 'snapshot range written');
     } finally {
@@ -338,7 +344,7 @@ export class SnapshotWorker {
     let rows = 0;
     for (;;) {
       // One row more than a range holds: a range read whole ends with a short read, not with an empty second one.
-      const chunk = await connector.readChunk!(work.table, after, chunkSize + 1, work.upTo);
+      const chunk = await withRetry(`read snapshot range ${work.index} of ${work.table}`, () => connector.readChunk!(work.table, after, chunkSize + 1, work.upTo), { signal });
       // Gone since it was planned: nothing left to read in it.
       if (chunk === undefined) return rows;
       // Read while the partition was being taken away: its next owner reads the range, not this process.

@@ -278,7 +278,13 @@ export class Topology {
         inputs: this.sources.map((s) => ({ source: s.connector.name, connector: s.connector.connector, snapshot: s.snapshot })),
         operators: this.sourceOperators.map((op) => op.name),
         // The repartition topic gets each table's snapshot end marker (boundary-batcher.ts marker()).
-        outputs: [...changeTopics.map(topic), ...(this.partitions === undefined ? [] : [topic(topics.repartition(pipeline))]), topic(topics.tokens(pipeline))],
+        outputs: [
+          ...changeTopics.map(topic),
+          ...(this.partitions === undefined ? [] : [topic(topics.repartition(pipeline))]),
+          topic(topics.tokens(pipeline)),
+          // A spread snapshot's ranges and their done records (spread-snapshot.ts).
+          ...(specs.has(topics.snapshotWork(pipeline)) ? [topic(topics.snapshotWork(pipeline)), topic(topics.snapshotDone(pipeline))] : []),
+        ],
       },
       ...(this.partitions === undefined
         ? []

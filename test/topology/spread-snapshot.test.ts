@@ -167,3 +167,17 @@ test('a source that cannot split its tables cannot spread its snapshot', () => {
   Object.defineProperty(source, 'splitTable', { value: undefined });
   assert.throws(() => new TopologyBuilder({ pipeline: 'p', serde }).source(source, { spread: {} }), (error) => error instanceof ConfigError && /cannot spread its snapshot/.test(error.message));
 });
+
+test('the work and done topics exist only in a pipeline with a spread source, and describe() shows them', () => {
+  const names = (spread: boolean) => {
+    const topology = new TopologyBuilder({ pipeline: 'p', serde }).source(new FakeSource('src', new FakeDatabase()), spread ? { spread: {} } : {}).build();
+    return { specs: topology.topicSpecs().map((spec) => spec.name), description: topology.describe().toString() };
+  };
+  const plain = names(false);
+  assert.ok(!plain.specs.includes(topics.snapshotWork('p')) && !plain.specs.includes(topics.snapshotDone('p')));
+  assert.doesNotMatch(plain.description, /snapshot-work/);
+  const spread = names(true);
+  assert.ok(spread.specs.includes(topics.snapshotWork('p')) && spread.specs.includes(topics.snapshotDone('p')));
+  assert.match(spread.description, /--> Topic: p\.snapshot-work \[12 partitions\]/);
+  assert.match(spread.description, /--> Topic: p\.snapshot-done \[1 partition, compacted\]/);
+});
