@@ -11,6 +11,7 @@ export {
   Topology,
   type TopologyOptions,
   type ThroughOptions,
+  type SpreadSnapshotOptions,
   type StartOptions,
   type StageSelection,
   type RunningTopology,
@@ -40,7 +41,7 @@ export { composeOperators } from './topology/operators/compose-operators.ts';
 export { comparePositions, type ChangeEvent, type Op, type Row, type Value, type SourceInfo, type TableSchema, type ColumnSchema } from './topology/change-event.ts';
 
 // Connector contracts, for writing a source or a sink of your own.
-export type { SourceConnector, SnapshotItem, StreamItem, LogPosition, StreamCursor, IncrementalChunk } from './topology/source.ts';
+export type { SourceConnector, SnapshotItem, StreamItem, LogPosition, StreamCursor, IncrementalChunk, SplitTable } from './topology/source.ts';
 export type { SinkConnector, SinkRecord, RejectedRecord } from './topology/sink.ts';
 
 // Serdes and the schema registry.

@@ -49,6 +49,8 @@ const mysqlSource = z.strictObject({
   /** Key columns for tables without a primary key, by db.table. */
   keys: z.record(tableGlob, z.array(z.string()).min(1)).default({}),
   heartbeat,
+  /** The initial snapshot read by every process of the pipeline, in key ranges of chunkSize rows (docs/spread-snapshot.md). */
+  spreadSnapshot: z.boolean().default(false),
 });
 
 /** The MongoDB connector's own options (connectors/mongodb/config.ts), plus what the pipeline adds. */
@@ -60,6 +62,9 @@ const mongodbSource = mongoSourceConfigSchema
     url: url(['mongodb', 'mongodb+srv'], 'the source server'),
     snapshot: snapshotMode.default('initial'),
     heartbeat,
+    spreadSnapshot: z
+      .literal(false, { error: 'a MongoDB source snapshots in the process that owns it: spreadSnapshot is for MySQL/MariaDB sources, remove it' })
+      .optional(),
   })
   .strict();
 

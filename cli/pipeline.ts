@@ -47,7 +47,10 @@ export function buildPipeline(config: PipelineConfig, options: { log?: Logger; m
     subjectNameStrategy: SUBJECT_NAME_STRATEGIES[config.schemaRegistry.subjectNameStrategy],
   });
   const builder = new TopologyBuilder({ pipeline: config.pipeline, serde, exactlyOnce: config.kafka.transactions, ...(log ? { log } : {}) });
-  for (const source of config.sources) builder.source(sourceConnector(config.pipeline, source, log), { snapshot: source.snapshot, chunkSize: source.chunkSize });
+  for (const source of config.sources) {
+    const spread = source.type === 'mysql' && source.spreadSnapshot ? { spread: { parallelism: source.parallelism } } : {};
+    builder.source(sourceConnector(config.pipeline, source, log), { snapshot: source.snapshot, chunkSize: source.chunkSize, ...spread });
+  }
   const place = (stage: LoadedOperator['stage']) => {
     for (const op of operators.filter((o) => o.stage === stage)) builder.through(op.name, op.operator, { topics: op.topics, onError: op.onError ?? 'stop' });
   };
@@ -102,7 +105,7 @@ function sourceConnector(pipeline: string, source: SourceConfig, log?: Logger): 
       ...(log ? { warn: (message: string) => log.warn({ source: source.name }, message) } : {}),
     });
   }
-  const { type: _type, snapshot: _snapshot, heartbeat, ...connectorConfig } = source;
+  const { type: _type, snapshot: _snapshot, spreadSnapshot: _spread, heartbeat, ...connectorConfig } = source;
   return new MongoSource({ ...connectorConfig, heartbeatIntervalMs: heartbeat });
 }
 

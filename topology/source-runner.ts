@@ -13,6 +13,8 @@ import { capturedName, IncrementalSnapshot } from './incremental-snapshot.ts';
 import type { ChangeEvent, TableSchema } from './change-event.ts';
 import type { Notification, Notifier } from './notifications.ts';
 import type { ReceivedSignal, SignalInbox } from './signals.ts';
+import { spreadSnapshot } from './spread-snapshot.ts';
+import type { Transport } from './transport.ts';
 
 /**
  * - initial: snapshot on first start (no token), then stream; afterwards the token decides.
@@ -45,9 +47,14 @@ export interface SourceRunnerOptions {
   signals?: SignalInbox;
   /** Where snapshot notifications go (besides metrics). */
   notifier?: Notifier;
+  /**
+   * Spread the initial snapshot over the pipeline's processes (topology/spread-snapshot.ts): key ranges of
+   * `rowsPerRange` rows go to the work topic on `transport`, read by every process's SnapshotWorker.
+   */
+  spread?: { transport: Transport; rowsPerRange: number };
 }
 
-const DEFAULT_CHUNK_SIZE = 10_000;
+export const DEFAULT_CHUNK_SIZE = 10_000;
 /** How often a stream with nothing to emit is asked for its position while a chunk or a token waits for one. */
 const IDLE_BOUNDARY_POLL_MS = 20;
 
@@ -309,13 +316,20 @@ async function commitOpenedLog(options: SourceRunnerOptions, phase: TokenPhase):
   return token;
 }
 
-/** Step 3: rows become `r` events; a finished chunk's progress is committed after its rows. */
+/**
+ * Step 3: rows become `r` events; a finished chunk's progress is committed after its rows. A spread
+ * snapshot's rows are written by the pipeline's workers: here come its plans, its ranges done and its end
+ * markers, each committed in a token in turn.
+ */
 async function snapshotFromToken(options: SourceRunnerOptions, session: SourceSession, token: SourceToken): Promise<SourceToken> {
   const from = positionOf(token);
   const progress: Record<string, TableSnapshotProgress> = { ...token.snapshot };
   const started = Date.now();
   await announceSnapshot(options, session, progress);
-  const items = options.connector.snapshot(from, { ...progress }, options.flow);
+  const items =
+    options.spread === undefined
+      ? options.connector.snapshot(from, { ...progress }, options.flow)
+      : spreadSnapshot({ pipeline: options.pipeline, transport: options.spread.transport, connector: options.connector, from, progress: { ...progress }, rowsPerRange: options.spread.rowsPerRange, log: logOf(options) });
   let streaming: SourceToken | undefined;
   await writeBatched(
     options,

@@ -57,11 +57,25 @@ export interface SourceConnector {
   /**
    * One chunk of an incremental snapshot (topology/incremental-snapshot.ts), read while the source streams:
    * at most `size` rows of `table` (`db.table`, or a MongoDB collection) in key order after the row whose
-   * encoded key is `afterKey` (from the start when undefined). Undefined when the table no longer exists.
+   * encoded key is `afterKey` (from the start when undefined) and, given `upToKey`, up to that key. Undefined when the table no longer exists.
    * Connectors without it cannot take incremental snapshots; a request for one is refused.
    */
-  readChunk?(table: string, afterKey: string | undefined, size: number): Promise<IncrementalChunk | undefined>;
+  readChunk?(table: string, afterKey: string | undefined, size: number, upToKey?: string): Promise<IncrementalChunk | undefined>;
+  /**
+   * Splits `table` into key ranges of about `rowsPerRange` rows for a spread snapshot
+   * (topology/spread-snapshot.ts): the encoded key ending each range but the last, and the table's end
+   * marker at `from`. Undefined when the table no longer exists. Connectors without it (and without
+   * readChunk) cannot spread a snapshot over processes.
+   */
+  splitTable?(table: string, rowsPerRange: number, from: LogPosition): Promise<SplitTable | undefined>;
   close(): Promise<void>;
+}
+
+/** A table split into key ranges: range i is (bounds[i-1], bounds[i]], the first from the start, the last to the end. */
+export interface SplitTable {
+  bounds: string[];
+  /** The table's end marker (a `t` at the snapshot's position, as SnapshotItem `tableDone` carries it). */
+  marker: ChangeEvent;
 }
 
 /**

@@ -10,6 +10,12 @@ export interface TableSnapshotProgress {
   /** Canonical JSON of the key values of the last finished chunk's last row; absent before the first chunk. */
   lastKey?: string;
   chunks: number;
+  /**
+   * A spread snapshot's plan (topology/spread-snapshot.ts): its id and how many key ranges of the table it
+   * published to the work topic. Present once published: a new owner of the source waits for those
+   * ranges rather than splitting the table again. `rows` and `chunks` then count the ranges done.
+   */
+  spread?: { id: string; ranges: number };
 }
 
 /**

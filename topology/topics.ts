@@ -20,6 +20,10 @@ export const topics = {
   sourceControl: (pipeline: string) => `${pipeline}.sources`,
   /** What sources tell about their snapshots (topology/notifications.ts), one partition: totally ordered. */
   notifications: (pipeline: string) => `${pipeline}.notifications`,
+  /** A spread snapshot's key ranges (topology/spread-snapshot.ts), handed out to the pipeline's processes by group `snapshotWorkers`. */
+  snapshotWork: (pipeline: string) => `${pipeline}.snapshot-work`,
+  /** One record per key range written to the change topic, read by the owner of the range's source. Compacted. */
+  snapshotDone: (pipeline: string) => `${pipeline}.snapshot-done`,
 };
 
 export const groups = {
@@ -28,6 +32,10 @@ export const groups = {
   sources: (pipeline: string) => `${pipeline}.sources`,
   /** One per reader of the notifications topic (notifications.ts followNotifications), never shared. */
   notificationFollower: (pipeline: string, follower: string) => `${pipeline}.notifications.${follower}`,
+  /** Every process of the pipeline (that runs sources) is a member: Kafka hands each some partitions of the work topic. */
+  snapshotWorkers: (pipeline: string) => `${pipeline}.snapshot-workers`,
+  /** One per owner following the done records of its spread snapshot, never shared. */
+  snapshotDoneFollower: (pipeline: string, follower: string) => `${pipeline}.snapshot-done.${follower}`,
 };
 
 /** The transactional id of a source's producer: one per pipeline + source, so a restarted source fences its zombie. */

@@ -3,8 +3,8 @@ import type { SourceToken } from './token.ts';
 import type { EventSerde } from './serde.ts';
 import type { SinkConnector } from './sink.ts';
 import type { SourceConnector } from './source.ts';
-import type { TopicSpec, Transport } from './transport.ts';
-import { ChangeWriter } from './change-writer.ts';
+import type { Producer, TopicSpec, Transport } from './transport.ts';
+import { ChangeWriter, type BatchWriter } from './change-writer.ts';
 import { ConfigError } from './errors.ts';
 import { FlowControl } from './flow-control.ts';
 import { OperatorStage, type ChangeOperator, type NamedOperator, type OperatorErrorPolicy } from './operator-stage.ts';
@@ -12,7 +12,8 @@ import { outputTopicsOf } from './operators/route-to-topic.ts';
 import { RepartitionStage } from './repartition-stage.ts';
 import { SinkRunner } from './sink-runner.ts';
 import { SourceOwnership, type OwnedSource } from './source-ownership.ts';
-import { runSource, type SnapshotMode } from './source-runner.ts';
+import { DEFAULT_CHUNK_SIZE, runSource, type SnapshotMode } from './source-runner.ts';
+import { SnapshotWorker, spreadSnapshotTopicSpecs } from './spread-snapshot.ts';
 import { notificationTopicSpec, TopicNotifier } from './notifications.ts';
 import { SignalInbox } from './signals.ts';
 import { requestSnapshot, type SnapshotRequestOptions, type SnapshotRequestResult } from './snapshot-request.ts';
@@ -72,7 +73,17 @@ interface SourceSpec {
   connector: SourceConnector;
   snapshot: SnapshotMode;
   chunkSize?: number;
+  /** Present: the initial snapshot is spread over the pipeline's processes (spread-snapshot.ts). */
+  spread?: SpreadSnapshotOptions;
 }
+
+/** `TopologyBuilder.source`'s `spread`: how a spread snapshot goes. */
+export interface SpreadSnapshotOptions {
+  /** Key ranges each process reads at once (default 2). */
+  parallelism?: number;
+}
+
+const DEFAULT_SPREAD_PARALLELISM = 2;
 
 interface SinkSpec {
   connector: SinkConnector;
@@ -114,12 +125,30 @@ export class TopologyBuilder {
 
   constructor(private readonly options: TopologyOptions) {}
 
-  /** `chunkSize`: rows per chunk of the source's incremental snapshots (default 10 000). */
-  source(connector: SourceConnector, options: { snapshot?: SnapshotMode; chunkSize?: number } = {}): this {
+  /**
+   * `chunkSize`: rows per chunk of the source's incremental snapshots, and per key range of a spread
+   * snapshot (default 10 000). `spread`: its initial snapshot is read by every process of the pipeline
+   * (docs/spread-snapshot.md).
+   */
+  source(connector: SourceConnector, options: { snapshot?: SnapshotMode; chunkSize?: number; spread?: SpreadSnapshotOptions } = {}): this {
     if (options.chunkSize !== undefined && (!Number.isInteger(options.chunkSize) || options.chunkSize < 1)) {
       throw new ConfigError(`source ${connector.name}: chunkSize must be a positive whole number, got ${options.chunkSize}`);
     }
-    this.sources.push({ connector, snapshot: options.snapshot ?? 'initial', ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }) });
+    const { spread } = options;
+    if (spread !== undefined) {
+      if (connector.splitTable === undefined || connector.readChunk === undefined) {
+        throw new ConfigError(`source ${connector.name}: a ${connector.connector} source cannot spread its snapshot over processes: set spreadSnapshot: false`);
+      }
+      if (spread.parallelism !== undefined && (!Number.isInteger(spread.parallelism) || spread.parallelism < 1)) {
+        throw new ConfigError(`source ${connector.name}: spread parallelism must be a positive whole number, got ${spread.parallelism}`);
+      }
+    }
+    this.sources.push({
+      connector,
+      snapshot: options.snapshot ?? 'initial',
+      ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }),
+      ...(spread === undefined ? {} : { spread }),
+    });
     return this;
   }
 
@@ -233,6 +262,7 @@ export class Topology {
       { name: topics.deadLetter(pipeline), partitions: 1 },
       { name: topics.sourceControl(pipeline), partitions: this.sources.length },
       notificationTopicSpec(pipeline),
+      ...(this.sources.some((s) => s.spread !== undefined) ? spreadSnapshotTopicSpecs(pipeline) : []),
     ];
   }
 
@@ -248,7 +278,13 @@ export class Topology {
         inputs: this.sources.map((s) => ({ source: s.connector.name, connector: s.connector.connector, snapshot: s.snapshot })),
         operators: this.sourceOperators.map((op) => op.name),
         // The repartition topic gets each table's snapshot end marker (boundary-batcher.ts marker()).
-        outputs: [...changeTopics.map(topic), ...(this.partitions === undefined ? [] : [topic(topics.repartition(pipeline))]), topic(topics.tokens(pipeline))],
+        outputs: [
+          ...changeTopics.map(topic),
+          ...(this.partitions === undefined ? [] : [topic(topics.repartition(pipeline))]),
+          topic(topics.tokens(pipeline)),
+          // A spread snapshot's ranges and their done records (spread-snapshot.ts).
+          ...(specs.has(topics.snapshotWork(pipeline)) ? [topic(topics.snapshotWork(pipeline)), topic(topics.snapshotDone(pipeline))] : []),
+        ],
       },
       ...(this.partitions === undefined
         ? []
@@ -325,6 +361,19 @@ export class Topology {
     if (only !== 'sinks') {
       ownership = await SourceOwnership.join(transport, pipeline, (index) => this.startSource(index, transport, tokens, notifier, partitionsOf, metrics, fail), log);
       parts.push({ done: ownership.done, stop: () => ownership!.leave() });
+      const spread = this.sources.filter((s) => s.spread !== undefined);
+      if (spread.length > 0) {
+        const producer = await transport.producer();
+        const sources = new Map(
+          spread.map((s) => [
+            s.connector.name,
+            { connector: s.connector, writer: this.changeWriter(s.connector, producer, tokens, partitionsOf, metrics, false), stage: new OperatorStage(this.sourceOperators), chunkSize: s.chunkSize ?? DEFAULT_CHUNK_SIZE },
+          ]),
+        );
+        const parallelism = Math.max(...spread.map((s) => s.spread!.parallelism ?? DEFAULT_SPREAD_PARALLELISM));
+        const worker = await SnapshotWorker.start({ pipeline, transport, producer, sources, parallelism, log });
+        parts.push({ done: worker.stopped, stop: () => worker.stop() });
+      }
       if (this.partitions !== undefined) {
         parts.push(
           await RepartitionStage.start({
@@ -369,8 +418,8 @@ export class Topology {
     metrics: PipelineMetrics,
     fail: (error: unknown) => void,
   ): OwnedSource {
-    const { pipeline, serde } = this.options;
-    const { connector, snapshot, chunkSize } = this.sources[index]!;
+    const { pipeline } = this.options;
+    const { connector, snapshot, chunkSize, spread } = this.sources[index]!;
     const exactlyOnce = this.options.exactlyOnce ?? false;
     const abort = new AbortController();
     const signals = new SignalInbox();
@@ -378,27 +427,7 @@ export class Topology {
       const producer = await transport.producer(exactlyOnce ? { transactionalId: sourceTransactionalId(pipeline, connector.name) } : {});
       try {
         await connector.check();
-        const changes = new ChangeWriter({
-          producer,
-          serde,
-          tokens,
-          changeTopic: topics.change(pipeline, connector.name),
-          partitionsOf: (topic) => {
-            const partitions = partitionsOf.get(topic);
-            if (partitions === undefined) {
-              throw new ConfigError(`an operator of source ${connector.name} routed an event to topic ${topic}, which no operator declared: pass { topics: ['${topic}'] } to through()`);
-            }
-            return partitions;
-          },
-          deadLetterTopic: topics.deadLetter(pipeline),
-          exactlyOnce,
-        });
-        const writer = {
-          write: async (events: readonly ChangeEvent[], token?: SourceToken) => {
-            await changes.write(events, token);
-            metrics.sourceWrote(connector.name, events, token);
-          },
-        };
+        const writer = this.changeWriter(connector, producer, tokens, partitionsOf, metrics, exactlyOnce);
         await runSource({
           pipeline,
           connector,
@@ -414,6 +443,7 @@ export class Topology {
           signals,
           notifier,
           ...(chunkSize === undefined ? {} : { chunkSize }),
+          ...(spread === undefined ? {} : { spread: { transport, rowsPerRange: chunkSize ?? DEFAULT_CHUNK_SIZE } }),
           ...(this.options.log ? { log: this.options.log } : {}),
         });
       } finally {
@@ -435,6 +465,32 @@ export class Topology {
       stop: async () => {
         abort.abort();
         await running.catch(() => {});
+      },
+    };
+  }
+
+  /** A source's writer into its change topic (and the topics its operators route to), counted in metrics. */
+  private changeWriter(connector: SourceConnector, producer: Producer, tokens: TopicTokenStore, partitionsOf: Map<string, number>, metrics: PipelineMetrics, exactlyOnce: boolean): BatchWriter {
+    const { pipeline, serde } = this.options;
+    const changes = new ChangeWriter({
+      producer,
+      serde,
+      tokens,
+      changeTopic: topics.change(pipeline, connector.name),
+      partitionsOf: (topic) => {
+        const partitions = partitionsOf.get(topic);
+        if (partitions === undefined) {
+          throw new ConfigError(`an operator of source ${connector.name} routed an event to topic ${topic}, which no operator declared: pass { topics: ['${topic}'] } to through()`);
+        }
+        return partitions;
+      },
+      deadLetterTopic: topics.deadLetter(pipeline),
+      exactlyOnce,
+    });
+    return {
+      write: async (events: readonly ChangeEvent[], token?: SourceToken) => {
+        await changes.write(events, token);
+        metrics.sourceWrote(connector.name, events, token);
       },
     };
   }

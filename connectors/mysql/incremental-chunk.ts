@@ -30,7 +30,7 @@ export interface ChunkReadSettings {
  *   change, at or before low, does not drop the row: the chunk's older row is then emitted after it. The
  *   window is that between a commit's binlog write and its engine commit.
  */
-export async function readIncrementalChunk(settings: ChunkReadSettings, name: string, afterKey: string | undefined, size: number): Promise<IncrementalChunk | undefined> {
+export async function readIncrementalChunk(settings: ChunkReadSettings, name: string, afterKey: string | undefined, size: number, upToKey?: string): Promise<IncrementalChunk | undefined> {
   const [db, tableName] = splitQualifiedName(name);
   const table = await settings.loadTable(db, tableName);
   if (table === undefined) return undefined;
@@ -39,7 +39,7 @@ export async function readIncrementalChunk(settings: ChunkReadSettings, name: st
       `MySQL source ${settings.sourceName}: table ${name} has no primary key, and an incremental snapshot reads it in key-ordered chunks: give it a key in the source's keys option, e.g. keys: { "${name}": ["<unique non-null column>", …] }`,
     );
   }
-  const query = keysetQuery(table, afterKey, size);
+  const query = keysetQuery(table, afterKey, size, upToKey);
   const { rows, low, high } = settings.mariadb ? await readAtConsistentSnapshot(settings.pool, query) : await readBetweenPositions(settings, query);
   const now = Date.now();
   const source = snapshotSource(settings.sourceName, table, high, now);

@@ -6,7 +6,7 @@ import type { LogPosition, SnapshotItem } from '../../topology/source.ts';
 import type { TableSnapshotProgress } from '../../topology/token.ts';
 import { decodeKey, encodeKey } from './key-codec.ts';
 import { splitQualifiedName, type CapturedTable } from './schema-reader.ts';
-import { keyAfterCondition, quoteIdentifier, quoteTable } from './sql.ts';
+import { keyAfterCondition, keyUpToCondition, quoteIdentifier, quoteTable } from './sql.ts';
 
 export interface SnapshotSettings {
   sourceName: string;
@@ -149,13 +149,23 @@ function selectRows({ schema }: CapturedTable): string {
 
 /**
  * Keyset pagination (no OFFSET, no lock): the query for at most `limit` rows of a keyed table in key order
- * after the row whose encoded key (key-codec.ts) is `afterKey`, from the start when undefined.
+ * after the row whose encoded key (key-codec.ts) is `afterKey` (from the start when undefined) and, given
+ * `upToKey`, up to that key's row. `skip` rows are passed over first (a spread snapshot's split reads one
+ * row every so many).
  */
-export function keysetQuery(table: CapturedTable, afterKey: string | undefined, limit: number): RowQuery {
-  const order = ` ORDER BY ${table.keyColumns.map(quoteIdentifier).join(', ')} LIMIT ?`;
-  if (afterKey === undefined) return { sql: selectRows(table) + order, parameters: [limit] };
-  const after = keyAfterCondition(table.keyColumns);
-  return { sql: `${selectRows(table)} WHERE ${after.sql}${order}`, parameters: [...after.parameters(decodeKey(afterKey)), limit] };
+export function keysetQuery(table: CapturedTable, afterKey: string | undefined, limit: number, upToKey?: string, skip = 0): RowQuery {
+  const conditions: Array<{ sql: string; parameters: Value[] }> = [];
+  if (afterKey !== undefined) {
+    const after = keyAfterCondition(table.keyColumns);
+    conditions.push({ sql: after.sql, parameters: after.parameters(decodeKey(afterKey)) });
+  }
+  if (upToKey !== undefined) {
+    const upTo = keyUpToCondition(table.keyColumns);
+    conditions.push({ sql: upTo.sql, parameters: upTo.parameters(decodeKey(upToKey)) });
+  }
+  const where = conditions.length === 0 ? '' : ` WHERE ${conditions.map((condition) => `(${condition.sql})`).join(' AND ')}`;
+  const order = ` ORDER BY ${table.keyColumns.map(quoteIdentifier).join(', ')} LIMIT ?${skip > 0 ? ' OFFSET ?' : ''}`;
+  return { sql: selectRows(table) + where + order, parameters: [...conditions.flatMap((condition) => condition.parameters), limit, ...(skip > 0 ? [skip] : [])] };
 }
 
 /** Where a snapshot's rows of `table` come from: one SourceInfo shared by the rows of a read. */

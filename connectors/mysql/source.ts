@@ -4,7 +4,7 @@ import type { Pool } from 'mysql2/promise';
 import { ConfigError, SourceMisconfiguredError } from '../../topology/errors.ts';
 import type { FlowControl } from '../../topology/flow-control.ts';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '../../topology/heartbeat.ts';
-import type { IncrementalChunk, LogPosition, SnapshotItem, SourceConnector, StreamCursor, StreamItem } from '../../topology/source.ts';
+import type { IncrementalChunk, LogPosition, SnapshotItem, SourceConnector, SplitTable, StreamCursor, StreamItem } from '../../topology/source.ts';
 import type { SourceToken, TableSnapshotProgress } from '../../topology/token.ts';
 import { streamBinlog } from './binlog-stream.ts';
 import { classifyConnectionError, connectionOptions, describeServer } from './connection.ts';
@@ -13,6 +13,7 @@ import { boundaryPosition, readResume, type BinlogResume } from './position.ts';
 import { estimateTableRows, listTables, readTable, type CapturedTable } from './schema-reader.ts';
 import { misconfigurations, readServerFacts } from './server-check.ts';
 import { snapshotTables } from './snapshot.ts';
+import { splitTable } from './table-split.ts';
 import { TableFilter } from './table-filter.ts';
 
 /** Options of `new MySqlSource(...)`; docs/mysql-source.md describes them. */
@@ -153,7 +154,7 @@ export class MySqlSource implements SourceConnector {
     );
   }
 
-  readChunk(table: string, afterKey: string | undefined, size: number): Promise<IncrementalChunk | undefined> {
+  readChunk(table: string, afterKey: string | undefined, size: number, upToKey?: string): Promise<IncrementalChunk | undefined> {
     return this.query(async () =>
       readIncrementalChunk(
         {
@@ -166,8 +167,13 @@ export class MySqlSource implements SourceConnector {
         table,
         afterKey,
         size,
+        upToKey,
       ),
     );
+  }
+
+  splitTable(table: string, rowsPerRange: number, from: LogPosition): Promise<SplitTable | undefined> {
+    return this.query(() => splitTable({ sourceName: this.name, pool: this.pool, loadTable: (db, name) => this.loadTable(db, name) }, table, rowsPerRange, from));
   }
 
   /** Idempotent: the topology closes its sources when it stops, and so may their owner. */

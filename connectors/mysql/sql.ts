@@ -22,6 +22,21 @@ export function keyAfterCondition(keyColumns: readonly string[]): { sql: string;
   };
 }
 
+/**
+ * "key at or before the given key values", as `a < ? OR (a = ? AND b <= ?)`: the upper end of a key range
+ * (a spread snapshot's), written out for the same reason as keyAfterCondition.
+ */
+export function keyUpToCondition(keyColumns: readonly string[]): { sql: string; parameters: <T>(values: readonly T[]) => T[] } {
+  const last = keyColumns.length - 1;
+  const alternatives = keyColumns.map((column, index) =>
+    [...keyColumns.slice(0, index).map((equal) => `${quoteIdentifier(equal)} = ?`), `${quoteIdentifier(column)} ${index === last ? '<=' : '<'} ?`].join(' AND '),
+  );
+  return {
+    sql: alternatives.map((alternative) => `(${alternative})`).join(' OR '),
+    parameters: (values) => keyColumns.flatMap((_, index) => values.slice(0, index + 1)),
+  };
+}
+
 const IDENTIFIER = String.raw`(?:\x60((?:[^\x60]|\x60\x60)+)\x60|([\w$]+))`;
 const TRUNCATE = new RegExp(String.raw`^\s*(?:\/\*.*?\*\/\s*)*TRUNCATE\s+(?:TABLE\s+)?${IDENTIFIER}(?:\s*\.\s*${IDENTIFIER})?\s*;?\s*$`, 'is');
 

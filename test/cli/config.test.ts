@@ -63,6 +63,18 @@ test("a source's heartbeat: a duration, 10s by default, 'off' or 0s for none", (
   assert.match(errorOf(valid.replace('type: mongodb,', 'type: mongodb, heartbeatIntervalMs: 5,')), /sources\[1\]\.heartbeatIntervalMs: unknown key/);
 });
 
+test("a MySQL source's spreadSnapshot: off by default; a MongoDB source asking for it gets a one-line error", () => {
+  const spread = (text: string) => parseConfig(text, 'pipeline.yaml', env).sources.map((source) => source.type === 'mysql' && source.spreadSnapshot);
+  assert.deepEqual(spread(valid), [false, false]);
+  assert.deepEqual(spread(valid.replace('type: mysql,', 'type: mysql, spreadSnapshot: true,')), [true, false]);
+  assert.deepEqual(spread(valid.replace('type: mongodb,', 'type: mongodb, spreadSnapshot: false,')), [false, false]);
+  assert.equal(
+    errorOf(valid.replace('type: mongodb,', 'type: mongodb, spreadSnapshot: true,')),
+    'pipeline.yaml: sources[1].spreadSnapshot: a MongoDB source snapshots in the process that owns it: spreadSnapshot is for MySQL/MariaDB sources, remove it',
+  );
+  assert.match(errorOf(valid.replace('type: mysql,', 'type: mysql, spreadSnapshot: yes please,')), /^pipeline\.yaml: sources\[0\]\.spreadSnapshot: .*boolean/);
+});
+
 test('each class of config error is one line naming the path', () => {
   assert.equal(errorOf(valid, {}), 'pipeline.yaml: sources[0].url: environment variable MYSQL_PASSWORD is not set');
   assert.equal(

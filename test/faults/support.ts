@@ -89,7 +89,8 @@ export class FaultSummary {
 
 export type FaultSource =
   /** `tables`: the tables of `db` it includes (default: all, `db.*`). */
-  | { type: 'mysql'; url: string; db: string; tables?: readonly string[]; chunkSize: number; snapshot?: string }
+  /** `spreadSnapshot`: the initial snapshot read by every process of the pipeline (docs/spread-snapshot.md). */
+  | { type: 'mysql'; url: string; db: string; tables?: readonly string[]; chunkSize: number; snapshot?: string; spreadSnapshot?: boolean }
   /** `collections`: the collections of `database` it includes (default: all). */
   | { type: 'mongodb'; url: string; database: string; collections?: readonly string[]; chunkSize: number; snapshot?: string };
 export type FaultSink = { type: 'mysql'; url: string } | { type: 'mongodb'; url: string; database: string };
@@ -140,7 +141,7 @@ export class FaultConfig {
     const collections = source.type === 'mongodb' && source.collections ? `, collections: { include: [${source.collections.map((name) => `'${name}'`).join(', ')}] }` : '';
     const sourceLine =
       source.type === 'mysql'
-        ? `{ name: ${SOURCE}, type: mysql, url: '${source.url}', include: [${include}], chunkSize: ${source.chunkSize}${snapshot} }`
+        ? `{ name: ${SOURCE}, type: mysql, url: '${source.url}', include: [${include}], chunkSize: ${source.chunkSize}${snapshot}${source.spreadSnapshot ? ', spreadSnapshot: true' : ''} }`
         : `{ name: ${SOURCE}, type: mongodb, url: '${source.url}', database: ${source.database}${collections}, chunkSize: ${source.chunkSize}, parallelism: 2${snapshot} }`;
     const sinkLine = sink.type === 'mysql' ? `{ name: ${SINK}, type: mysql, url: '${sink.url}' }` : `{ name: ${SINK}, type: mongodb, url: '${sink.url}', database: ${sink.database} }`;
     return `pipeline: ${pipeline}

@@ -1,7 +1,7 @@
 import { Observable } from 'rxjs';
-import type { ChangeEvent, Op, Row } from '../change-event.ts';
+import { truncateEvent, type ChangeEvent, type Op, type Row } from '../change-event.ts';
 import type { FlowControl } from '../flow-control.ts';
-import type { IncrementalChunk, LogPosition, SnapshotItem, SourceConnector, StreamCursor, StreamItem } from '../source.ts';
+import type { IncrementalChunk, LogPosition, SnapshotItem, SourceConnector, SplitTable, StreamCursor, StreamItem } from '../source.ts';
 import type { SourceToken, TableSnapshotProgress } from '../token.ts';
 import { changeEvent } from './change-event.ts';
 
@@ -84,6 +84,8 @@ export interface FakeSourceOptions {
   chunkWindow?: number;
   /** Incremental chunk reads fail (as a lost connection) after this many. */
   failChunksAfter?: number;
+  /** Awaited at the start of every chunk read: a test holds reads there (a process stuck mid-range). */
+  chunkGate?: () => Promise<void>;
 }
 
 /**
@@ -122,8 +124,9 @@ export class FakeSource implements SourceConnector {
     return [...this.db.rows.keys()].sort().map((table) => `${FAKE_DB}.${table}`);
   }
 
-  async readChunk(table: string, afterKey: string | undefined, size: number): Promise<IncrementalChunk | undefined> {
-    this.calls.push(`readChunk ${table} after ${afterKey ?? '-'}`);
+  async readChunk(table: string, afterKey: string | undefined, size: number, upToKey?: string): Promise<IncrementalChunk | undefined> {
+    this.calls.push(`readChunk ${table} after ${afterKey ?? '-'}${upToKey === undefined ? '' : ` up to ${upToKey}`}`);
+    await this.options.chunkGate?.();
     if (this.options.failChunksAfter !== undefined && this.chunkReads++ >= this.options.failChunksAfter) throw new Error('connection lost during an incremental chunk');
     // A read takes a round trip: writes of other clients land meanwhile.
     await new Promise((resolve) => setImmediate(resolve));
@@ -133,7 +136,10 @@ export class FakeSource implements SourceConnector {
     // A real read's window never reaches back before what the stream has emitted: the server's log is ahead of any reader.
     const low = Math.max(this.streamedTo, at - (this.options.chunkWindow ?? 0));
     const rows = this.db.rowsAt(tableName, low);
-    const ids = [...rows.keys()].filter((id) => afterKey === undefined || id > Number(afterKey)).sort((a, b) => a - b).slice(0, size);
+    const ids = [...rows.keys()]
+      .filter((id) => (afterKey === undefined || id > Number(afterKey)) && (upToKey === undefined || id <= Number(upToKey)))
+      .sort((a, b) => a - b)
+      .slice(0, size);
     const high = position(at);
     const source = { name: this.name, table: tableName, position: high };
     return {
@@ -145,6 +151,18 @@ export class FakeSource implements SourceConnector {
       db: FAKE_DB,
       tableName,
     };
+  }
+
+  /** Every `rowsPerRange`-th id, as SourceConnector.splitTable. */
+  async splitTable(table: string, rowsPerRange: number, from: LogPosition): Promise<SplitTable | undefined> {
+    this.calls.push(`splitTable ${table}`);
+    const tableName = table.slice(FAKE_DB.length + 1);
+    const rows = this.db.rows.get(tableName);
+    if (rows === undefined) return undefined;
+    const ids = [...rows.keys()].sort((a, b) => a - b);
+    const bounds: string[] = [];
+    for (let i = rowsPerRange - 1; i < ids.length; i += rowsPerRange) bounds.push(String(ids[i]));
+    return { bounds, marker: truncateEvent({ connector: 'mysql', name: this.name, db: FAKE_DB, table: tableName, position: from.position, tsMs: Date.now(), snapshot: true }, undefined) };
   }
 
   snapshot(from: LogPosition, progress: Record<string, TableSnapshotProgress>, flow: FlowControl): Observable<SnapshotItem> {

@@ -119,4 +119,9 @@ export class BackgroundRun {
   kill(): void {
     this.child.kill('SIGKILL');
   }
+
+  /** The process id (what the process puts in records that name their writer). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
 }
