@@ -5,7 +5,8 @@ import { JsonSerde } from '../../topology/json-serde.ts';
 import { groups, topics } from '../../topology/topics.ts';
 import { ConfigError } from '../../topology/errors.ts';
 import type { ChangeEvent, Row } from '../../topology/change-event.ts';
-import type { SourceToken } from '../../topology/token.ts';
+import { tokenKey, type SourceToken } from '../../topology/token.ts';
+import { TokenFold } from '../../topology/token-store.ts';
 import type { SnapshotWork, SnapshotWorkDone } from '../../topology/spread-snapshot.ts';
 import type { MemoryTransport } from '../../topology/transports/memory.ts';
 import { FakeDatabase, FakeSource, type FakeSourceOptions } from './support/fake-source.ts';
@@ -46,7 +47,9 @@ async function changes(transport: MemoryTransport, pipeline: string): Promise<Ch
 }
 
 function latestToken(transport: MemoryTransport, pipeline: string): SourceToken | undefined {
-  return json<SourceToken>(transport, topics.tokens(pipeline)).at(-1);
+  const fold = new TokenFold();
+  for (const record of transport.records(topics.tokens(pipeline))) fold.add(record.key, record.value);
+  return fold.latest().get(tokenKey(pipeline, 'src'));
 }
 
 /** What a consumer keeping the last event per key of the change topic holds. */
