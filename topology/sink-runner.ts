@@ -83,7 +83,7 @@ export class SinkRunner {
   }
 
   private async apply(batch: PartitionBatch): Promise<void> {
-    for (const slice of sinkBatches(batch.records, this.options.limits ?? DEFAULT_SINK_BATCH_LIMITS)) await this.applySlice(batch, slice);
+    for (const slice of slices(batch.records, this.options.limits ?? DEFAULT_SINK_BATCH_LIMITS)) await this.applySlice(batch, slice);
   }
 
   private async applySlice(batch: PartitionBatch, slice: readonly ConsumedRecord[]): Promise<void> {
@@ -127,7 +127,7 @@ export class SinkRunner {
 }
 
 /** `records` cut, in order, into runs of at most `maxBatchRows` records and `maxBatchBytes` bytes of keys and values (a larger record alone). */
-export function* sinkBatches(records: readonly ConsumedRecord[], limits: SinkBatchLimits): Generator<ConsumedRecord[]> {
+function* slices(records: readonly ConsumedRecord[], limits: SinkBatchLimits): Generator<ConsumedRecord[]> {
   let start = 0;
   let bytes = 0;
   for (let i = 0; i < records.length; i++) {
