@@ -68,4 +68,4 @@ export interface SinkBatchLimits {
   maxBatchBytes: number;
 }
 
-export const DEFAULT_SINK_BATCH_LIMITS: SinkBatchLimits = { maxBatchRows: 2_000, maxBatchBytes: 128 * 1024 };
+export const DEFAULT_SINK_BATCH_LIMITS: SinkBatchLimits = { maxBatchRows: 2_000, maxBatchBytes: 96 * 1024 };
