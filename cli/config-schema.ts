@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { mongoSourceConfigSchema } from '../connectors/mongodb/config.ts';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS } from '../topology/heartbeat.ts';
+import { DEFAULT_SINK_BATCH_LIMITS } from '../topology/sink.ts';
 
 /**
  * The pipeline config (YAML), validated before anything connects. Every option has a default a
@@ -91,6 +92,10 @@ const sinkBase = {
   include: z.array(tableGlob).min(1).default(['*.*']),
   exclude: z.array(tableGlob).default([]),
   tombstones,
+  /** Records per apply (one target transaction); with maxBatchBytes, what bounds the sink's memory (topology/sink.ts). */
+  maxBatchRows: z.number().int().min(1).max(100_000).default(DEFAULT_SINK_BATCH_LIMITS.maxBatchRows),
+  /** Bytes of Kafka records (keys and values) per apply; the consumer fetches about this much of a partition at a time. */
+  maxBatchBytes: z.number().int().min(1_024).max(64 * 2 ** 20).default(DEFAULT_SINK_BATCH_LIMITS.maxBatchBytes),
 };
 
 const sink = z.discriminatedUnion('type', [

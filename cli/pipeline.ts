@@ -58,7 +58,7 @@ export function buildPipeline(config: PipelineConfig, options: { log?: Logger; m
   const repartition = repartitionOf(config);
   if (repartition !== undefined) builder.repartition(repartition);
   place('repartition');
-  for (const sink of config.sinks) builder.sink(sinkConnector(sink, log), ...sinkTableFilter(sink));
+  for (const sink of config.sinks) builder.sink(sinkConnector(sink, log), { maxBatchRows: sink.maxBatchRows, maxBatchBytes: sink.maxBatchBytes }, ...sinkTableFilter(sink));
 
   const transport = new KafkaTransport({
     ...kafkaClientOptions(config),

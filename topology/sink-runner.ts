@@ -1,6 +1,6 @@
 import type { EventSerde } from './serde.ts';
-import type { SinkConnector, SinkContext, SinkRecord } from './sink.ts';
-import type { Consumer, PartitionBatch, Producer, Transport } from './transport.ts';
+import { DEFAULT_SINK_BATCH_LIMITS, type SinkBatchLimits, type SinkConnector, type SinkContext, type SinkRecord } from './sink.ts';
+import type { ConsumedRecord, Consumer, PartitionBatch, Producer, Transport } from './transport.ts';
 import { deadLetter, decodeOrDeadLetter, logDeadLetters, refusedRecord, type DeadLetterEntry } from './dead-letter.ts';
 import { OperatorStage, type RefusedEvent } from './operator-stage.ts';
 import { groups, topics } from './topics.ts';
@@ -15,6 +15,8 @@ export interface SinkRunnerOptions {
   sink: SinkConnector;
   stage: OperatorStage;
   metrics: PipelineMetrics;
+  /** How much of a partition one `apply` gets (DEFAULT_SINK_BATCH_LIMITS when absent). */
+  limits?: SinkBatchLimits;
   /** How `apply` is retried; by default without end (a target restarting must not stop the pipeline), waits capped at 10 s. */
   retry?: RetryOptions;
   log?: Logger;
@@ -29,8 +31,11 @@ const APPLY_RETRY: RetryOptions = { attempts: Number.POSITIVE_INFINITY, maxDelay
 
 /**
  * Applies the repartition topic to one sink, in group `<pipeline>.sink.<name>`: each partition is a
- * worker that applies its batches in offset order (partitions run in parallel). A batch's offsets are
- * committed only after `apply` resolved and its rejected records are on the dead-letter topic.
+ * worker that applies its batches in offset order (partitions run in parallel). A fetched batch is
+ * decoded and applied in slices within the sink's limits, one after the other, so a process holds at
+ * most one slice per partition it owns. A batch's offsets are committed only after every slice's
+ * `apply` resolved and its rejected records are on the dead-letter topic (a batch read again after a
+ * crash finds its applied slices already in the target, which the sinks' position rule skips).
  * A retriable failure retries the same batch (retry.ts); anything else stops the consumer, and with it
  * the topology, with the sink's name and the partition in the message.
  */
@@ -61,6 +66,7 @@ export class SinkRunner {
       groupId: groups.sink(options.pipeline, options.sink.name),
       topics: [topic],
       fromBeginning: true,
+      maxBytesPerPartition: (options.limits ?? DEFAULT_SINK_BATCH_LIMITS).maxBatchBytes,
       eachBatch: (batch) => runner.apply(batch),
     });
     return runner;
@@ -77,10 +83,14 @@ export class SinkRunner {
   }
 
   private async apply(batch: PartitionBatch): Promise<void> {
+    for (const slice of slices(batch.records, this.options.limits ?? DEFAULT_SINK_BATCH_LIMITS)) await this.applySlice(batch, slice);
+  }
+
+  private async applySlice(batch: PartitionBatch, slice: readonly ConsumedRecord[]): Promise<void> {
     const { pipeline, serde, sink, stage, metrics } = this.options;
     const stageName = `sink:${sink.name}`;
     const where = `sink ${sink.name} on ${batch.topic}/${batch.partition}`;
-    const decoded = await decodeOrDeadLetter(serde, pipeline, `sink.${sink.name}`, batch.records);
+    const decoded = await decodeOrDeadLetter(serde, pipeline, `sink.${sink.name}`, slice);
     const records: SinkRecord[] = [];
     const outputs: SinkRecord['event'][] = [];
     const refused: RefusedEvent[] = [];
@@ -103,7 +113,7 @@ export class SinkRunner {
       });
       metrics.applied(sink.name, (performance.now() - started) / 1000);
       applied = records.length - rejected.length;
-      const originOf = rejected.length > 0 ? new Map(batch.records.map((record) => [record.offset, record])) : undefined;
+      const originOf = rejected.length > 0 ? new Map(slice.map((record) => [record.offset, record])) : undefined;
       for (const { record, reason } of rejected) deadLetters.push({ record: deadLetter(pipeline, `sink.${sink.name}`, originOf!.get(record.offset)!, reason), row: record.event });
     }
     const deadLetterRecords = deadLetters.map(({ record }) => record);
@@ -111,9 +121,25 @@ export class SinkRunner {
       await withRetry(`dead-letter ${deadLetters.length} records of ${where}`, () => this.producer.send(deadLetterRecords), { signal: batch.signal });
       logDeadLetters(this.options.log ?? silentLogger, deadLetters);
     }
-    metrics.batch(stageName, batch.records.length, applied);
+    metrics.batch(stageName, slice.length, applied);
     metrics.deadLettered(stageName, deadLetterRecords);
   }
+}
+
+/** `records` cut, in order, into runs of at most `maxBatchRows` records and `maxBatchBytes` bytes of keys and values (a larger record alone). */
+function* slices(records: readonly ConsumedRecord[], limits: SinkBatchLimits): Generator<ConsumedRecord[]> {
+  let start = 0;
+  let bytes = 0;
+  for (let i = 0; i < records.length; i++) {
+    const size = (records[i]!.key?.length ?? 0) + (records[i]!.value?.length ?? 0);
+    if (i > start && (i - start === limits.maxBatchRows || bytes + size > limits.maxBatchBytes)) {
+      yield records.slice(start, i);
+      start = i;
+      bytes = 0;
+    }
+    bytes += size;
+  }
+  if (start < records.length) yield records.slice(start);
 }
 
 function retryLogger(options: SinkRunnerOptions, where: string): RetryOptions['onRetry'] {

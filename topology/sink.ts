@@ -52,3 +52,20 @@ export interface SinkContext {
   /** A background task of the sink failed; it tries again later. */
   warn(message: string, error: unknown): void;
 }
+
+/**
+ * How much of a partition a sink gets in one `apply` (one target transaction). What a sink process holds
+ * grows with it: every partition it owns applies one batch at a time, decoded, with its statements built.
+ */
+export interface SinkBatchLimits {
+  /** Records per batch. */
+  maxBatchRows: number;
+  /**
+   * Bytes per batch, counted as the records' keys and values read from Kafka (decoded, a record takes
+   * several times that). A single record larger than this is a batch of its own. The sink's consumer
+   * fetches about this much of a partition at a time.
+   */
+  maxBatchBytes: number;
+}
+
+export const DEFAULT_SINK_BATCH_LIMITS: SinkBatchLimits = { maxBatchRows: 2_000, maxBatchBytes: 96 * 1024 };

@@ -1,7 +1,7 @@
 import type { ChangeEvent } from './change-event.ts';
 import type { SourceToken } from './token.ts';
 import type { EventSerde } from './serde.ts';
-import type { SinkConnector } from './sink.ts';
+import { DEFAULT_SINK_BATCH_LIMITS, type SinkBatchLimits, type SinkConnector } from './sink.ts';
 import type { SourceConnector } from './source.ts';
 import type { Producer, TopicSpec, Transport } from './transport.ts';
 import { ChangeWriter, type BatchWriter } from './change-writer.ts';
@@ -88,6 +88,7 @@ const DEFAULT_SPREAD_PARALLELISM = 2;
 interface SinkSpec {
   connector: SinkConnector;
   operators: NamedOperator[];
+  limits: SinkBatchLimits;
 }
 
 /** What a dead-lettered record passes through again when it is replayed (dead-letter-replay.ts). */
@@ -111,7 +112,8 @@ export interface DeadLetterRoute {
  *     .build();
  *
  * `through` places a plain RxJS operator where it is called: before `repartition()` in the source
- * stage, after it in the repartition stage; `sink(connector, ...operators)` adds operators for one sink.
+ * stage, after it in the repartition stage; `sink(connector, ...operators)` adds operators for one sink,
+ * and `sink(connector, { maxBatchRows, maxBatchBytes }, ...operators)` bounds its batches (SinkBatchLimits).
  * Without `repartition()` (and then without sinks, which read the repartition topic) the topology only
  * captures into the change topics, as a Debezium source connector does.
  */
@@ -168,8 +170,16 @@ export class TopologyBuilder {
     return this;
   }
 
-  sink(connector: SinkConnector, ...operators: NamedOperator[]): this {
-    this.sinks.push({ connector, operators });
+  sink(connector: SinkConnector, ...operators: NamedOperator[]): this;
+  sink(connector: SinkConnector, limits: Partial<SinkBatchLimits>, ...operators: NamedOperator[]): this;
+  sink(connector: SinkConnector, ...rest: Array<NamedOperator | Partial<SinkBatchLimits>>): this {
+    const first = rest[0];
+    const given = first !== undefined && !('operator' in first) ? (rest.shift() as Partial<SinkBatchLimits>) : {};
+    const limits = { ...DEFAULT_SINK_BATCH_LIMITS, ...given };
+    for (const [name, value] of Object.entries(limits)) {
+      if (!Number.isInteger(value) || value < 1) throw new ConfigError(`sink ${connector.name}: ${name} must be a positive whole number, got ${value}`);
+    }
+    this.sinks.push({ connector, operators: rest as NamedOperator[], limits });
     return this;
   }
 
@@ -391,7 +401,7 @@ export class Topology {
     }
     if (only !== 'sources') {
       for (const sink of this.sinks) {
-        parts.push(await SinkRunner.start({ pipeline, transport, serde, sink: sink.connector, stage: new OperatorStage(sink.operators), metrics, log }));
+        parts.push(await SinkRunner.start({ pipeline, transport, serde, sink: sink.connector, stage: new OperatorStage(sink.operators), limits: sink.limits, metrics, log }));
       }
     }
     for (const part of parts) part.done.catch(fail);

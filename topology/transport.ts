@@ -61,6 +61,12 @@ export interface ConsumerOptions {
   /** Where a group with no committed offset starts. */
   fromBeginning: boolean;
   /**
+   * About how many bytes of one partition a fetch brings (Kafka still returns a whole record batch
+   * larger than this): with the partitions fetched at once, what the consumer holds before its handler
+   * runs. The transport's default when absent.
+   */
+  maxBytesPerPartition?: number;
+  /**
    * One partition's batch. Partitions run concurrently, each in order. The offset after the batch is
    * committed only once this resolves; if it rejects, nothing is committed and the consumer stops
    * with that error (retries belong inside, in retry.ts), unless `batch.signal` was aborted: then the

@@ -41,15 +41,20 @@ try {
     // Pre-created and empty, as Debezium's JDBC sink gets it.
     await createWideTable(admin, target);
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
     const running = await startBenchPipeline(env, { ...pipeline, only: 'sinks' });
     let seconds: number;
+    let cpu: NodeJS.CpuUsage;
     try {
       await until('the target to hold every row', () => running.alive(), async () => (await countWideRows(admin, target)) >= rows, APPLY_POLL_MS);
       seconds = (performance.now() - started) / 1000;
+      cpu = process.cpuUsage(cpuBefore);
     } finally {
       await running.stop();
     }
-    console.log(`apply: ${rows} rows in ${seconds.toFixed(2)} s: ${Math.round(rows / seconds)} rows/s`);
+    // This process's CPU time (all its threads, the count polls included): steadier than rows/s on a shared machine.
+    const cpuMicrosPerRow = (cpu.user + cpu.system) / rows;
+    console.log(`apply: ${rows} rows in ${seconds.toFixed(2)} s: ${Math.round(rows / seconds)} rows/s, ${cpuMicrosPerRow.toFixed(1)} µs of this process's CPU per row`);
   } else {
     await admin.query('DROP DATABASE IF EXISTS ??', [db]);
     await admin.query('DROP DATABASE IF EXISTS ??', [target]);

@@ -48,7 +48,7 @@ export async function oursApply(rows: number): Promise<Figure> {
   try {
     await runScript(script, ['fill', '--rows', String(rows), '--run', run]);
     const { stdout, peakRssMb } = await runScript(script, ['apply', '--rows', String(rows), '--run', run]);
-    const [, count, seconds, perSecond] = parse(stdout, script, /^apply: (\d+) rows in ([\d.]+) s: (\d+) rows\/s$/m);
+    const [, count, seconds, perSecond] = parse(stdout, script, /^apply: (\d+) rows in ([\d.]+) s: (\d+) rows\/s, [\d.]+ µs of this process's CPU per row$/m);
     return { count: Number(count), seconds: Number(seconds), perSecond: Number(perSecond), peakRssMb };
   } finally {
     await runScript(script, ['clean', '--run', run]);

@@ -53,6 +53,18 @@ test("a sink's tombstone purge takes durations, or retention 'never'", () => {
   assert.match(errorOf(valid.replace('type: postgres,', 'type: postgres, tombstones: { purgeInterval: 5 },')), /^pipeline\.yaml: sinks\[0\]\.tombstones\.purgeInterval: .*expected string/);
 });
 
+test("a sink's batches: 2000 rows and 96 KiB by default, each a whole number in range", () => {
+  const withSink = (options: string) => parseConfig(valid.replace('type: postgres,', `type: postgres, ${options}`), 'pipeline.yaml', env).sinks[0]!;
+  assert.deepEqual(pick(withSink('')), { maxBatchRows: 2_000, maxBatchBytes: 98_304 });
+  assert.deepEqual(pick(withSink('maxBatchRows: 500, maxBatchBytes: 1048576,')), { maxBatchRows: 500, maxBatchBytes: 1_048_576 });
+  assert.match(errorOf(valid.replace('type: postgres,', 'type: postgres, maxBatchBytes: 100,')), /^pipeline\.yaml: sinks\[0\]\.maxBatchBytes: .*1024/);
+  assert.match(errorOf(valid.replace('type: postgres,', 'type: postgres, maxBatchRows: 0,')), /^pipeline\.yaml: sinks\[0\]\.maxBatchRows: /);
+});
+
+function pick({ maxBatchRows, maxBatchBytes }: { maxBatchRows: number; maxBatchBytes: number }) {
+  return { maxBatchRows, maxBatchBytes };
+}
+
 test("a source's heartbeat: a duration, 10s by default, 'off' or 0s for none", () => {
   const heartbeats = (text: string) => parseConfig(text, 'pipeline.yaml', env).sources.map((source) => source.heartbeat);
   assert.deepEqual(heartbeats(valid), [10_000, 10_000]);

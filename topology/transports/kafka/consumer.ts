@@ -43,6 +43,7 @@ export class KafkaConsumer implements Consumer {
     kafka: Kafka,
     private readonly options: ConsumerOptions,
     private readonly timings: GroupTimings,
+    ownablePartitions: number,
   ) {
     this.done = new Promise<void>((resolve, reject) => {
       this.settle = (failed) => (failed === undefined ? resolve() : reject(failed.error));
@@ -54,13 +55,14 @@ export class KafkaConsumer implements Consumer {
       // Kafka's rule of thumb: a third of the session timeout at most.
       heartbeatInterval: Math.floor(timings.sessionTimeoutMs / 10),
       maxWaitTimeInMs: timings.fetchMaxWaitMs,
+      ...(options.maxBytesPerPartition === undefined ? {} : fetchBytes(options.maxBytesPerPartition, ownablePartitions)),
       // readUncommitted stays false: records of aborted transactions are never seen.
     });
   }
 
   /** Joins the group; resolves once the first assignment has been handed to onAssignment. */
   static async start(kafka: Kafka, options: ConsumerOptions, ownablePartitions: number, timings: GroupTimings): Promise<KafkaConsumer> {
-    const member = new KafkaConsumer(kafka, options, timings);
+    const member = new KafkaConsumer(kafka, options, timings, ownablePartitions);
     await member.run(ownablePartitions);
     return member;
   }
@@ -163,6 +165,11 @@ export class KafkaConsumer implements Consumer {
       this.settle(this.failure);
     })());
   }
+}
+
+/** KafkaJS's fetch limits: per partition as asked, and a whole fetch no larger than every partition's share (KafkaJS's default, 10 MB, at most). */
+function fetchBytes(maxBytesPerPartition: number, ownablePartitions: number): { maxBytesPerPartition: number; maxBytes: number } {
+  return { maxBytesPerPartition, maxBytes: Math.min(10 * 2 ** 20, maxBytesPerPartition * Math.max(1, ownablePartitions)) };
 }
 
 /**
