@@ -94,7 +94,7 @@ const sinkBase = {
   tombstones,
   /** Records per apply (one target transaction); with maxBatchBytes, what bounds the sink's memory (topology/sink.ts). */
   maxBatchRows: z.number().int().min(1).max(100_000).default(DEFAULT_SINK_BATCH_LIMITS.maxBatchRows),
-  /** Bytes of Kafka records (keys and values) per apply; the consumer fetches about this much of a partition at a time. */
+  /** Bytes of Kafka records (keys and values) per apply (the consumer fetches this much of a partition at a time, 1 MiB at least). */
   maxBatchBytes: z.number().int().min(1_024).max(64 * 2 ** 20).default(DEFAULT_SINK_BATCH_LIMITS.maxBatchBytes),
 };
 

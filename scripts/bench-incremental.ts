@@ -24,6 +24,7 @@ import { measureLatency } from './bench/e2e.ts';
 import { BenchTopics } from './bench/kafka-topics.ts';
 import { startBenchPipeline, until, type BenchPipeline } from './bench/pipeline.ts';
 import { stackEnv } from './stack/env.ts';
+import { positiveOption } from './bench/options.ts';
 
 const { values } = parseArgs({
   options: {
@@ -33,15 +34,10 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '20' },
   },
 });
-const positive = (name: string, value: string) => {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number <= 0) throw new Error(`--${name} must be a positive whole number, got ${value}`);
-  return number;
-};
-const rows = positive('rows', values.rows);
-const chunkSize = positive('chunk', values.chunk);
-const rate = positive('rate', values.rate);
-const seconds = positive('seconds', values.seconds);
+const rows = positiveOption('rows', values.rows);
+const chunkSize = positiveOption('chunk', values.chunk);
+const rate = positiveOption('rate', values.rate);
+const seconds = positiveOption('seconds', values.seconds);
 const env = stackEnv();
 const run = randomUUID().slice(0, 8);
 const source = `bench_inc_${run}`;

@@ -29,6 +29,7 @@ import { BenchTopics } from './bench/kafka-topics.ts';
 import { CDC_NODE_FLAGS } from './node-flags.ts';
 import { ROOT } from './stack/paths.ts';
 import { stackEnv } from './stack/env.ts';
+import { positiveOption } from './bench/options.ts';
 
 const { values } = parseArgs({
   options: {
@@ -37,15 +38,10 @@ const { values } = parseArgs({
     processes: { type: 'string', default: 'plain,1,2' },
   },
 });
-const positive = (name: string, value: string) => {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number <= 0) throw new Error(`--${name} must be a positive whole number, got ${value}`);
-  return number;
-};
-const rows = positive('rows', values.rows);
-const chunkSize = positive('chunk', values.chunk);
+const rows = positiveOption('rows', values.rows);
+const chunkSize = positiveOption('chunk', values.chunk);
 /** `plain`: one process, the snapshot not spread (the baseline). */
-const runs = values.processes.split(',').map((count) => (count === 'plain' ? 'plain' : positive('processes', count)));
+const runs = values.processes.split(',').map((count) => (count === 'plain' ? 'plain' : positiveOption('processes', count)));
 const env = stackEnv();
 const TICKS_PER_SECOND = 100;
 

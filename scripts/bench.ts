@@ -24,6 +24,7 @@ import { stackEnv } from './stack/env.ts';
 import { debeziumApply, debeziumE2e, debeziumSnapshot, debeziumStreaming } from './bench/debezium/scenarios.ts';
 import { oursApply, oursE2e, oursMongo, oursMySql } from './bench/ours.ts';
 import { printTable, writeJson, type Figure, type ScenarioResult } from './bench/report.ts';
+import { positiveOption } from './bench/options.ts';
 
 const SCENARIOS = ['snapshot', 'streaming', 'e2e', 'apply', 'mongodb'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -46,15 +47,10 @@ for (const name of chosen) {
   if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`--scenarios: unknown scenario ${name}, expected some of ${SCENARIOS.join(',')}`);
 }
 const wants = (scenario: Scenario) => chosen.has(scenario);
-const positive = (name: string, value: string) => {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number <= 0) throw new Error(`--${name} must be a positive whole number, got ${value}`);
-  return number;
-};
-const rows = positive('rows', values.rows);
-const events = positive('events', values.events);
-const documents = positive('documents', values.documents);
-const e2eLoad = { changes: positive('changes', values.changes), rate: positive('rate', values.rate), seconds: positive('seconds', values.seconds) };
+const rows = positiveOption('rows', values.rows);
+const events = positiveOption('events', values.events);
+const documents = positiveOption('documents', values.documents);
+const e2eLoad = { changes: positiveOption('changes', values.changes), rate: positiveOption('rate', values.rate), seconds: positiveOption('seconds', values.seconds) };
 const env = stackEnv();
 const results: ScenarioResult[] = [];
 

@@ -1,13 +1,12 @@
 import type { EventSerde } from './serde.ts';
 import { DEFAULT_SINK_BATCH_LIMITS, type SinkBatchLimits, type SinkConnector, type SinkContext, type SinkRecord } from './sink.ts';
-import type { ConsumedRecord, Consumer, PartitionBatch, Producer, Transport } from './transport.ts';
+import { recordBytes, type ConsumedRecord, type Consumer, type PartitionBatch, type Producer, type Transport } from './transport.ts';
 import { deadLetter, decodeOrDeadLetter, logDeadLetters, refusedRecord, type DeadLetterEntry } from './dead-letter.ts';
 import { OperatorStage, type RefusedEvent } from './operator-stage.ts';
 import { groups, topics } from './topics.ts';
 import { withRetry, type RetryOptions } from './retry.ts';
 import type { PipelineMetrics } from './metrics.ts';
 import { silentLogger, type Logger } from './log.ts';
-
 
 /**
  * The least a sink fetches of a partition: a record batch up to the broker's default message.max.bytes
@@ -18,6 +17,7 @@ import { silentLogger, type Logger } from './log.ts';
  * others have a backlog. Memory is bounded by applying a fetch in slices of maxBatchBytes instead.
  */
 const WHOLE_RECORD_BATCH_BYTES = 1024 * 1024;
+
 export interface SinkRunnerOptions {
   pipeline: string;
   transport: Transport;
@@ -51,11 +51,14 @@ const APPLY_RETRY: RetryOptions = { attempts: Number.POSITIVE_INFINITY, maxDelay
  */
 export class SinkRunner {
   private consumer?: Consumer;
+  private readonly limits: SinkBatchLimits;
 
   private constructor(
     private readonly options: SinkRunnerOptions,
     private readonly producer: Producer,
-  ) {}
+  ) {
+    this.limits = options.limits ?? DEFAULT_SINK_BATCH_LIMITS;
+  }
 
   static async start(options: SinkRunnerOptions): Promise<SinkRunner> {
     const { metrics, sink } = options;
@@ -76,7 +79,7 @@ export class SinkRunner {
       groupId: groups.sink(options.pipeline, options.sink.name),
       topics: [topic],
       fromBeginning: true,
-      maxBytesPerPartition: Math.max((options.limits ?? DEFAULT_SINK_BATCH_LIMITS).maxBatchBytes, WHOLE_RECORD_BATCH_BYTES),
+      maxBytesPerPartition: Math.max(runner.limits.maxBatchBytes, WHOLE_RECORD_BATCH_BYTES),
       eachBatch: (batch) => runner.apply(batch),
     });
     return runner;
@@ -93,7 +96,7 @@ export class SinkRunner {
   }
 
   private async apply(batch: PartitionBatch): Promise<void> {
-    for (const slice of slices(batch.records, this.options.limits ?? DEFAULT_SINK_BATCH_LIMITS)) await this.applySlice(batch, slice);
+    for (const slice of slices(batch.records, this.limits)) await this.applySlice(batch, slice);
   }
 
   private async applySlice(batch: PartitionBatch, slice: readonly ConsumedRecord[]): Promise<void> {
@@ -141,7 +144,7 @@ function* slices(records: readonly ConsumedRecord[], limits: SinkBatchLimits): G
   let start = 0;
   let bytes = 0;
   for (let i = 0; i < records.length; i++) {
-    const size = (records[i]!.key?.length ?? 0) + (records[i]!.value?.length ?? 0);
+    const size = recordBytes(records[i]!);
     if (i > start && (i - start === limits.maxBatchRows || bytes + size > limits.maxBatchBytes)) {
       yield records.slice(start, i);
       start = i;

@@ -63,7 +63,7 @@ export interface SinkBatchLimits {
   /**
    * Bytes per batch, counted as the records' keys and values read from Kafka (decoded, a record takes
    * several times that). A single record larger than this is a batch of its own. The sink's consumer
-   * fetches about this much of a partition at a time.
+   * fetches this much of a partition at a time, and never less than a whole record batch (sink-runner.ts).
    */
   maxBatchBytes: number;
 }

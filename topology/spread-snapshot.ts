@@ -154,9 +154,7 @@ export function spreadSnapshot(options: SpreadSnapshotOptions): Observable<Snaps
       }).catch(fail);
     };
     const start = async () => {
-      if (connector.splitTable === undefined || connector.readChunk === undefined) {
-        throw new ConfigError(`source ${connector.name} cannot spread its snapshot over processes (a ${connector.connector} source): set spreadSnapshot: false`);
-      }
+      // TopologyBuilder.source refuses a spread snapshot of a connector without splitTable and readChunk.
       const tables = await connector.tables();
       for (const table of tables) {
         const earlier = options.progress[table];

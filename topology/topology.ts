@@ -100,6 +100,11 @@ export interface DeadLetterRoute {
   sinks: ReadonlyArray<{ connector: SinkConnector; operators: readonly NamedOperator[] }>;
 }
 
+/** A builder option that counts something: a ConfigError naming it otherwise. */
+function requirePositiveWhole(what: string, value: number): void {
+  if (!Number.isInteger(value) || value < 1) throw new ConfigError(`${what} must be a positive whole number, got ${value}`);
+}
+
 /**
  * Builds a topology in code, as Kafka Streams' StreamsBuilder does:
  *
@@ -133,17 +138,13 @@ export class TopologyBuilder {
    * (docs/spread-snapshot.md).
    */
   source(connector: SourceConnector, options: { snapshot?: SnapshotMode; chunkSize?: number; spread?: SpreadSnapshotOptions } = {}): this {
-    if (options.chunkSize !== undefined && (!Number.isInteger(options.chunkSize) || options.chunkSize < 1)) {
-      throw new ConfigError(`source ${connector.name}: chunkSize must be a positive whole number, got ${options.chunkSize}`);
-    }
+    if (options.chunkSize !== undefined) requirePositiveWhole(`source ${connector.name}: chunkSize`, options.chunkSize);
     const { spread } = options;
     if (spread !== undefined) {
       if (connector.splitTable === undefined || connector.readChunk === undefined) {
         throw new ConfigError(`source ${connector.name}: a ${connector.connector} source cannot spread its snapshot over processes: set spreadSnapshot: false`);
       }
-      if (spread.parallelism !== undefined && (!Number.isInteger(spread.parallelism) || spread.parallelism < 1)) {
-        throw new ConfigError(`source ${connector.name}: spread parallelism must be a positive whole number, got ${spread.parallelism}`);
-      }
+      if (spread.parallelism !== undefined) requirePositiveWhole(`source ${connector.name}: spread parallelism`, spread.parallelism);
     }
     this.sources.push({
       connector,
@@ -176,9 +177,7 @@ export class TopologyBuilder {
     const first = rest[0];
     const given = first !== undefined && !('operator' in first) ? (rest.shift() as Partial<SinkBatchLimits>) : {};
     const limits = { ...DEFAULT_SINK_BATCH_LIMITS, ...given };
-    for (const [name, value] of Object.entries(limits)) {
-      if (!Number.isInteger(value) || value < 1) throw new ConfigError(`sink ${connector.name}: ${name} must be a positive whole number, got ${value}`);
-    }
+    for (const [name, value] of Object.entries(limits)) requirePositiveWhole(`sink ${connector.name}: ${name}`, value);
     this.sinks.push({ connector, operators: rest as NamedOperator[], limits });
     return this;
   }

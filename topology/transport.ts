@@ -28,6 +28,11 @@ export interface ConsumedRecord extends RawRecord {
   timestamp: number;
 }
 
+/** A record's size as the batch limits count it (sends split into requests, sink slices): its key and value bytes. */
+export function recordBytes(record: { key: Buffer | null; value: Buffer | null }): number {
+  return (record.key?.length ?? 0) + (record.value?.length ?? 0);
+}
+
 export interface Producer {
   /**
    * Resolves once every record is acknowledged by all in-sync replicas (acks=all). A transactional

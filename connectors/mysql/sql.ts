@@ -12,24 +12,24 @@ export function quoteTable(db: string, table: string): string {
  * rather than the row constructor `(a, b) > (?, ?)`: MariaDB scans the whole index for the latter and
  * a range for the former. Returns the condition and how to spread one key's values into its parameters.
  */
-export function keyAfterCondition(keyColumns: readonly string[]): { sql: string; parameters: <T>(values: readonly T[]) => T[] } {
-  const alternatives = keyColumns.map((column, index) =>
-    [...keyColumns.slice(0, index).map((equal) => `${quoteIdentifier(equal)} = ?`), `${quoteIdentifier(column)} > ?`].join(' AND '),
-  );
-  return {
-    sql: alternatives.map((alternative) => `(${alternative})`).join(' OR '),
-    parameters: (values) => keyColumns.flatMap((_, index) => values.slice(0, index + 1)),
-  };
+export function keyAfterCondition(keyColumns: readonly string[]): KeyCondition {
+  return keyOrderCondition(keyColumns, '>', '>');
 }
 
-/**
- * "key at or before the given key values", as `a < ? OR (a = ? AND b <= ?)`: the upper end of a key range
- * (a spread snapshot's), written out for the same reason as keyAfterCondition.
- */
-export function keyUpToCondition(keyColumns: readonly string[]): { sql: string; parameters: <T>(values: readonly T[]) => T[] } {
-  const last = keyColumns.length - 1;
+/** "key at or before the given key values", as `a < ? OR (a = ? AND b <= ?)`: the upper end of a key range (a spread snapshot's). */
+export function keyUpToCondition(keyColumns: readonly string[]): KeyCondition {
+  return keyOrderCondition(keyColumns, '<', '<=');
+}
+
+interface KeyCondition {
+  sql: string;
+  parameters: <T>(values: readonly T[]) => T[];
+}
+
+/** The key compared with given values in key order, column by column: `on` for a leading column, `last` for the last. */
+function keyOrderCondition(keyColumns: readonly string[], on: '>' | '<', last: '>' | '<='): KeyCondition {
   const alternatives = keyColumns.map((column, index) =>
-    [...keyColumns.slice(0, index).map((equal) => `${quoteIdentifier(equal)} = ?`), `${quoteIdentifier(column)} ${index === last ? '<=' : '<'} ?`].join(' AND '),
+    [...keyColumns.slice(0, index).map((equal) => `${quoteIdentifier(equal)} = ?`), `${quoteIdentifier(column)} ${index === keyColumns.length - 1 ? last : on} ?`].join(' AND '),
   );
   return {
     sql: alternatives.map((alternative) => `(${alternative})`).join(' OR '),

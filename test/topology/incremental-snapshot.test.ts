@@ -6,11 +6,12 @@ import { JsonSerde } from '../../topology/json-serde.ts';
 import { sendSnapshotSignal } from '../../topology/signals.ts';
 import { parseNotification, type NotificationRecord } from '../../topology/notifications.ts';
 import { topics } from '../../topology/topics.ts';
-import { comparePositions, type ChangeEvent, type Row } from '../../topology/change-event.ts';
+import { comparePositions } from '../../topology/change-event.ts';
 import type { SnapshotMode } from '../../topology/source-runner.ts';
 import { FakeDatabase, FakeSource, type FakeSourceOptions } from './support/fake-source.ts';
 import { MemorySink } from './support/memory-sink.ts';
 import { eventually } from './support/eventually.ts';
+import { changeTopicEvents, lastEventPerKey } from './support/change-topic.ts';
 
 const serde = new JsonSerde();
 const CHUNK = 7;
@@ -23,21 +24,6 @@ function start(transport: MemoryTransport, pipeline: string, db: FakeDatabase, o
 
 function notifications(transport: MemoryTransport, pipeline: string): NotificationRecord[] {
   return transport.records(topics.notifications(pipeline)).map((record) => parseNotification(record.value)!);
-}
-
-async function changes(transport: MemoryTransport, pipeline: string): Promise<ChangeEvent[]> {
-  return (await serde.decode(transport.records(topics.change(pipeline, 'src')))) as ChangeEvent[];
-}
-
-/** What a consumer that keeps the last event per key of the change topic ends with, for one table. */
-function lastEventPerKey(events: readonly ChangeEvent[], table: string): Map<number, Row> {
-  const rows = new Map<number, Row>();
-  for (const event of events) {
-    if (event.source.table !== table) continue;
-    if (event.op === 'd') rows.delete(Number(event.key.id));
-    else rows.set(Number(event.key.id), event.after!);
-  }
-  return rows;
 }
 
 function seed(db: FakeDatabase, table: string, count: number): void {
@@ -94,8 +80,8 @@ for (const chunkWindow of [0, 3]) {
       await eventually('a third of the chunks are in', () => source.calls.filter((call) => call.startsWith('readChunk')).length > 300 / CHUNK / 3);
       await load.stop();
       await finished(transport, pipeline, signal.id);
-      await eventually('the stream caught up with the load', () => changes(transport, pipeline).then((events) => events.at(-1)?.source.position === String(db.log.length).padStart(12, '0')));
-      const events = await changes(transport, pipeline);
+      await eventually('the stream caught up with the load', () => changeTopicEvents(transport, pipeline).then((events) => events.at(-1)?.source.position === String(db.log.length).padStart(12, '0')));
+      const events = await changeTopicEvents(transport, pipeline);
       assert.deepEqual(lastEventPerKey(events, 'users'), db.rows.get('users'));
       const newest = new Map<number, string>();
       for (const event of events) {
@@ -167,7 +153,7 @@ test('a source that fails mid-way resumes its incremental snapshot at its chunk:
   try {
     await finished(transport, pipeline, request.id);
     assert.match(source.calls.find((call) => call.startsWith('readChunk'))!, /^readChunk app\.users after (21|28)$/);
-    const snapshotRows = (await changes(transport, pipeline)).filter((event) => event.op === 'r');
+    const snapshotRows = (await changeTopicEvents(transport, pipeline)).filter((event) => event.op === 'r');
     const distinct = new Set(snapshotRows.map((event) => event.key.id));
     assert.equal(distinct.size, 50);
     assert.ok(snapshotRows.length - distinct.size <= CHUNK, `${snapshotRows.length - distinct.size} rows read twice`);
@@ -186,7 +172,7 @@ test('a table newly captured when the pipeline starts again is snapshotted incre
   const topology = await first.running;
   await eventually('the initial snapshot is done', () => notifications(transport, pipeline).some((n) => n.type === 'snapshot-finished'));
   await topology.stop();
-  const usersSnapshotRows = async () => (await changes(transport, pipeline)).filter((event) => event.op === 'r' && event.source.table === 'users').length;
+  const usersSnapshotRows = async () => (await changeTopicEvents(transport, pipeline)).filter((event) => event.op === 'r' && event.source.table === 'users').length;
   assert.equal(await usersSnapshotRows(), 30);
 
   seed(db, 'orders', 12);
@@ -194,7 +180,7 @@ test('a table newly captured when the pipeline starts again is snapshotted incre
   const again = await second.running;
   try {
     await eventually('the new table is snapshotted', () => notifications(transport, pipeline).some((n) => n.type === 'incremental-finished'));
-    const orders = (await changes(transport, pipeline)).filter((event) => event.op === 'r' && event.source.table === 'orders');
+    const orders = (await changeTopicEvents(transport, pipeline)).filter((event) => event.op === 'r' && event.source.table === 'orders');
     assert.equal(orders.length, 12);
     assert.equal(await usersSnapshotRows(), 30);
     assert.deepEqual(second.source.calls.filter((call) => call.startsWith('readChunk')), ['readChunk app.orders after -', 'readChunk app.orders after 7']);

@@ -4,7 +4,7 @@ import { TopologyBuilder, type RunningTopology } from '../../topology/topology.t
 import { JsonSerde } from '../../topology/json-serde.ts';
 import { groups, topics } from '../../topology/topics.ts';
 import { ConfigError } from '../../topology/errors.ts';
-import type { ChangeEvent, Row } from '../../topology/change-event.ts';
+import type { ChangeEvent } from '../../topology/change-event.ts';
 import { tokenKey, type SourceToken } from '../../topology/token.ts';
 import { TokenFold } from '../../topology/token-store.ts';
 import type { SnapshotWork, SnapshotWorkDone } from '../../topology/spread-snapshot.ts';
@@ -13,6 +13,7 @@ import { FakeDatabase, FakeSource, type FakeSourceOptions } from './support/fake
 import { JournalingTransport } from './support/journaling-transport.ts';
 import { MemorySink } from './support/memory-sink.ts';
 import { eventually } from './support/eventually.ts';
+import { changeTopicEvents, lastEventPerKey } from './support/change-topic.ts';
 
 const serde = new JsonSerde();
 const ROWS = 100;
@@ -42,24 +43,10 @@ function json<T>(transport: MemoryTransport, topic: string): T[] {
   return transport.records(topic).map((record) => JSON.parse(record.value!.toString()) as T);
 }
 
-async function changes(transport: MemoryTransport, pipeline: string): Promise<ChangeEvent[]> {
-  return (await serde.decode(transport.records(topics.change(pipeline, 'src')))) as ChangeEvent[];
-}
-
 function latestToken(transport: MemoryTransport, pipeline: string): SourceToken | undefined {
   const fold = new TokenFold();
   for (const record of transport.records(topics.tokens(pipeline))) fold.add(record.key, record.value);
   return fold.latest().get(tokenKey(pipeline, 'src'));
-}
-
-/** What a consumer keeping the last event per key of the change topic holds. */
-function lastEventPerKey(events: readonly ChangeEvent[]): Map<number, Row> {
-  const rows = new Map<number, Row>();
-  for (const event of events) {
-    if (event.op === 'd') rows.delete(Number(event.key.id));
-    else if (event.op !== 't') rows.set(Number(event.key.id), event.after!);
-  }
-  return rows;
 }
 
 const rangeReads = (source: FakeSource) => source.calls.filter((call) => call.startsWith('readChunk')).length;
@@ -67,7 +54,7 @@ const rangeReads = (source: FakeSource) => source.calls.filter((call) => call.st
 /** The whole table arrived, the end marker is on the repartition topic once, and the source streams. */
 async function assertWhole(transport: MemoryTransport, pipeline: string, db: FakeDatabase): Promise<void> {
   await eventually('the source streams', () => latestToken(transport, pipeline)?.phase === 'streaming');
-  const events = await changes(transport, pipeline);
+  const events = await changeTopicEvents(transport, pipeline);
   const snapshotted = new Set(events.filter((event) => event.op === 'r').map((event) => Number(event.key.id)));
   const missing = [...db.rows.get('users')!.keys()].filter((id) => !snapshotted.has(id));
   assert.deepEqual(missing, [], 'every row is in the change topic as an r event');
@@ -79,7 +66,7 @@ async function assertWhole(transport: MemoryTransport, pipeline: string, db: Fak
   }
   assert.equal(events.filter((event) => event.op === 't').length, 0, 'no end marker in the change topic');
   await eventually('the changes made during the snapshot are streamed', async () => {
-    const consumed = lastEventPerKey(await changes(transport, pipeline));
+    const consumed = lastEventPerKey(await changeTopicEvents(transport, pipeline), 'users');
     return JSON.stringify([...consumed].sort(([a], [b]) => a - b)) === JSON.stringify([...db.rows.get('users')!].sort(([a], [b]) => a - b));
   });
 }

@@ -1,6 +1,6 @@
 import type { Producer as KafkaJSProducer } from 'kafkajs';
 import { Partitioners, type Kafka } from './kafkajs.ts';
-import type { OutgoingRecord, Producer } from '../../transport.ts';
+import { recordBytes, type OutgoingRecord, type Producer } from '../../transport.ts';
 import { topicMessages } from './records.ts';
 
 /** acks=all: a send resolves only once every in-sync replica has the records. */
@@ -17,12 +17,12 @@ const MAX_REQUEST_BYTES = 768 * 1024;
 function chunks(records: readonly OutgoingRecord[]): Array<readonly OutgoingRecord[]> {
   // Almost every send fits one request: then it is that request, not a copy of it.
   let total = 0;
-  for (const record of records) total += (record.key?.length ?? 0) + (record.value?.length ?? 0);
+  for (const record of records) total += recordBytes(record);
   if (total <= MAX_REQUEST_BYTES) return [records];
   const result: OutgoingRecord[][] = [[]];
   let bytes = 0;
   for (const record of records) {
-    const size = (record.key?.length ?? 0) + (record.value?.length ?? 0);
+    const size = recordBytes(record);
     if (bytes + size > MAX_REQUEST_BYTES && result.at(-1)!.length > 0) {
       result.push([]);
       bytes = 0;
