@@ -65,6 +65,7 @@ export {
   SourceMisconfiguredError,
   TransientError,
   OperatorError,
+  TopologyStoppedError,
   type ErrorCode,
 } from './topology/errors.ts';
 export { DecodeError, SchemaIncompatibleError } from './serdes/errors.ts';

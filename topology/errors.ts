@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'APPLY_REJECTED'
   | 'OPERATOR_FAILED'
   | 'TRANSIENT'
+  | 'TOPOLOGY_STOPPED'
   | 'STACK'
   | 'INTERNAL';
 
@@ -84,5 +85,12 @@ export class OperatorError extends CdcError {
     cause: unknown,
   ) {
     super('OPERATOR_FAILED', `operator ${operator} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/** The topology was stopped before what was awaited happened (RunningTopology.capturing). */
+export class TopologyStoppedError extends CdcError {
+  constructor(message: string, options?: CdcErrorOptions) {
+    super('TOPOLOGY_STOPPED', message, options);
   }
 }

@@ -52,6 +52,12 @@ export interface SourceRunnerOptions {
    * `rowsPerRange` rows go to the work topic on `transport`, read by every process's SnapshotWorker.
    */
   spread?: { transport: Transport; rowsPerRange: number };
+  /**
+   * Called once the position the source will stream from is durable (its first token committed, or a
+   * stored token it resumes from), before any snapshot row is read: a change committed on the source
+   * from then on is captured.
+   */
+  onCapturing?: () => void;
 }
 
 export const DEFAULT_CHUNK_SIZE = 10_000;
@@ -82,6 +88,7 @@ export async function runSource(options: SourceRunnerOptions): Promise<void> {
     if (mode === 'never') token = await commitTokenBeforeStreaming(options);
     else token = await commitTokenBeforeSnapshot(options);
   }
+  options.onCapturing?.();
   const session = new SourceSession(options, token);
   options.signals?.attach((received) => session.takeSignal(received));
   try {

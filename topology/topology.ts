@@ -5,6 +5,7 @@ import { DEFAULT_SINK_BATCH_LIMITS, type SinkBatchLimits, type SinkConnector } f
 import type { SourceConnector } from './source.ts';
 import type { Producer, TopicSpec, Transport } from './transport.ts';
 import { ChangeWriter, type BatchWriter } from './change-writer.ts';
+import { CaptureStarts } from './capture-start.ts';
 import { ConfigError } from './errors.ts';
 import { FlowControl } from './flow-control.ts';
 import { OperatorStage, type ChangeOperator, type NamedOperator, type OperatorErrorPolicy } from './operator-stage.ts';
@@ -230,6 +231,18 @@ export interface RunningTopology {
   readonly ownedSources: number[];
   /** Counters, gauges and live state: what `/metrics`, `/health` and progress bars show. */
   readonly metrics: PipelineMetrics;
+  /**
+   * Resolves once capture has begun for source `source` (without a name: for every source of the
+   * topology) in this process: the position it streams from is durable in the token topic (its first
+   * token committed, or the stored token it resumes from), so a change committed on the source after
+   * this resolves is captured. With a snapshot that is before the snapshot's first row (the snapshot
+   * may read a row written meanwhile, which then streams too), not when streaming starts. Rejects with the topology's error when it stops or fails first
+   * (TopologyStoppedError after a clean stop), and at once with a ConfigError for a source the topology
+   * does not have or a process started with `only: 'sinks'`. A source runs in one process of a
+   * pipeline: one run by another process resolves here only once this process takes it over, so await
+   * it where the source runs (see ownedSources).
+   */
+  capturing(source?: string): Promise<void>;
   /** Stops sources (writing what their tokens cover), drains and commits the consumers, disconnects. */
   stop(): Promise<void>;
 }
@@ -349,6 +362,8 @@ export class Topology {
     const tokens = await TopicTokenStore.open(transport, pipeline);
     const notifier = await TopicNotifier.open(transport, pipeline, log);
 
+    const names = this.sources.map((s) => s.connector.name);
+    const captures = new CaptureStarts(pipeline, names);
     let settle!: { resolve: () => void; reject: (error: unknown) => void };
     const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
     const parts: Array<{ done: Promise<void>; stop(): Promise<void> }> = [];
@@ -357,6 +372,7 @@ export class Topology {
     // still flows through the stages being drained; then the consumers commit and leave.
     const stop = (error?: unknown) =>
       (stopping ??= (async () => {
+        captures.stop(error);
         for (const part of parts) await part.stop().catch(() => {});
         await tokens.close();
         await notifier.close();
@@ -368,7 +384,7 @@ export class Topology {
 
     let ownership: SourceOwnership | undefined;
     if (only !== 'sinks') {
-      ownership = await SourceOwnership.join(transport, pipeline, (index) => this.startSource(index, transport, tokens, notifier, partitionsOf, metrics, fail), log);
+      ownership = await SourceOwnership.join(transport, pipeline, (index) => this.startSource(index, transport, tokens, notifier, partitionsOf, metrics, captures, fail), log);
       parts.push({ done: ownership.done, stop: () => ownership!.leave() });
       const spread = this.sources.filter((s) => s.spread !== undefined);
       if (spread.length > 0) {
@@ -411,6 +427,11 @@ export class Topology {
       get ownedSources() {
         return ownership?.owned ?? [];
       },
+      capturing: async (source?: string) => {
+        if (source !== undefined && !names.includes(source)) throw new ConfigError(`pipeline ${pipeline} has no source named ${source} (its sources: ${names.join(', ')})`);
+        if (only === 'sinks') throw new ConfigError(`this process of pipeline ${pipeline} runs no source (only: 'sinks'): await capturing() in a process that runs the sources`);
+        await captures.wait(source === undefined ? names : [source]);
+      },
       stop: async () => {
         await stop();
         await done.catch(() => {});
@@ -425,6 +446,7 @@ export class Topology {
     notifier: TopicNotifier,
     partitionsOf: Map<string, number>,
     metrics: PipelineMetrics,
+    captures: CaptureStarts,
     fail: (error: unknown) => void,
   ): OwnedSource {
     const { pipeline } = this.options;
@@ -451,6 +473,7 @@ export class Topology {
           metrics,
           signals,
           notifier,
+          onCapturing: () => captures.begun(connector.name),
           ...(chunkSize === undefined ? {} : { chunkSize }),
           ...(spread === undefined ? {} : { spread: { transport, rowsPerRange: chunkSize ?? DEFAULT_CHUNK_SIZE } }),
           ...(this.options.log ? { log: this.options.log } : {}),

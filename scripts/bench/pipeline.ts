@@ -69,15 +69,10 @@ ${options.captureOnly ? '' : `repartition: { partitions: ${REPARTITIONS} }\n`}${
   const running = await topology.start(transport, options.only ? { only: options.only } : {});
   let failed: unknown;
   running.done.catch((error: unknown) => (failed = error));
-  // Without a snapshot the source starts at the binlog's end once it owns the source, after start() resolves:
-  // rows written before that are not its. So, as Debezium's side waits for its connector, this waits until
-  // the source streams before a benchmark writes its load.
-  if (options.snapshot === 'never' && options.only !== 'sinks') {
-    const streaming = () => running.metrics.sources.get(BENCH_SOURCE)?.phase === 'streaming';
-    await until('the source to stream', () => {
-      if (failed !== undefined) throw failed;
-    }, streaming, 20, 60_000);
-  }
+  // Without a snapshot the source takes the binlog's end as its start once it owns the source, after
+  // start() resolves: rows written before that are not its. So, as Debezium's side waits for its
+  // connector, this waits until capture has begun before a benchmark writes its load.
+  if (options.snapshot === 'never' && options.only !== 'sinks') await running.capturing(BENCH_SOURCE);
   const totals = (stage: string) => running.metrics.totals()[stage]?.out ?? 0;
   return {
     running,

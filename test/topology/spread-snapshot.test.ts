@@ -5,8 +5,7 @@ import { JsonSerde } from '../../topology/json-serde.ts';
 import { groups, topics } from '../../topology/topics.ts';
 import { ConfigError } from '../../topology/errors.ts';
 import type { ChangeEvent } from '../../topology/change-event.ts';
-import { tokenKey, type SourceToken } from '../../topology/token.ts';
-import { TokenFold } from '../../topology/token-store.ts';
+import type { SourceToken } from '../../topology/token.ts';
 import type { SnapshotWork, SnapshotWorkDone } from '../../topology/spread-snapshot.ts';
 import type { MemoryTransport } from '../../topology/transports/memory.ts';
 import { FakeDatabase, FakeSource, type FakeSourceOptions } from './support/fake-source.ts';
@@ -14,6 +13,7 @@ import { JournalingTransport } from './support/journaling-transport.ts';
 import { MemorySink } from './support/memory-sink.ts';
 import { eventually } from './support/eventually.ts';
 import { changeTopicEvents, lastEventPerKey } from './support/change-topic.ts';
+import { latestToken } from './support/token-topic.ts';
 
 const serde = new JsonSerde();
 const ROWS = 100;
@@ -41,12 +41,6 @@ function bothJoined(transport: MemoryTransport, pipeline: string): () => Promise
 
 function json<T>(transport: MemoryTransport, topic: string): T[] {
   return transport.records(topic).map((record) => JSON.parse(record.value!.toString()) as T);
-}
-
-function latestToken(transport: MemoryTransport, pipeline: string): SourceToken | undefined {
-  const fold = new TokenFold();
-  for (const record of transport.records(topics.tokens(pipeline))) fold.add(record.key, record.value);
-  return fold.latest().get(tokenKey(pipeline, 'src'));
 }
 
 const rangeReads = (source: FakeSource) => source.calls.filter((call) => call.startsWith('readChunk')).length;

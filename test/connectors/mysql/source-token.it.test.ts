@@ -1,7 +1,8 @@
 /**
  * The token protocol with the real MySQL source on the real Kafka: the token is durable before the
- * snapshot reads a row, a token the broker refuses starts no snapshot, and a restart resumes from the
- * token's binlog position with its GTID position carried on.
+ * snapshot reads a row, a token the broker refuses starts no snapshot, capture begins with the first
+ * token (RunningTopology.capturing), and a restart resumes from the token's binlog position with its GTID
+ * position carried on.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -121,6 +122,19 @@ for (const exactlyOnce of [true, false]) {
     });
   });
 }
+
+test('snapshot: never: a row inserted as soon as capturing() resolves is in the change topic', { timeout: 120_000 }, async () => {
+  await withSourceDatabase(async ({ db, admin, source: makeSource }) => {
+    await withKafkaPipeline('capturing', async (pipeline) => {
+      await admin.query(`CREATE TABLE \`${db}\`.t (id INT PRIMARY KEY)`);
+      const running = await pipeline.start(makeSource(), { snapshot: 'never' });
+      await running.capturing('test');
+      assert.equal((await pipeline.tokens()).at(-1)?.phase, 'streaming', 'the position at the binlog\'s end is durable');
+      await admin.query(`INSERT INTO \`${db}\`.t VALUES (1)`);
+      await pipeline.until('the insert is in the change topic', async () => (await pipeline.changes('test')).some((event) => event.op === 'c' && event.after?.id === 1));
+    });
+  });
+});
 
 test('a restart resumes from the token: the next transaction, nothing twice, nothing lost, and the GTID position goes on from the token', { timeout: 120_000 }, async () => {
   await withSourceDatabase(async ({ db, admin, source: makeSource }) => {
