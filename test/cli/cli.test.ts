@@ -4,7 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cdc, closedConfig, writeConfig, type CliResult } from './support/cli.ts';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { CDC_NODE_FLAGS } from '../../scripts/node-flags.ts';
+import { BIN, cdc, closedConfig, writeConfig, type CliResult } from './support/cli.ts';
 
 const valid = closedConfig('cli-errors');
 
@@ -73,4 +76,15 @@ test('describe prints the topology without connecting to anything', async () => 
   assert.match(result.stdout, /Sub-topology 2: sink replica\n\s+consumer group: cli-errors\.sink\.replica\n\s+<-- Topic: cli-errors\.repartition \[8 partitions\]/);
   const json = JSON.parse((await cdc(['describe', '--json', '--config', writeConfig(valid)])).stdout) as { stages: unknown[] };
   assert.equal(json.stages.length, 3);
+});
+
+test('bin/cdc.js, run as a user runs it (its shebang), starts Node with the V8 flags the tests and benchmarks use, and this Node accepts them', async () => {
+  const shebang = readFileSync(BIN, 'utf8').split('\n')[0]!;
+  assert.deepEqual(shebang.replace(/^#!\/usr\/bin\/env -S node /, '').split(' '), CDC_NODE_FLAGS);
+  // Node refuses to start on a V8 flag it does not know: a Node whose V8 dropped one fails here.
+  const result = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+    const child = execFile(BIN, ['describe', '--config', writeConfig(valid)], (error, _stdout, stderr) => resolve({ code: error ? (error.code as number) : 0, stderr }));
+    child.on('error', reject);
+  });
+  assert.equal(result.code, 0, result.stderr);
 });

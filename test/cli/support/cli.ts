@@ -6,7 +6,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { stackEnv } from '../../support/stack-env.ts';
 
-const BIN = fileURLToPath(new URL('../../../bin/cdc.js', import.meta.url));
+/** This checkout's `cdc` command. */
+export const BIN = fileURLToPath(new URL('../../../bin/cdc.js', import.meta.url));
 
 export interface CliResult {
   code: number | null;
