@@ -8,7 +8,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { MySqlVerifySource } from '../connectors/mysql/verify-reader.ts';
 import { readTable } from '../connectors/mysql/schema-reader.ts';
@@ -18,6 +18,7 @@ import type { SinkRecord } from '../topology/sink.ts';
 import { scratchPostgres } from '../test/connectors/support/targets.ts';
 import { writeConfig } from '../test/cli/support/cli.ts';
 import { stackEnv } from './stack/env.ts';
+import { ROOT } from './stack/paths.ts';
 
 const ROWS = Number(process.argv[2] ?? 1_000_000);
 const CHUNK = Number(process.argv[3] ?? 10_000);
@@ -74,7 +75,7 @@ sources:
 sinks:
   - { name: pg, type: postgres, url: '${postgres.url}', schema: ${postgres.name} }
 `);
-  const bin = fileURLToPath(new URL('../bin/cdc.js', import.meta.url));
+  const bin = join(ROOT, 'bin', 'cdc.js');
   console.log(`load average before verify ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   started = Date.now();
   const verify = spawnSync(process.execPath, [bin, 'verify', '--config', config, '--chunk-size', String(CHUNK), '--json'], { encoding: 'utf8', maxBuffer: 1 << 24 });

@@ -22,6 +22,7 @@
 import { parseArgs } from 'node:util';
 import { stackEnv } from './stack/env.ts';
 import { debeziumApply, debeziumE2e, debeziumSnapshot, debeziumStreaming } from './bench/debezium/scenarios.ts';
+import { buildScripts } from './bench/child.ts';
 import { oursApply, oursE2e, oursMongo, oursMySql } from './bench/ours.ts';
 import { printTable, writeJson, type Figure, type ScenarioResult } from './bench/report.ts';
 import { positiveOption } from './bench/options.ts';
@@ -53,6 +54,7 @@ const documents = positiveOption('documents', values.documents);
 const e2eLoad = { changes: positiveOption('changes', values.changes), rate: positiveOption('rate', values.rate), seconds: positiveOption('seconds', values.seconds) };
 const env = stackEnv();
 const results: ScenarioResult[] = [];
+buildScripts();
 
 /**
  * Debezium's figure, or why there is none: a failed Debezium run (a worker that does not start, a connector

@@ -1,9 +1,20 @@
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 
-/** The repo root, and `.stack/` beneath it: git-ignored, holds jars, data, logs, pid files and `env`. */
-export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/**
+ * The repo root, and `.stack/` beneath it: git-ignored, holds jars, data, logs, pid files and `env`. The
+ * nearest directory up with a package.json, so the benchmarks' compiled copy (.bench-build/) finds it too.
+ */
+export const ROOT = repoRoot(dirname(fileURLToPath(import.meta.url)));
+
+function repoRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}: run the scripts from a checkout of the repository`);
+  }
+}
 /** STACK_HOME moves the whole stack elsewhere (the stack's own tests use a scratch one). */
 export const STACK_DIR = process.env.STACK_HOME ?? join(ROOT, '.stack');
 export const LOG_DIR = join(STACK_DIR, 'logs');

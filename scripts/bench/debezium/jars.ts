@@ -5,10 +5,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { LOG_DIR, STACK_DIR } from '../../stack/paths.ts';
+import { LOG_DIR, ROOT, STACK_DIR } from '../../stack/paths.ts';
 
-const POM = fileURLToPath(new URL('pom.xml', import.meta.url));
+const POM = join(ROOT, 'scripts', 'bench', 'debezium', 'pom.xml');
 const LIB_DIR = join(STACK_DIR, 'lib', 'debezium');
 const SETTINGS = join(STACK_DIR, 'debezium', 'maven-settings.xml');
 const LOG = join(LOG_DIR, 'maven-debezium.log');
