@@ -187,6 +187,9 @@ export function spreadSnapshot(options: SpreadSnapshotOptions): Observable<Snaps
           continue;
         }
         const plan = await split(table);
+        // Stopped while splitting (the source was handed over, or shuts down): a plan published now would
+        // be recorded by no token, and the next owner would split and read the whole table again.
+        if (stopped) return;
         if (plan === undefined) {
           // Dropped since the table list was read: nothing to read.
           const gone = { ...current, done: true };

@@ -25,6 +25,8 @@ import type { ChangeEvent } from '../../topology/change-event.ts';
 import type { NotificationRecord } from '../../topology/notifications.ts';
 import { withRetry } from '../../topology/retry.ts';
 import type { SnapshotRequestResult } from '../../topology/snapshot-request.ts';
+import { TokenFold } from '../../topology/token-store.ts';
+import { tokenKey, type SourceToken } from '../../topology/token.ts';
 import { topics } from '../../topology/topics.ts';
 import type { ConsumedRecord } from '../../topology/transport.ts';
 import { readToEnd } from '../../topology/transports/kafka/read-to-end.ts';
@@ -305,6 +307,13 @@ export async function killDuringIncrementalSnapshot(run: BackgroundRun, config: 
   await run.exited;
   summary.killed('incremental snapshot');
   return true;
+}
+
+/** The source's newest durable token, as a process taking the source over would start from. */
+export async function latestSourceToken(config: FaultConfig): Promise<SourceToken | undefined> {
+  const fold = new TokenFold();
+  for (const record of await readTopic(topics.tokens(config.pipeline))) fold.add(record.key, record.value);
+  return fold.latest().get(tokenKey(config.pipeline, SOURCE));
 }
 
 /** The source as `cdc status` shows it (its newest durable token), read in this process. */

@@ -146,6 +146,34 @@ test('when the owner dies, the process taking the source over waits for the publ
   }
 });
 
+test('an owner whose source is handed over while it splits a table publishes nothing: the table is split and its ranges published once', async () => {
+  const pipeline = 'spread-handover';
+  const db = seeded();
+  const transport = new JournalingTransport([]);
+  // The first split waits until the second process has joined: its join takes the source from the owner mid-split.
+  let splitReached!: () => void;
+  const reached = new Promise<void>((resolve) => (splitReached = resolve));
+  let releaseSplit!: () => void;
+  const held = new Promise<void>((resolve) => (releaseSplit = resolve));
+  let splits = 0;
+  const first = start(transport, pipeline, db, { splitGate: () => (++splits === 1 ? (splitReached(), held) : Promise.resolve()) });
+  const a = await first.running;
+  await reached;
+  // Resolves once the group has rebalanced: the owner's source stopped, and started again where the group put it.
+  const b = await start(transport, pipeline, db).running;
+  releaseSplit();
+  try {
+    await assertWhole(transport, pipeline, db);
+    const plan = latestToken(transport, pipeline)!.snapshot!['app.users']!.spread!;
+    const work = json<SnapshotWork>(transport, topics.snapshotWork(pipeline));
+    assert.deepEqual([...new Set(work.map((range) => range.snapshot))], [plan.id], 'only the plan the token records is published');
+    assert.equal(work.length, plan.ranges, 'each of its ranges once');
+  } finally {
+    await b.stop();
+    await a.stop();
+  }
+});
+
 test('a source that cannot split its tables cannot spread its snapshot', () => {
   const source = new FakeSource('src', new FakeDatabase());
   Object.defineProperty(source, 'splitTable', { value: undefined });

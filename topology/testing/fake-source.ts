@@ -86,6 +86,8 @@ export interface FakeSourceOptions {
   failChunksAfter?: number;
   /** Awaited at the start of every chunk read: a test holds reads there (a process stuck mid-range). */
   chunkGate?: () => Promise<void>;
+  /** Awaited at the start of every table split: a test holds a spread snapshot's owner there, before it publishes. */
+  splitGate?: () => Promise<void>;
 }
 
 /**
@@ -156,6 +158,7 @@ export class FakeSource implements SourceConnector {
   /** Every `rowsPerRange`-th id, as SourceConnector.splitTable. */
   async splitTable(table: string, rowsPerRange: number, from: LogPosition): Promise<SplitTable | undefined> {
     this.calls.push(`splitTable ${table}`);
+    await this.options.splitGate?.();
     const tableName = table.slice(FAKE_DB.length + 1);
     const rows = this.db.rows.get(tableName);
     if (rows === undefined) return undefined;
