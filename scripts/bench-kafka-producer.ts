@@ -20,7 +20,7 @@ const admin = kafka.admin();
 await admin.connect();
 const topic = `bench-producer-${Date.now()}`;
 await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions }] });
-const producer = await kafkaProducer(kafka, values.transactions === 'false' ? undefined : `${topic}-tx`);
+const producer = await kafkaProducer(kafka, values.transactions === 'false' ? {} : { transactionalId: `${topic}-tx` });
 try {
   const value = Buffer.alloc(150, 7);
   const batch = Array.from({ length: 2000 }, (_, i) => ({ topic, partition: i % partitions, key: Buffer.from(`key-${i}`), value }));

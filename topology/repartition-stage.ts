@@ -22,6 +22,17 @@ export interface RepartitionStageOptions {
   log?: Logger;
 }
 
+/**
+ * The largest record batch the repartition stage writes of one partition (the producer splits a send to
+ * keep to it). The sinks fetch at least this much of each partition (sink-runner.ts), so a fetch always
+ * brings whole batches of every partition it asks for: the broker returns a batch larger than a fetch's
+ * limit whole only for the first non-empty partition of the fetch and cuts it in any other, and KafkaJS
+ * drops the cut part, so a partition whose batches were larger would get nothing until the partitions
+ * before it in the fetch ran dry. Small enough that the sinks' fetches stay small (memory), large enough
+ * that a busy partition still gets hundreds of rows per batch.
+ */
+export const REPARTITION_BATCH_BYTES = 256 * 1024;
+
 interface Placed {
   records: OutgoingRecord[];
   deadLetters: DeadLetterEntry[];
@@ -46,7 +57,7 @@ export class RepartitionStage {
   ) {}
 
   static async start(options: RepartitionStageOptions): Promise<RepartitionStage> {
-    const stage = new RepartitionStage(options, await options.transport.producer());
+    const stage = new RepartitionStage(options, await options.transport.producer({ maxPartitionBatchBytes: REPARTITION_BATCH_BYTES }));
     stage.consumer = await options.transport.consumer({
       groupId: groups.repartition(options.pipeline),
       topics: options.inputTopics,

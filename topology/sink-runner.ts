@@ -3,20 +3,12 @@ import { DEFAULT_SINK_BATCH_LIMITS, type SinkBatchLimits, type SinkConnector, ty
 import { recordBytes, type ConsumedRecord, type Consumer, type PartitionBatch, type Producer, type Transport } from './transport.ts';
 import { deadLetter, decodeOrDeadLetter, logDeadLetters, refusedRecord, type DeadLetterEntry } from './dead-letter.ts';
 import { OperatorStage, type RefusedEvent } from './operator-stage.ts';
+import { REPARTITION_BATCH_BYTES } from './repartition-stage.ts';
 import { groups, topics } from './topics.ts';
 import { withRetry, type RetryOptions } from './retry.ts';
 import type { PipelineMetrics } from './metrics.ts';
 import { silentLogger, type Logger } from './log.ts';
 
-/**
- * The least a sink fetches of a partition: a record batch up to the broker's default message.max.bytes
- * (1 MiB). The broker returns a batch larger than the fetch limit whole only for the first non-empty
- * partition of a fetch; in any other it cuts the batch, KafkaJS drops the cut part, and the partition gets
- * nothing until every partition before it in the request is empty. Our producer writes batches of up to
- * 768 KiB (transports/kafka/producer.ts), so a smaller limit could hold a partition back for as long as the
- * others have a backlog. Memory is bounded by applying a fetch in slices of maxBatchBytes instead.
- */
-const WHOLE_RECORD_BATCH_BYTES = 1024 * 1024;
 
 export interface SinkRunnerOptions {
   pipeline: string;
@@ -79,7 +71,9 @@ export class SinkRunner {
       groupId: groups.sink(options.pipeline, options.sink.name),
       topics: [topic],
       fromBeginning: true,
-      maxBytesPerPartition: Math.max(runner.limits.maxBatchBytes, WHOLE_RECORD_BATCH_BYTES),
+      // At least the repartition stage's largest batch, so every partition of a fetch comes whole
+      // (REPARTITION_BATCH_BYTES says why); a fetch is applied in slices of the batch limits.
+      maxBytesPerPartition: Math.max(runner.limits.maxBatchBytes, REPARTITION_BATCH_BYTES),
       eachBatch: (batch) => runner.apply(batch),
     });
     return runner;

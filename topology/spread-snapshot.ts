@@ -370,8 +370,13 @@ export class SnapshotWorker {
     while (this.running >= this.options.parallelism) {
       if (signal.aborted) throw new Error('snapshot range given up while waiting: this process no longer owns its work partition');
       await new Promise<void>((resolve) => {
-        this.waiting.push(resolve);
-        signal.addEventListener('abort', () => resolve(), { once: true });
+        // Woken either way, the listener goes: one left per wait would pile up on the batch's signal.
+        const wake = () => {
+          signal.removeEventListener('abort', wake);
+          resolve();
+        };
+        this.waiting.push(wake);
+        signal.addEventListener('abort', wake, { once: true });
       });
     }
     this.running++;

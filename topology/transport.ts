@@ -33,6 +33,18 @@ export function recordBytes(record: { key: Buffer | null; value: Buffer | null }
   return (record.key?.length ?? 0) + (record.value?.length ?? 0);
 }
 
+export interface ProducerOptions {
+  /** Each send one transaction (see Producer.send); idempotent only when absent. */
+  transactionalId?: string;
+  /**
+   * The largest record batch this producer writes, in bytes as Kafka lays it out (the transport bounds
+   * each record's framing from above): a send is split so that no partition's part of one request is
+   * larger. A consumer fetching at least this much of each partition then always gets whole batches.
+   * Without it, a partition's part of a request is bounded only by the request's size.
+   */
+  maxPartitionBatchBytes?: number;
+}
+
 export interface Producer {
   /**
    * Resolves once every record is acknowledged by all in-sync replicas (acks=all). A transactional
@@ -106,7 +118,7 @@ export interface Transport {
   listTopics(): Promise<string[]>;
   /** Creates missing topics; an existing topic must already have the requested partition count. */
   createTopics(specs: readonly TopicSpec[]): Promise<void>;
-  producer(options?: { transactionalId?: string }): Promise<Producer>;
+  producer(options?: ProducerOptions): Promise<Producer>;
   consumer(options: ConsumerOptions): Promise<Consumer>;
   /**
    * Reads a topic from its start up to the end offsets it had when called (committed records only). A

@@ -76,3 +76,45 @@ test('a send over the request size goes out as requests of at most that size, in
   await producer.close();
   assert.deepEqual(sent, [['1', '2'], ['3'], ['4', '5']]);
 });
+
+test('with maxPartitionBatchBytes, no partition has a larger record batch in any request, each partition keeps its order, and a send within the bound is one request', async () => {
+  const sent: Array<Array<{ topic: string; partition: number; value: number; bytes: number }>> = [];
+  const fake = {
+    producer: () => ({
+      connect: async () => {},
+      disconnect: async () => {},
+      sendBatch: async ({ topicMessages: groups }: { topicMessages: ReturnType<typeof topicMessages> }) => {
+        sent.push(groups.flatMap(({ topic, messages }) => messages.map((m) => ({ topic, partition: m.partition!, value: (m.value as Buffer).readUInt32BE(0), bytes: (m.value as Buffer).length }))));
+        return [];
+      },
+    }),
+  } as unknown as Kafka;
+  const bound = 16 * 1024;
+  const producer = await kafkaProducer(fake, { maxPartitionBatchBytes: bound });
+  let n = 0;
+  const record = (topic: string, partition: number, bytes: number) => {
+    const value = Buffer.alloc(bytes);
+    value.writeUInt32BE(n++, 0);
+    return { topic, partition, key: Buffer.from('k'), value, headers: { origin: 'test' } };
+  };
+  // Partition 0 of `a` takes most of the send (skewed), partition 1 little, topic `b` shares partition numbers.
+  const records = Array.from({ length: 300 }, (_, i) => (i % 10 === 0 ? record('a', 1, 300) : i % 10 === 5 ? record('b', 0, 500) : record('a', 0, 400)));
+  await producer.send(records);
+  await producer.send([record('a', 0, 100), record('a', 1, 100)]);
+  await producer.close();
+
+  assert.ok(sent.length > 2, `the skewed send was split (${sent.length} requests)`);
+  assert.equal(sent.at(-1)!.length, 2, 'a send within the bound is one request');
+  // Record batch v2: 61 bytes of header; per record its key, value and header bytes plus at most 36 + 10 per header.
+  for (const request of sent) {
+    const batches = new Map<string, number>();
+    for (const { topic, partition, bytes } of request) batches.set(`${topic}/${partition}`, (batches.get(`${topic}/${partition}`) ?? 61) + 1 + bytes + 36 + 10 + 'origin'.length + 'test'.length);
+    for (const [slot, bytes] of batches) assert.ok(bytes <= bound, `${slot}: a batch of ${bytes} bytes over ${bound}`);
+  }
+  const order = (topic: string, partition: number) => sent.flat().filter((r) => r.topic === topic && r.partition === partition).map((r) => r.value);
+  for (const [topic, partition] of [['a', 0], ['a', 1], ['b', 0]] as const) {
+    const values = order(topic, partition);
+    assert.deepEqual(values, [...values].sort((x, y) => x - y), `${topic}/${partition} in send order`);
+  }
+  assert.equal(sent.flat().length, 302, 'every record sent once');
+});

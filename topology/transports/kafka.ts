@@ -2,7 +2,7 @@
 import { ConfigResourceTypes, Kafka, logLevel } from './kafka/kafkajs.ts';
 import { reportKafkaJsFastPath } from './kafka/kafkajs-fast-path/index.ts';
 import type { Admin, KafkaConfig, logCreator } from 'kafkajs';
-import type { ConsumedRecord, Consumer, ConsumerOptions, PartitionOffset, Producer, TopicSpec, Transport } from '../transport.ts';
+import type { ConsumedRecord, Consumer, ConsumerOptions, PartitionOffset, Producer, ProducerOptions, TopicSpec, Transport } from '../transport.ts';
 import { ConfigError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { KafkaConsumer, type GroupTimings } from './kafka/consumer.ts';
@@ -104,8 +104,8 @@ export class KafkaTransport implements Transport {
     await this.checkCompacted(admin, specs.filter((spec) => spec.compacted && existing.has(spec.name)));
   }
 
-  async producer(options: { transactionalId?: string } = {}): Promise<Producer> {
-    return this.track(await kafkaProducer(this.kafka, options.transactionalId));
+  async producer(options: ProducerOptions = {}): Promise<Producer> {
+    return this.track(await kafkaProducer(this.kafka, options));
   }
 
   async consumer(options: ConsumerOptions): Promise<Consumer> {

@@ -5,6 +5,7 @@ import type {
   OutgoingRecord,
   PartitionOffset,
   Producer,
+  ProducerOptions,
   TopicPartition,
   TopicSpec,
   Transport,
@@ -92,7 +93,7 @@ export class MemoryTransport implements Transport {
     }
   }
 
-  async producer(options: { transactionalId?: string } = {}): Promise<Producer> {
+  async producer(options: ProducerOptions = {}): Promise<Producer> {
     const { transactionalId } = options;
     let epoch = 0;
     if (transactionalId !== undefined) {

@@ -1,5 +1,5 @@
 import { MemoryTransport } from '../../../topology/transports/memory.ts';
-import type { Producer } from '../../../topology/transport.ts';
+import type { Producer, ProducerOptions } from '../../../topology/transport.ts';
 
 /**
  * A MemoryTransport that notes each acknowledged record (`topic op`, `topic token:phase`, or `topic tables` for
@@ -10,7 +10,7 @@ export class JournalingTransport extends MemoryTransport {
     super();
   }
 
-  override async producer(options?: { transactionalId?: string }): Promise<Producer> {
+  override async producer(options?: ProducerOptions): Promise<Producer> {
     const producer = await super.producer(options);
     return {
       send: async (records) => {

@@ -1,6 +1,6 @@
 import type { Producer as KafkaJSProducer } from 'kafkajs';
 import { Partitioners, type Kafka } from './kafkajs.ts';
-import { recordBytes, type OutgoingRecord, type Producer } from '../../transport.ts';
+import { recordBytes, type OutgoingRecord, type Producer, type ProducerOptions } from '../../transport.ts';
 import { topicMessages } from './records.ts';
 
 /** acks=all: a send resolves only once every in-sync replica has the records. */
@@ -14,21 +14,63 @@ const ALL_REPLICAS = -1;
  */
 const MAX_REQUEST_BYTES = 768 * 1024;
 
-function chunks(records: readonly OutgoingRecord[]): Array<readonly OutgoingRecord[]> {
+/**
+ * A record batch (magic v2) is a 61-byte header and its records; a record adds to its key, value and
+ * headers at most 36 bytes of framing (length, attributes, timestamp and offset deltas, key and value
+ * lengths, header count, as varints of at most 5 bytes, 10 for the timestamp) and 10 per header.
+ */
+const BATCH_HEADER_BYTES = 61;
+const RECORD_FRAMING_BYTES = 36;
+const HEADER_FRAMING_BYTES = 10;
+
+/** An upper bound of a record's bytes in a record batch. */
+function batchedRecordBytes(record: OutgoingRecord): number {
+  let bytes = recordBytes(record) + RECORD_FRAMING_BYTES;
+  if (record.headers !== undefined) {
+    for (const name in record.headers) bytes += HEADER_FRAMING_BYTES + Buffer.byteLength(name) + Buffer.byteLength(record.headers[name]!);
+  }
+  return bytes;
+}
+
+/**
+ * A send as requests sent one after the other: each at most MAX_REQUEST_BYTES of keys and values and, with
+ * `maxPartitionBatchBytes`, no partition's part (its record batch) above that bound. Splitting only between
+ * requests keeps every partition's order.
+ */
+function chunks(records: readonly OutgoingRecord[], maxPartitionBatchBytes: number | undefined): Array<readonly OutgoingRecord[]> {
   // Almost every send fits one request: then it is that request, not a copy of it.
   let total = 0;
-  for (const record of records) total += recordBytes(record);
-  if (total <= MAX_REQUEST_BYTES) return [records];
+  let batched = BATCH_HEADER_BYTES;
+  for (const record of records) {
+    total += recordBytes(record);
+    if (maxPartitionBatchBytes !== undefined) batched += batchedRecordBytes(record);
+  }
+  if (total <= MAX_REQUEST_BYTES && (maxPartitionBatchBytes === undefined || batched <= maxPartitionBatchBytes)) return [records];
   const result: OutgoingRecord[][] = [[]];
   let bytes = 0;
+  // Per topic, per partition: the bytes of its batch in the request being filled.
+  const partitionBytes = new Map<string, number[]>();
   for (const record of records) {
     const size = recordBytes(record);
-    if (bytes + size > MAX_REQUEST_BYTES && result.at(-1)!.length > 0) {
+    let inPartition = 0;
+    let ofTopic: number[] | undefined;
+    if (maxPartitionBatchBytes !== undefined) {
+      ofTopic = partitionBytes.get(record.topic);
+      if (ofTopic === undefined) partitionBytes.set(record.topic, (ofTopic = []));
+      inPartition = ofTopic[record.partition] ?? BATCH_HEADER_BYTES;
+    }
+    const batchedSize = ofTopic === undefined ? 0 : batchedRecordBytes(record);
+    const full = bytes + size > MAX_REQUEST_BYTES || (maxPartitionBatchBytes !== undefined && inPartition + batchedSize > maxPartitionBatchBytes);
+    if (full && result.at(-1)!.length > 0) {
       result.push([]);
       bytes = 0;
+      partitionBytes.clear();
+      inPartition = BATCH_HEADER_BYTES;
+      if (ofTopic !== undefined) partitionBytes.set(record.topic, (ofTopic = []));
     }
     result.at(-1)!.push(record);
     bytes += size;
+    if (ofTopic !== undefined) ofTopic[record.partition] = inPartition + batchedSize;
   }
   return result;
 }
@@ -79,7 +121,8 @@ async function connectedProducer(kafka: Kafka, transactionalId: string | undefin
  * those the broker appended; the broker would then take the next records of such a partition for
  * retries of the ones it has and drop them, reporting success. A new epoch starts sequences afresh.
  */
-export async function kafkaProducer(kafka: Kafka, transactionalId?: string): Promise<Producer> {
+export async function kafkaProducer(kafka: Kafka, options: ProducerOptions = {}): Promise<Producer> {
+  const { transactionalId, maxPartitionBatchBytes } = options;
   let current: Promise<KafkaJSProducer> | undefined = connectedProducer(kafka, transactionalId);
   // After a failure the next send connects a new producer (after the old one has disconnected). Connecting
   // only when a send needs it means a broker that is down fails that send, never a background promise
@@ -95,12 +138,12 @@ export async function kafkaProducer(kafka: Kafka, transactionalId?: string): Pro
     }
     try {
       if (transactionalId === undefined) {
-        for (const chunk of chunks(records)) await producer.sendBatch({ topicMessages: topicMessages(chunk), acks: ALL_REPLICAS });
+        for (const chunk of chunks(records, maxPartitionBatchBytes)) await producer.sendBatch({ topicMessages: topicMessages(chunk), acks: ALL_REPLICAS });
         return;
       }
       const transaction = await producer.transaction();
       try {
-        for (const chunk of chunks(records)) await transaction.sendBatch({ topicMessages: topicMessages(chunk), acks: ALL_REPLICAS });
+        for (const chunk of chunks(records, maxPartitionBatchBytes)) await transaction.sendBatch({ topicMessages: topicMessages(chunk), acks: ALL_REPLICAS });
         await transaction.commit();
       } catch (error) {
         // When the abort fails too (fenced, broker gone), the broker aborts it at the transaction timeout.
