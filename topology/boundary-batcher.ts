@@ -108,10 +108,12 @@ export class BoundaryBatcher {
       return;
     }
     for (const boundary of this.boundaries) boundary.end -= events.length;
+    // The count, not the events, is what the acknowledgement needs: the write may let them go once encoded.
+    const count = events.length;
     this.inFlight = this.writer.write(events, token).then(
       () => {
         this.inFlight = undefined;
-        this.flow.release(events.length);
+        this.flow.release(count);
         if (written) for (const callback of written) callback();
         this.flush();
       },
