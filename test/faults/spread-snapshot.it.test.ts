@@ -1,8 +1,8 @@
 /**
  * A spread snapshot end to end (docs/spread-snapshot.md): two `cdc run` processes of one MariaDB → Kafka →
  * MariaDB pipeline with `spreadSnapshot: true` share the key ranges of one table's initial snapshot while
- * a load updates, deletes and inserts its rows; the process that owns the source is SIGKILLed once its
- * token records the plan and both have written ranges of it. The survivor takes the source over from its
+ * a load updates, deletes and inserts its rows; the process that owns the source is SIGKILLed as soon as
+ * both have written ranges, and the test checks that ranges were left then. The survivor takes the source over from its
  * token and the published ranges, and the ranges the dead process had not finished are read again by the
  * survivor.
  *
@@ -78,32 +78,36 @@ test('two cdc run processes share one table\'s spread snapshot under writes; the
     /** What a process taking the source over resumes: the plan its newest durable token records. */
     const recordedPlan = async () => (await latestSourceToken(config))?.snapshot?.[table]?.spread;
     const doneOf = async (id: string) => (await readTopic(topics.snapshotDone(config.pipeline))).map((record) => JSON.parse(record.value!.toString()) as SnapshotWorkDone).filter((range) => range.snapshot === id);
-    // The second process joins while the first plans: the source is handed over then (to either), and a
-    // handover while the owner publishes may leave a plan no token records (docs/spread-snapshot.md). The
-    // owner dies once the plan it goes on with is durable and both processes did ranges of it.
-    let plan: { id: string; ranges: number } | undefined;
-    await until('both processes did ranges of the plan the source\'s token records', async () => {
-      for (const run of runs) if (run.logs.some((line) => line.msg === 'streaming')) throw new Error(`the snapshot finished before both processes did ranges of its plan:\n${tail(run)}`);
-      if (!runs.every((run) => rangesWritten(run).length > 0)) return false;
-      plan = await recordedPlan();
-      if (plan === undefined) return false;
-      const done = await doneOf(plan.id);
-      if (new Set(done.map((range) => range.index)).size === plan.ranges) throw new Error(`every range was done before both processes did ranges of the plan:\n${tail(runs[0]!)}\n${tail(runs[1]!)}`);
-      return runs.every((run) => doneBy(done, run).length > 0);
-    }, 120_000, 200);
+    // The owner dies as soon as both processes have written ranges, as their logs tell (polled every 20 ms:
+    // on a quiet machine the whole table takes about a second, too little to read topics in between).
+    // That it died mid-way, and that the survivor went on with the plan it had recorded, is checked after.
+    await until('both processes wrote ranges', () => {
+      for (const run of runs) if (run.logs.some((line) => line.msg === 'streaming')) throw new Error(`the snapshot finished before both processes wrote ranges:\n${tail(runs[0]!)}\n${tail(runs[1]!)}`);
+      return runs.every((run) => rangesWritten(run).length > 0);
+    }, 120_000, 20);
     const [owner, survivor] = ownedSince(runs[0]!) > ownedSince(runs[1]!) ? [runs[0]!, runs[1]!] : [runs[1]!, runs[0]!];
+    const killedAt = Date.now();
     owner.kill();
     await owner.exited;
     summary.killed('spread snapshot (the owner)');
-    const killedAt = performance.now();
     const ownerRanges = rangesWritten(owner);
 
     await survivor.waitForLog('the survivor streams', (line) => line.msg === 'streaming', 120_000);
     const snapshotSeconds = (performance.now() - startedAt) / 1000;
-    const afterKillSeconds = (performance.now() - killedAt) / 1000;
+    const afterKillSeconds = (Date.now() - killedAt) / 1000;
     const resumedAt = survivor.logs.filter((line) => line.msg === 'spread snapshot resumed: waiting for the ranges not done').map((line) => Date.parse(String(line.time)));
     assert.ok(resumedAt.some((time) => time > ownedSince(owner)), 'the survivor took the source over from the published ranges after the owner died');
-    assert.deepEqual(await recordedPlan(), plan, 'the survivor finished the plan recorded before the owner died: it did not split the table again');
+    const plan = await recordedPlan();
+    assert.ok(plan !== undefined, 'the token records the plan');
+    // A done record carries the time its writer sent it: those stamped up to the kill were done before it.
+    const doneBeforeKill = new Set(
+      (await readTopic(topics.snapshotDone(config.pipeline)))
+        .filter((record) => record.timestamp <= killedAt)
+        .map((record) => JSON.parse(record.value!.toString()) as SnapshotWorkDone)
+        .filter((range) => range.snapshot === plan.id)
+        .map((range) => range.index),
+    );
+    assert.ok(doneBeforeKill.size < plan.ranges, `the owner died with ranges of the plan left (${doneBeforeKill.size} of ${plan.ranges} done before the kill)`);
     const rounds = await writer.stop();
     summary.eventsWritten += rounds * 2;
     const verified = await untilVerified(config);
@@ -112,7 +116,7 @@ test('two cdc run processes share one table\'s spread snapshot under writes; the
     assert.equal(await survivor.stop(), 0, tail(survivor));
 
     // The plan published once, every range of it done; who did which.
-    const { id, ranges } = plan!;
+    const { id, ranges } = plan;
     const published = (await readTopic(topics.snapshotWork(config.pipeline))).map((record) => JSON.parse(record.value!.toString()) as SnapshotWork);
     const work = published.filter((range) => range.snapshot === id);
     assert.deepEqual(work.map((range) => range.index).sort((a, b) => a - b), [...Array(ranges).keys()], 'each range of the plan published once');
