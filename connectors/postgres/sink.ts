@@ -122,13 +122,14 @@ function withFraction(text: string, digits: number): string {
 /**
  * Connection-level failures, shutdowns and serialisation conflicts (SQLSTATE classes 08, 57P, 40), and
  * two connections creating one table at once: PostgreSQL's CREATE TABLE IF NOT EXISTS is not safe under
- * concurrency, and the loser meets the winner's catalog row (23505 on pg_type or pg_class, or 42P07); a
- * retry finds the table there.
+ * concurrency, and the loser meets the winner's catalog row (23505 on pg_type or pg_class, 42P07, or
+ * 42710 `type "…" already exists` for the table's row type when the winner committed in between); a retry
+ * finds the table there.
  */
 function isTransientPostgres(error: unknown): boolean {
   const { code, constraint } = (error ?? {}) as { code?: string; constraint?: string };
   if (code === undefined) return error instanceof Error && /Connection terminated|timeout exceeded when trying to connect/i.test(error.message);
-  if (code === '42P07' || (code === '23505' && /^pg_(type|class)_/.test(constraint ?? ''))) return true;
+  if (code === '42P07' || code === '42710' || (code === '23505' && /^pg_(type|class)_/.test(constraint ?? ''))) return true;
   return (
     ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', '53300', '55P03'].includes(code) ||
     /^(08|57P|40)/.test(code)
