@@ -341,13 +341,19 @@ export class Topology {
    */
   async requestSnapshot(transport: Transport, source: string, tables: readonly string[], options: SnapshotRequestOptions = {}): Promise<SnapshotRequestResult> {
     const { pipeline } = this.options;
-    const index = this.sources.findIndex((spec) => spec.connector.name === source);
-    if (index < 0) throw new ConfigError(`pipeline ${pipeline} has no source named ${source} (its sources: ${this.sources.map((spec) => spec.connector.name).join(', ')})`);
+    const index = this.sourceIndex(source);
     if (tables.length === 0 || tables.some((table) => table === '')) throw new ConfigError(`a snapshot request names one or more tables of source ${source}, got ${JSON.stringify(tables)}`);
     if (options.timeoutMs !== undefined && !(options.timeoutMs > 0)) throw new ConfigError(`requestSnapshot: timeoutMs must be a positive number of ms, got ${options.timeoutMs}`);
     const needed = new Set([topics.sourceControl(pipeline), topics.notifications(pipeline)]);
     await transport.createTopics(this.topicSpecs().filter((spec) => needed.has(spec.name)));
     return requestSnapshot(transport, pipeline, index, source, [...new Set(tables)], options);
+  }
+
+  /** The index of source `name`; a ConfigError naming the sources there are when there is none. */
+  private sourceIndex(name: string): number {
+    const index = this.sources.findIndex((spec) => spec.connector.name === name);
+    if (index < 0) throw new ConfigError(`pipeline ${this.options.pipeline} has no source named ${name} (its sources: ${this.sources.map((spec) => spec.connector.name).join(', ')})`);
+    return index;
   }
 
   /** Runs this process's share of the topology on `transport` until stop() or a fatal error. */
@@ -428,7 +434,7 @@ export class Topology {
         return ownership?.owned ?? [];
       },
       capturing: async (source?: string) => {
-        if (source !== undefined && !names.includes(source)) throw new ConfigError(`pipeline ${pipeline} has no source named ${source} (its sources: ${names.join(', ')})`);
+        if (source !== undefined) this.sourceIndex(source);
         if (only === 'sinks') throw new ConfigError(`this process of pipeline ${pipeline} runs no source (only: 'sinks'): await capturing() in a process that runs the sources`);
         await captures.wait(source === undefined ? names : [source]);
       },
