@@ -17,10 +17,11 @@ const NUMBER_ZIGZAG_LIMIT = 1n << 52n;
 const varintScratch = Buffer.alloc(10);
 const varintViews = Array.from({ length: 11 }, (_, length) => varintScratch.subarray(0, length));
 
-/** The part of avsc's Tap (its private write cursor) the writers here use. */
+/** The part of avsc's Tap (its private cursor) the readers and writers here use. */
 interface Tap {
   buf: Buffer;
   pos: number;
+  readLong(): number;
   writeLong(n: number): void;
 }
 
@@ -67,19 +68,17 @@ function varintOfBigint(value: bigint): Buffer {
   return varintViews[length]!;
 }
 
+/** The long whose varint is `buf[start, end)`, in BigInt arithmetic (any length). */
+function bigintOfVarint(buf: Buffer, start: number, end: number): bigint {
+  let zigzag = 0n;
+  for (let i = end - 1; i >= start; i--) zigzag = (zigzag << 7n) | BigInt(buf[i]! & 0x7f);
+  zigzag = BigInt.asUintN(64, zigzag);
+  return (zigzag >> 1n) ^ -(zigzag & 1n);
+}
+
 const frozenBigintLong: Type = avsc.types.LongType.__with(
   {
-    fromBuffer: (varint: Buffer) => {
-      if (varint.length <= 4) {
-        let zigzag = 0;
-        for (let i = 0; i < varint.length; i++) zigzag |= (varint[i]! & 0x7f) << (7 * i);
-        return BigInt((zigzag >>> 1) ^ -(zigzag & 1));
-      }
-      let zigzag = 0n;
-      for (let i = varint.length - 1; i >= 0; i--) zigzag = (zigzag << 7n) | BigInt(varint[i]! & 0x7f);
-      zigzag = BigInt.asUintN(64, zigzag);
-      return (zigzag >> 1n) ^ -(zigzag & 1n);
-    },
+    fromBuffer: (varint: Buffer) => bigintOfVarint(varint, 0, varint.length),
     toBuffer: varintOfBigint,
     fromJSON: (value: number | string | bigint) => BigInt(value),
     // Only schema defaults (always 0 here) are exported through JSON, so a number is exact enough.
@@ -108,12 +107,33 @@ function writeBigintLong(this: Type, tap: Tap, value: unknown): void {
 }
 
 /**
- * Avro `long` as a bigint: avsc's own long refuses values past 2^53 rather than round them. The type
- * takes the varint's own bytes (avsc's `noUnpack`) rather than an 8-byte two's complement Buffer per
- * value, and works in numbers where they are exact: reading up to 28 bits, writing below 2^52. avsc
- * freezes the type __with makes, so its write is replaced on an object that inherits the rest.
+ * The read of avsc's long types, without their copy of each value's bytes (a Buffer per value): a varint of
+ * at most 7 bytes holds a zigzag value below 2^49, which Tap.readLong reads exactly as a number.
  */
-export const bigintLong: Type = Object.create(frozenBigintLong, { _write: { value: writeBigintLong } }) as Type;
+function readBigintLong(tap: Tap): bigint | undefined {
+  const { buf } = tap;
+  const start = tap.pos;
+  let end = start;
+  while (end < buf.length && buf[end]! & 0x80) end++;
+  end++;
+  // A truncated long: avsc's decode sees the cursor past the end and reports it, as for its own types.
+  if (end > buf.length) {
+    tap.pos = end;
+    return undefined;
+  }
+  if (end - start <= 7) return BigInt(tap.readLong());
+  tap.pos = end;
+  return bigintOfVarint(buf, start, end);
+}
+
+/**
+ * Avro `long` as a bigint: avsc's own long refuses values past 2^53 rather than round them. Reads and
+ * writes go straight between the tap and the bigint, working in numbers where they are exact (reading
+ * up to 7 varint bytes, writing below 2^52); `fromBuffer`/`toBuffer` above are what avsc's
+ * AbstractLongType asks for, on the varint's own bytes (`noUnpack`), for its other uses. avsc freezes the type __with
+ * makes, so its read and write are replaced on an object that inherits the rest.
+ */
+export const bigintLong: Type = Object.create(frozenBigintLong, { _read: { value: readBigintLong }, _write: { value: writeBigintLong } }) as Type;
 
 /** Avro `decimal` (bytes) as the exact plain-notation string MySQL prints, with `scale` fraction digits. */
 export class DecimalString extends avsc.types.LogicalType {

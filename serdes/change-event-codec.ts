@@ -8,6 +8,7 @@ import type { Type } from 'avsc';
 import type { ChangeEvent, ColumnSchema, Op, Row, RowIdentity, SourceInfo, TableSchema } from '../topology/change-event.ts';
 import { CONNECTOR_ATTR, ENVELOPE_VERSION, fullName, type FieldSchema, type RecordSchema } from './avro-schema.ts';
 import { bigintLong, DecimalString, NullableUnion, UnsignedBigint } from './avro-codecs.ts';
+import { encodeAt } from './avro-tap.ts';
 import { avroColumnType } from './mysql-types.ts';
 import { DOCUMENT_FIELD } from './mongo-document.ts';
 import { columnOf, isRecordSchema, tableSchemaOf, valueRecordOf } from './table-schema-from-avro.ts';
@@ -111,7 +112,7 @@ export class KeyCodec implements AvroWriter<Row> {
   }
 
   encode(key: Row, buf: Buffer, pos: number): number {
-    return this.type.encode(this.toAvro(key), buf, pos);
+    return encodeAt(this.type, this.toAvro(key), buf, pos);
   }
 
   invalidPaths(key: Row): string[] {
@@ -266,15 +267,15 @@ export class EnvelopeCodec implements AvroWriter<ChangeEvent> {
   /** Writes the Envelope field by field: an Avro record's bytes are its fields' bytes one after another. */
   encode(event: ChangeEvent, buf: Buffer, pos: number): number {
     const types = (this.fieldTypes ??= envelopeFieldTypes(this.schema, this.type));
-    let end = types.before.encode(this.rowToAvro(event.before), buf, pos);
-    if (end >= 0) end = types.after.encode(this.rowToAvro(event.after), buf, end);
+    let end = encodeAt(types.before, this.rowToAvro(event.before), buf, pos);
+    if (end >= 0) end = encodeAt(types.after, this.rowToAvro(event.after), buf, end);
     if (end < 0) return end;
     if (sameTail(this.tail, event)) {
       this.tailBytes ??= types.tail.toBuffer(this.tail);
       return copyInto(this.tailBytes, buf, end);
     }
     this.tailBytes = undefined;
-    return types.tail.encode(this.tailOfEvent(event, this.tail), buf, end);
+    return encodeAt(types.tail, this.tailOfEvent(event, this.tail), buf, end);
   }
 
   invalidPaths(event: ChangeEvent): string[] {

@@ -2,6 +2,7 @@
  * Confluent's wire format: magic byte 0, the schema id as 4 bytes big-endian, then Avro binary.
  */
 import type { Resolver, Type } from 'avsc';
+import { decodeWhole } from './avro-tap.ts';
 
 export const MAGIC_BYTE = 0;
 export const HEADER_SIZE = 5;
@@ -59,8 +60,5 @@ export function schemaIdOf(bytes: Buffer): number {
 
 /** The Avro value after the header; throws when the bytes do not decode to exactly one value. */
 export function readPayload(bytes: Buffer, type: Type, resolver?: Resolver): unknown {
-  const { value, offset } = type.decode(bytes, HEADER_SIZE, resolver);
-  if (offset < 0) throw new Error('truncated Avro payload');
-  if (offset !== bytes.length) throw new Error(`${bytes.length - offset} bytes left after the Avro value`);
-  return value;
+  return decodeWhole(type, bytes, HEADER_SIZE, resolver);
 }

@@ -15,9 +15,10 @@ function zigzagVarint(value: bigint): number[] {
   return [...bytes, Number(zigzag)];
 }
 
-// Each varint length's edges, the 28-bit and 2^52 switches of the fast paths, 2^53, and the int64 extremes.
+// Each varint length's edges, the 28-bit, 7-byte and 2^52 switches of the fast paths, 2^53, and the int64 extremes.
 const edges = [0n, 1n, -1n, 63n, -64n, 64n, -65n, 8191n, 8192n, (1n << 27n) - 1n, -(1n << 27n), 1n << 27n, -(1n << 27n) - 1n, 1n << 31n, 1n << 35n];
-const values = [...edges, 2n ** 52n - 1n, -(2n ** 52n) + 1n, 2n ** 52n, -(2n ** 52n), 2n ** 53n - 1n, -(2n ** 53n) + 1n, 2n ** 53n, -(2n ** 53n), 2n ** 53n + 1n, 2n ** 62n, -(2n ** 63n), 2n ** 63n - 1n];
+const sevenBytes = [(1n << 48n) - 1n, -(1n << 48n), 1n << 48n, -(1n << 48n) - 1n];
+const values = [...edges, ...sevenBytes, 2n ** 52n - 1n, -(2n ** 52n) + 1n, 2n ** 52n, -(2n ** 52n), 2n ** 53n - 1n, -(2n ** 53n) + 1n, 2n ** 53n, -(2n ** 53n), 2n ** 53n + 1n, 2n ** 62n, -(2n ** 63n), 2n ** 63n - 1n];
 
 test('bigintLong writes and reads the bytes of an Avro long, exactly over the whole int64 range', () => {
   const plainLong = avsc.Type.forSchema('long');
@@ -28,6 +29,13 @@ test('bigintLong writes and reads the bytes of an Avro long, exactly over the wh
     // Where avsc's number long is exact, both read each other's bytes.
     if (value > -(2n ** 52n) && value < 2n ** 52n) assert.deepEqual(plainLong.toBuffer(Number(value)), bytes, `avsc long ${value}`);
   }
+});
+
+test('bigintLong reads each long of an array from where the one before it ended', () => {
+  const array = avsc.Type.forSchema({ type: 'array', items: 'long' }, { registry: { long: bigintLong } });
+  const bytes = array.toBuffer(values);
+  assert.deepEqual(array.fromBuffer(bytes), values);
+  assert.throws(() => array.fromBuffer(bytes.subarray(0, bytes.length - 2)), /truncated/);
 });
 
 test('bigintLong refuses what is no int64, and a truncated long is an error, not a value', () => {
