@@ -46,6 +46,8 @@ export interface TableActions {
  * number or a bigint carries it (a target may hand back a small BIGINT as a number).
  */
 export function encodeValues(values: readonly unknown[]): string {
+  // Almost every key has one column: its value's own id (no array, no JSON), which no tuple's JSON text equals.
+  if (values.length === 1) return encodeValue(values[0]) ?? '';
   return JSON.stringify(values.map(encodeValue));
 }
 
@@ -64,7 +66,9 @@ export function keyColumnsOf(event: ChangeEvent): string[] {
 }
 
 function pick(row: Row, columns: readonly string[]): Value[] {
-  return columns.map((column) => row[column] ?? null);
+  const values = new Array<Value>(columns.length);
+  for (let i = 0; i < columns.length; i++) values[i] = row[columns[i]!] ?? null;
+  return values;
 }
 
 /**
@@ -104,23 +108,26 @@ export function reduceBatch(batch: readonly SinkRecord[]): { tables: TableAction
     }
     // A truncate's empty key names no columns: a row event of the table that comes after it does.
     if (table.keyColumns.length === 0) table.keyColumns = keyColumns;
-    let actions: KeyAction[];
+    let actions: KeyAction | KeyAction[];
     try {
       actions = actionsOf(record, keyColumns);
     } catch (error) {
       rejected.push({ record, reason: (error as Error).message });
       continue;
     }
-    for (const action of actions) {
-      const current = table.byKey.get(action.keyId);
-      // Equal positions are the same event delivered twice: the later copy is as good.
-      if (!current || comparePositions(current.position, action.position) <= 0) table.byKey.set(action.keyId, action);
-    }
+    if (Array.isArray(actions)) for (const action of actions) keepNewest(table.byKey, action);
+    else keepNewest(table.byKey, actions);
   }
   return {
     tables: [...tables.values()].map(({ byKey, ...table }) => ({ ...table, actions: newerThanTruncate([...byKey.values()], table.truncatedBefore) })),
     rejected,
   };
+}
+
+function keepNewest(byKey: Map<string, KeyAction>, action: KeyAction): void {
+  const current = byKey.get(action.keyId);
+  // Equal positions are the same event delivered twice: the later copy is as good.
+  if (!current || comparePositions(current.position, action.position) <= 0) byKey.set(action.keyId, action);
 }
 
 /**
@@ -143,30 +150,38 @@ export function newerThanTruncate(actions: readonly KeyAction[], truncatedBefore
   return actions.filter((action) => comparePositions(action.position, truncatedBefore) >= 0);
 }
 
-function actionsOf(record: SinkRecord, keyColumns: readonly string[]): KeyAction[] {
+/** The actions of a row event, newest last (per record of every batch: no closures, no array when there is one). */
+function actionsOf(record: SinkRecord, keyColumns: readonly string[]): KeyAction | KeyAction[] {
   const { event } = record;
-  const position = event.source.position;
-  const make = (key: Value[], row: Row | null): KeyAction => ({ key, keyId: encodeValues(key), position, row, record });
-  // A MongoDB event's images hold the whole document under `doc`, with no key column: its key (`_id`,
-  // which no update changes) is the event's.
-  const keyOf = (image: Row) => pick(event.source.connector === 'mongodb' ? event.key : image, keyColumns);
   switch (event.op) {
     case 'c':
     case 'r':
-      return [make(keyOf(requireImage(event, 'after')), event.after)];
+      return action(record, keyOf(event, requireImage(event, 'after'), keyColumns), event.after);
     case 'd':
-      return [make(event.before ? keyOf(event.before) : pick(event.key, keyColumns), null)];
+      return action(record, event.before ? keyOf(event, event.before, keyColumns) : pick(event.key, keyColumns), null);
     case 'u': {
       const after = requireImage(event, 'after');
-      const afterAction = make(keyOf(after), after);
-      if (!event.before) return [afterAction];
-      const beforeKey = keyOf(event.before);
-      return encodeValues(beforeKey) === afterAction.keyId ? [afterAction] : [make(beforeKey, null), afterAction];
+      const afterAction = action(record, keyOf(event, after, keyColumns), after);
+      if (!event.before) return afterAction;
+      const beforeKey = keyOf(event, event.before, keyColumns);
+      return encodeValues(beforeKey) === afterAction.keyId ? afterAction : [action(record, beforeKey, null), afterAction];
     }
     case 't':
       // Truncates are no key's action: reduceBatch keeps them per table.
       return [];
   }
+}
+
+function action(record: SinkRecord, key: Value[], row: Row | null): KeyAction {
+  return { key, keyId: encodeValues(key), position: record.event.source.position, row, record };
+}
+
+/**
+ * The key of an image of `event`. A MongoDB event's images hold the whole document under `doc`, with no key
+ * column: its key (`_id`, which no update changes) is the event's.
+ */
+function keyOf(event: ChangeEvent, image: Row, keyColumns: readonly string[]): Value[] {
+  return pick(event.source.connector === 'mongodb' ? event.key : image, keyColumns);
 }
 
 function requireImage(event: ChangeEvent, side: 'after'): Row {
