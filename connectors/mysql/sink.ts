@@ -1,4 +1,4 @@
-import mysql from 'mysql2/promise';
+import mysql, { type PoolOptions, type SqlValue } from 'mysql2/promise';
 import type { ColumnSchema, Value } from '../../topology/change-event.ts';
 import { SqlSink, type SqlSinkOptions } from '../sql/sql-sink.ts';
 import { mysqlComparableType } from './comparable-type.ts';
@@ -45,6 +45,9 @@ export const mysqlDialect: SqlDialect = {
     // mysql2 escapes bigint inconsistently across versions; its decimal text is exact.
     return typeof value === 'bigint' ? value.toString() : value;
   },
+
+  // mysql2's own escaping, which its query() applies to `?` parameters (the values here are never Dates or objects, for which a connection's options would matter).
+  literal: (param) => mysql.escape(param as SqlValue),
 
   columnType(column: ColumnSchema): string {
     const { type } = column;
@@ -135,6 +138,15 @@ function stringLiteral(value: string): string {
 }
 
 /**
+ * The pool's query formatting: a statement without parameters (the row statements: mysqlDialect.literal) is
+ * sent as it is, not scanned for placeholders; one with parameters is formatted as mysql2 does by default
+ * (its default time zone, 'local', is the pool's).
+ */
+function formatUnlessBare(sql: string, values: SqlValue[] | undefined): string {
+  return values === undefined || values.length === 0 ? sql : mysql.format(sql, values);
+}
+
+/**
  * The MySQL/MariaDB sink: SqlSink over a mysql2 pool. Connections read 64-bit integers as bigint
  * and temporal values as strings (canonical values), and run at READ COMMITTED, so each statement
  * of a batch sees what earlier batches of other partitions committed (under the apply lock).
@@ -143,6 +155,7 @@ export class MySqlSink extends SqlSink {
   constructor(options: MySqlSinkOptions) {
     const pool = mysql.createPool({
       uri: options.url,
+      queryFormat: formatUnlessBare as unknown as PoolOptions['queryFormat'],
       connectionLimit: options.connections ?? 8,
       dateStrings: true,
       supportBigNumbers: true,
@@ -165,11 +178,11 @@ export class MySqlSink extends SqlSink {
         const connection = await pool.getConnection();
         return {
           async query(sql, params = []) {
-            const [rows] = await connection.query(sql, [...params]);
+            const [rows] = await connection.query(sql, params as SqlValue[]);
             return Array.isArray(rows) ? (rows as Record<string, unknown>[]) : [];
           },
           async execute(sql, params = []) {
-            const [result] = await connection.query(sql, [...params]);
+            const [result] = await connection.query(sql, params as SqlValue[]);
             return (result as { affectedRows?: number }).affectedRows ?? 0;
           },
           release(broken) {

@@ -7,7 +7,7 @@ import type { ComparableType } from './column-type.ts';
  * the target compare with keys from events.
  */
 export interface SqlConnection {
-  /** Runs one statement; values only ever travel in `params`. */
+  /** Runs one statement; values travel in `params`, or as the dialect's `literal`s, never as text from anywhere else. */
   query(sql: string, params?: readonly unknown[]): Promise<Record<string, unknown>[]>;
   /** Runs one statement that changes rows; resolves to how many it changed. */
   execute(sql: string, params?: readonly unknown[]): Promise<number>;
@@ -36,6 +36,13 @@ export interface SqlDialect {
   readonly maxIdentifierLength: number;
   /** Canonical value (topology/change-event.ts) → parameter value for a column of this type. */
   toParam(value: Value, column: ColumnSchema | undefined): unknown;
+  /**
+   * Where the target's client itself writes parameters into the statement's text (MySQL's text protocol,
+   * which mysql2 fills in client-side), the literal it writes for a parameter value: the sink's row
+   * statements then carry their values inline, escaped once by the same code, rather than as placeholders
+   * the client parses the statement again to fill in. Absent: parameters (PostgreSQL's are the server's).
+   */
+  literal?(param: unknown): string;
   /** SQL type for a MySQL column of the source (the type-mapping table of each dialect). */
   columnType(column: ColumnSchema): string;
   /** A SQL type of this target (information_schema's spelling or columnType's) as the widening rule compares it. */

@@ -443,7 +443,9 @@ export class SqlSink implements SinkConnector, PurgeTarget {
   }
 
   private param(params: unknown[], value: Value, column: ColumnSchema | undefined): string {
-    params.push(this.dialect.toParam(value, column));
+    const param = this.dialect.toParam(value, column);
+    if (this.dialect.literal) return this.dialect.literal(param);
+    params.push(param);
     return this.dialect.placeholder(params.length);
   }
 
