@@ -38,16 +38,19 @@ export function consumedRecord(topic: string, partition: number, message: KafkaM
   };
 }
 
+/** The headers of a record that has none (most records): one object, read only, for all of them. */
+const NO_HEADERS: Record<string, string> = Object.freeze({});
+
 function stringHeaders(headers: IHeaders | undefined): Record<string, string> {
-  const strings: Record<string, string> = {};
+  let strings: Record<string, string> | undefined;
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined) continue;
     // A header repeated under one name arrives as an array; the topology never repeats one, the last wins.
     const last = Array.isArray(value) ? value[value.length - 1] : value;
-    if (last !== undefined) strings[name] = last.toString();
+    if (last !== undefined) (strings ??= {})[name] = last.toString();
   }
-  return strings;
+  return strings ?? NO_HEADERS;
 }
 
 /** The offset after `offset` (kafkajs offsets are int64 strings). */

@@ -20,6 +20,9 @@ export interface BatchContext {
   maxTimestamp?: string;
 }
 
+/** The headers of a record without any: one object, read only, shared (the original made one per record). */
+const NO_HEADERS: Record<string, Buffer | Buffer[]> = Object.freeze({});
+
 /** The module's export, over KafkaJS's Long, header decoder and timestamp types. */
 export function recordDecoder(kafkaRequire: KafkaRequire): (decoder: Decoder, batchContext?: BatchContext) => object {
   const Long = kafkaRequire('./src/utils/long') as LongClass;
@@ -31,7 +34,7 @@ export function recordDecoder(kafkaRequire: KafkaRequire): (decoder: Decoder, ba
     // Most records have none: then no array, as the original built through readVarIntArray.
     const start = decoder.offset;
     const count = decoder.readVarInt();
-    if (count === 0 || count === -1) return {};
+    if (count === 0 || count === -1) return NO_HEADERS;
     decoder.offset = start;
     // As the original: a header name given more than once collects its values in an array, in order.
     return decoder.readVarIntArray(decodeHeader).reduce<Record<string, Buffer | Buffer[]>>((collected, { key, value }) => {
