@@ -135,6 +135,42 @@ function readBigintLong(tap: Tap): bigint | undefined {
  */
 export const bigintLong: Type = Object.create(frozenBigintLong, { _read: { value: readBigintLong }, _write: { value: writeBigintLong } }) as Type;
 
+/**
+ * Avro `string` for a field that holds the same value record after record (a change event's source name,
+ * database, table...): a read whose bytes are the previous read's returns the previous string, without
+ * decoding and allocating it again. Each call makes a type with its own memory of one value; bytes and
+ * writes are avsc's string's.
+ */
+export function repeatedString(): Type {
+  let previous = '';
+  let previousBytes = Buffer.alloc(64);
+  let previousLength = -1;
+  const read = (tap: Tap): string | undefined => {
+    const length = tap.readLong();
+    const { buf } = tap;
+    const start = tap.pos;
+    tap.pos += length;
+    // As avsc's readString: a negative length or one past the end leaves the tap invalid, which decode reports.
+    if (length < 0) {
+      tap.pos = buf.length + 1;
+      return '';
+    }
+    if (tap.pos > buf.length) return undefined;
+    if (length === previousLength && sameBytes(buf, start, previousBytes, length)) return previous;
+    previous = buf.toString('utf8', start, start + length);
+    if (length > previousBytes.length) previousBytes = Buffer.alloc(2 * length);
+    buf.copy(previousBytes, 0, start, start + length);
+    previousLength = length;
+    return previous;
+  };
+  return Object.create(avsc.Type.forSchema('string'), { _read: { value: read } }) as Type;
+}
+
+function sameBytes(buf: Buffer, start: number, other: Buffer, length: number): boolean {
+  for (let i = 0; i < length; i++) if (buf[start + i] !== other[i]) return false;
+  return true;
+}
+
 /** Avro `decimal` (bytes) as the exact plain-notation string MySQL prints, with `scale` fraction digits. */
 export class DecimalString extends avsc.types.LogicalType {
   readonly scale: number;

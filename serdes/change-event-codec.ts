@@ -7,7 +7,7 @@ import avsc from 'avsc';
 import type { Type } from 'avsc';
 import type { ChangeEvent, ColumnSchema, Op, Row, RowIdentity, SourceInfo, TableSchema } from '../topology/change-event.ts';
 import { CONNECTOR_ATTR, ENVELOPE_VERSION, fullName, type FieldSchema, type RecordSchema } from './avro-schema.ts';
-import { bigintLong, DecimalString, NullableUnion, UnsignedBigint } from './avro-codecs.ts';
+import { bigintLong, DecimalString, NullableUnion, repeatedString, UnsignedBigint } from './avro-codecs.ts';
 import { encodeAt } from './avro-tap.ts';
 import { avroColumnType } from './mysql-types.ts';
 import { DOCUMENT_FIELD } from './mongo-document.ts';
@@ -34,9 +34,18 @@ function columnType(schema: unknown, column: ColumnSchema): unknown {
   }
 }
 
+/** The fields of an Envelope's `source` whose value repeats from event to event (read by `repeatedString`). */
+const REPEATING_SOURCE_FIELDS = new Set(['version', 'connector', 'name', 'snapshot', 'db', 'table']);
+
 function fieldTypeWithCodecs(field: FieldSchema): unknown {
+  if (field.name === 'source' && isRecordSchema(field.type)) return withRepeatingStrings(field.type);
   const column = columnOf(field);
   return column === undefined ? withCodecs(field.type) : columnType(field.type, column);
+}
+
+/** A source record whose repeating string fields read as `repeatedString`s. */
+function withRepeatingStrings(source: RecordSchema): RecordSchema {
+  return { ...source, fields: source.fields.map((field) => (REPEATING_SOURCE_FIELDS.has(field.name) && field.type === 'string' ? { ...field, type: repeatedString() } : field)) } as RecordSchema;
 }
 
 function withCodecs(schema: unknown): unknown {
@@ -205,7 +214,7 @@ export class IdentityReader {
       namespace: writer.namespace,
       fields: [
         { name: 'op', type: 'string' },
-        { name: 'source', type: { type: 'record', name: source.name, namespace: source.namespace, fields: [{ name: 'db', type: 'string' }, { name: 'table', type: 'string' }] } },
+        { name: 'source', type: { type: 'record', name: source.name, namespace: source.namespace, fields: [{ name: 'db', type: repeatedString() }, { name: 'table', type: repeatedString() }] } },
       ],
     };
     this.type = avsc.Type.forSchema(reader as avsc.Schema, typeOptions());

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import avsc from 'avsc';
-import { bigintLong, DecimalString, NullableUnion } from '../../serdes/avro-codecs.ts';
+import { bigintLong, DecimalString, NullableUnion, repeatedString } from '../../serdes/avro-codecs.ts';
 import { tableEventSchemas, type RecordSchema } from '../../serdes/avro-schema.ts';
 import { fieldAvroType } from '../../serdes/change-event-codec.ts';
 import { bigintToBytes } from '../../serdes/twos-complement.ts';
@@ -36,6 +36,16 @@ test('bigintLong reads each long of an array from where the one before it ended'
   const bytes = array.toBuffer(values);
   assert.deepEqual(array.fromBuffer(bytes), values);
   assert.throws(() => array.fromBuffer(bytes.subarray(0, bytes.length - 2)), /truncated/);
+});
+
+test('repeatedString reads what a string reads, value after value, repeated or not, of any length and script', () => {
+  const strings = avsc.Type.forSchema({ type: 'array', items: repeatedString() });
+  const values = ['shop', 'shop', 'shop', '', '', 'shops', 'shoq', 'ü日本🙂', 'ü日本🙂', 'x'.repeat(200), 'x'.repeat(200), 'x'.repeat(199) + 'y', 'shop'];
+  const bytes = strings.toBuffer(values);
+  assert.deepEqual(bytes, avsc.Type.forSchema({ type: 'array', items: 'string' }).toBuffer(values), 'the bytes of a string');
+  assert.deepEqual(strings.fromBuffer(bytes), values);
+  assert.deepEqual(strings.fromBuffer(bytes), values, 'again, the first value now being a repeat of the last');
+  assert.throws(() => strings.fromBuffer(bytes.subarray(0, bytes.length - 3)), /truncated/);
 });
 
 test('bigintLong refuses what is no int64, and a truncated long is an error, not a value', () => {
