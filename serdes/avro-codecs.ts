@@ -4,6 +4,7 @@
  */
 import avsc from 'avsc';
 import type { Type } from 'avsc';
+import type { Tap } from './avro-tap.ts';
 import { bigintToBytes, bytesToBigint, SMALL_INTEGER_BYTES, writeSmallInteger } from './twos-complement.ts';
 
 const MIN_INT64 = -(1n << 63n);
@@ -17,13 +18,6 @@ const NUMBER_ZIGZAG_LIMIT = 1n << 52n;
 const varintScratch = Buffer.alloc(10);
 const varintViews = Array.from({ length: 11 }, (_, length) => varintScratch.subarray(0, length));
 
-/** The part of avsc's Tap (its private cursor) the readers and writers here use. */
-interface Tap {
-  buf: Buffer;
-  pos: number;
-  readLong(): number;
-  writeLong(n: number): void;
-}
 
 /** avsc's private write method of a type, which Type.encode calls with a Tap. */
 type TypeWriter = { _write(tap: Tap, value: unknown): void };
@@ -156,7 +150,7 @@ export function repeatedString(): Type {
       return '';
     }
     if (tap.pos > buf.length) return undefined;
-    if (length === previousLength && sameBytes(buf, start, previousBytes, length)) return previous;
+    if (length === previousLength && buf.compare(previousBytes, 0, length, start, start + length) === 0) return previous;
     previous = buf.toString('utf8', start, start + length);
     if (length > previousBytes.length) previousBytes = Buffer.alloc(2 * length);
     buf.copy(previousBytes, 0, start, start + length);
@@ -164,11 +158,6 @@ export function repeatedString(): Type {
     return previous;
   };
   return Object.create(avsc.Type.forSchema('string'), { _read: { value: read } }) as Type;
-}
-
-function sameBytes(buf: Buffer, start: number, other: Buffer, length: number): boolean {
-  for (let i = 0; i < length; i++) if (buf[start + i] !== other[i]) return false;
-  return true;
 }
 
 /** Avro `decimal` (bytes) as the exact plain-notation string MySQL prints, with `scale` fraction digits. */

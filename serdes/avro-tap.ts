@@ -11,11 +11,15 @@
 import avsc from 'avsc';
 import type { Resolver, Type } from 'avsc';
 
-/** The part of avsc's Tap (and of its private type methods) used here. */
-interface Tap {
+/** The part of avsc's Tap (its private cursor) that this module and the codecs in avro-codecs.ts use. */
+export interface Tap {
   buf: Buffer;
   pos: number;
+  readLong(): number;
+  writeLong(n: number): void;
 }
+
+/** avsc's private read and write of a type. */
 interface TypeInternals {
   _read(tap: Tap): unknown;
   _write(tap: Tap, value: unknown): void;
